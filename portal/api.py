@@ -1,0 +1,161 @@
+"""The JSON API: one NinjaAPI assembled from each app's routers, with the shared
+error format. The OpenAPI document is generated from this code."""
+
+import uuid
+from decimal import Decimal, InvalidOperation
+
+from django.http import HttpRequest
+from ninja import NinjaAPI, Router, Schema
+from ninja.errors import AuthenticationError, HttpError, ValidationError
+
+from actions.jobs import JobStateError, complete_job
+from retention.api import ERROR_RESPONSES, ApiError, not_found, provider_auth
+from retention.models import Job
+
+api = NinjaAPI(
+    title="Retention API",
+    version="1.0.0",
+    description="Customer and provider endpoints of the Retention portal, and cron triggers.",
+    urls_namespace="api",
+    docs_url="/docs",
+    openapi_url="/openapi.json",
+)
+
+
+def error_response(request, status: int, code: str, message: str):
+    return api.create_response(request, {"error": {"code": code, "message": message}}, status=status)
+
+
+@api.exception_handler(ApiError)
+def on_api_error(request, exc: ApiError):
+    return error_response(request, exc.status, exc.code, exc.message)
+
+
+@api.exception_handler(ValidationError)
+def on_validation_error(request, exc: ValidationError):
+    details = "; ".join(
+        f"{'.'.join(str(p) for p in err.get('loc', [])[1:]) or 'body'}: {err.get('msg')}" for err in exc.errors
+    )
+    return error_response(request, 400, "invalid_request", details or "The request is not valid.")
+
+
+@api.exception_handler(AuthenticationError)
+def on_unauthenticated(request, exc):
+    return error_response(request, 401, "not_authenticated", "Log in to use this endpoint.")
+
+
+@api.exception_handler(HttpError)
+def on_http_error(request, exc: HttpError):
+    codes = {400: "invalid_request", 401: "not_authenticated", 403: "forbidden", 404: "not_found"}
+    return error_response(request, exc.status_code, codes.get(exc.status_code, "error"), str(exc))
+
+
+# --- Provider endpoints -----------------------------------------------------------
+
+provider_router = Router(tags=["provider"], auth=provider_auth)
+
+
+class CustomerName(Schema):
+    name: str
+
+
+class ProviderJobOut(Schema):
+    id: str
+    customer: CustomerName
+    serviceType: str
+    scheduledFor: str
+    status: str
+    price: str
+
+
+class ProviderJobsOut(Schema):
+    jobs: list[ProviderJobOut]
+
+
+class CompleteJobIn(Schema):
+    status: str
+    amount: str | None = None
+
+
+class CompletedJobOut(Schema):
+    id: str
+    status: str
+    completedAt: str | None
+    nextDueDate: str | None
+    amount: str
+
+
+class CompleteJobOut(Schema):
+    job: CompletedJobOut
+    pointsAwarded: int
+
+
+@provider_router.get("/jobs", response={200: ProviderJobsOut, **ERROR_RESPONSES})
+def provider_jobs(request: HttpRequest, status: str | None = None):
+    """The provider's own jobs, soonest first; `status` filters by scheduled, completed or cancelled."""
+    jobs = Job.objects.filter(provider=request.auth).select_related("customer__user", "service_type")
+    if status:
+        if status not in Job.Status.values:
+            raise ApiError(400, "invalid_request", f"status must be one of {', '.join(Job.Status.values)}.")
+        jobs = jobs.filter(status=status)
+    return {
+        "jobs": [
+            {
+                "id": str(job.id),
+                "customer": {"name": job.customer.name},
+                "serviceType": job.service_type.name,
+                "scheduledFor": job.scheduled_for.isoformat(),
+                "status": job.status,
+                "price": str(job.price),
+            }
+            for job in jobs.order_by("scheduled_for", "created_at")
+        ]
+    }
+
+
+@provider_router.patch("/jobs/{job_id}", response={200: CompleteJobOut, **ERROR_RESPONSES})
+def update_provider_job(request: HttpRequest, job_id: str, payload: CompleteJobIn):
+    """Marks the provider's own job completed. Repeating it changes nothing and answers the same."""
+    job = Job.objects.filter(provider=request.auth, pk=_uuid_or_404(job_id)).select_related("service_type").first()
+    if job is None:
+        raise not_found("No such job.")
+    if payload.status != Job.Status.COMPLETED:
+        raise ApiError(400, "invalid_request", 'Only {"status": "completed"} is supported.')
+    amount = None
+    if payload.amount is not None:
+        try:
+            amount = Decimal(payload.amount)
+        except InvalidOperation:
+            raise ApiError(400, "invalid_request", "amount must be a decimal number of dollars.") from None
+        if not amount.is_finite() or amount < 0 or amount != amount.quantize(Decimal("0.01")):
+            raise ApiError(400, "invalid_request", "amount must be a non-negative amount in dollars and cents.")
+    try:
+        completion = complete_job(job=job, amount=amount)
+    except JobStateError as exc:
+        raise ApiError(400, "invalid_state", str(exc)) from None
+    job = completion.job
+    return {
+        "job": {
+            "id": str(job.id),
+            "status": job.status,
+            "completedAt": job.completed_at.isoformat() if job.completed_at else None,
+            "nextDueDate": job.next_due_date.isoformat() if job.next_due_date else None,
+            "amount": str(job.amount_paid),
+        },
+        "pointsAwarded": completion.points_awarded,
+    }
+
+
+def _uuid_or_404(value: str) -> uuid.UUID:
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        raise not_found("No such job.") from None
+
+
+api.add_router("/provider", provider_router)
+
+# --- Customer endpoints: each app's router, under /api/customer ---------------------
+from portal.api_notifications import router as notifications_router  # noqa: E402
+
+api.add_router("/customer", notifications_router)

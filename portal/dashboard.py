@@ -1,0 +1,55 @@
+"""What the customer dashboard shows, gathered in a fixed number of queries.
+
+Each widget's data comes from the app that owns it; a widget whose function
+returns None is not shown.
+"""
+
+from django.db.models import Count, Q, Sum
+
+from retention.clock import business_today
+from retention.models import Customer, Job
+
+
+def service_due_alert(customer: Customer):
+    """The most urgent service due within 7 days (issue 6: reminders)."""
+    return None
+
+
+def seasonal_banner(customer: Customer):
+    """The active seasonal campaign and the customer's code (issue 5: campaigns)."""
+    return None
+
+
+def promo_banner(customer: Customer):
+    """The customer's active promo codes and vouchers (issue 5: campaigns)."""
+    return None
+
+
+def loyalty_widget(customer: Customer):
+    """Balance, tier and progress (issue 4: loyalty)."""
+    return None
+
+
+def job_stats(customer: Customer) -> dict:
+    today = business_today()
+    return customer.jobs.aggregate(
+        completed=Count("pk", filter=Q(status=Job.Status.COMPLETED)),
+        upcoming=Count("pk", filter=Q(status=Job.Status.SCHEDULED, scheduled_for__gte=today)),
+        spent=Sum("amount_paid", filter=Q(status=Job.Status.COMPLETED), default=0),
+    )
+
+
+def dashboard_context(customer: Customer) -> dict:
+    jobs = customer.jobs.select_related("service_type", "provider")
+    return {
+        "service_due_alert": service_due_alert(customer),
+        "seasonal_banner": seasonal_banner(customer),
+        "promo_banner": promo_banner(customer),
+        "loyalty_widget": loyalty_widget(customer),
+        "stats": job_stats(customer),
+        "next_job": jobs.filter(status=Job.Status.SCHEDULED, scheduled_for__gte=business_today())
+        .order_by("scheduled_for", "created_at")
+        .first(),
+        "recent_jobs": list(jobs.order_by("-completed_at", "-created_at").filter(status=Job.Status.COMPLETED)[:5]),
+        "notifications": list(customer.notifications.all()[:5]),
+    }

@@ -1,0 +1,25 @@
+"""Idempotent demo data: the accounts, service types and history PRODUCT.md lists."""
+
+from django.core.management.base import BaseCommand
+from django.db import transaction
+
+from retention import demo
+
+
+class Command(BaseCommand):
+    help = "Creates the demo accounts and data; running it again changes nothing."
+
+    def handle(self, *args, **options):
+        with transaction.atomic():
+            types = demo.seed_service_types()
+            people = demo.seed_people(types)
+            demo.seed_history(types, people)
+        self.stdout.write(
+            self.style.SUCCESS("Demo data ready. Log in with password 'demo-password' as:")
+        )
+        for email, role in [
+            ("demo@example.com", "customer"),
+            ("provider@example.com", "provider"),
+            ("admin@example.com", "staff"),
+        ]:
+            self.stdout.write(f"  {email:<24} {role}")

@@ -1,0 +1,18 @@
+from django.urls import path
+from django.views.generic import RedirectView
+
+from . import views
+
+app_name = "portal"
+
+urlpatterns = [
+    path("", RedirectView.as_view(pattern_name="portal:home"), name="root"),
+    path("home/", views.home, name="home"),
+    path("customer-portal/", views.dashboard, name="dashboard"),
+    path("customer-portal/book/", views.book, name="book"),
+    path("customer-portal/jobs/", views.jobs, name="jobs"),
+    path("customer-portal/notifications/", views.notifications, name="notifications"),
+    path("provider-portal/", views.provider_portal, name="provider"),
+    path("email/unsubscribe/<str:token>/", views.unsubscribe, name="unsubscribe"),
+    path("provider-portal/jobs/<uuid:job_id>/complete/", views.provider_complete_job, name="provider_complete"),
+]

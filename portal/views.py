@@ -1,0 +1,147 @@
+"""The customer and provider portal: thin views over the lifecycle actions."""
+
+import datetime as dt
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.shortcuts import redirect, render
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_POST
+
+from actions.jobs import BookingError, JobStateError, book_job, complete_job, quote
+from retention.clock import business_today
+from retention.emails import customer_for_unsubscribe_token
+from retention.models import Job, ServiceType
+from retention.notifications import mark_read
+from retention.promo import PromoCodeError
+
+from .access import customer_required, provider_job_or_404, provider_required
+from .dashboard import dashboard_context
+from .forms import BookingForm, CompleteJobForm
+
+
+@login_required
+def home(request):
+    """Where a login lands: each role's own start page."""
+    if hasattr(request.user, "customer"):
+        return redirect("portal:dashboard")
+    if hasattr(request.user, "provider"):
+        return redirect("portal:provider")
+    if request.user.is_staff:
+        return redirect("admin:index")
+    return render(request, "portal/no_role.html", status=403)
+
+
+@customer_required
+def dashboard(request):
+    return render(request, "portal/dashboard.html", dashboard_context(request.customer))
+
+
+@customer_required
+def book(request):
+    customer = request.customer
+    initial = {"scheduled_for": business_today() + dt.timedelta(days=1)}
+    if service := ServiceType.objects.filter(slug=request.GET.get("service", "")).first():
+        initial["service_type"] = service
+    if code := request.GET.get("code", ""):
+        initial["promo_code"] = code
+    form = BookingForm(request.POST or None, initial=initial)
+    price_preview = None
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            if request.POST.get("confirm") == "1":
+                job = book_job(
+                    customer=customer,
+                    service_type=data["service_type"],
+                    scheduled_for=data["scheduled_for"],
+                    promo_code_text=data["promo_code"],
+                )
+                messages.success(
+                    request,
+                    f"Booked {job.service_type.name} on {job.scheduled_for:%B %-d} with "
+                    f"{job.provider.business_name} for ${job.amount_paid}.",
+                )
+                return redirect("portal:jobs")
+            price, to_pay = quote(
+                customer=customer, service_type=data["service_type"], promo_code_text=data["promo_code"]
+            )
+            price_preview = {"price": price, "to_pay": to_pay, "saving": price - to_pay}
+        except (BookingError, PromoCodeError) as exc:
+            form.add_error("promo_code" if isinstance(exc, PromoCodeError) else None, str(exc))
+    return render(
+        request,
+        "portal/book.html",
+        {"form": form, "price_preview": price_preview, "service_types": ServiceType.objects.order_by("name")},
+    )
+
+
+@customer_required
+def jobs(request):
+    page = Paginator(
+        request.customer.jobs.select_related("service_type", "provider", "promo_code").order_by(
+            "-scheduled_for", "-created_at"
+        ),
+        20,
+    ).get_page(request.GET.get("page"))
+    return render(request, "portal/jobs.html", {"page": page})
+
+
+@customer_required
+def notifications(request):
+    if request.method == "POST":
+        mark_read(customer=request.customer)
+        return redirect("portal:notifications")
+    return render(
+        request, "portal/notifications.html", {"notifications": request.customer.notifications.all()[:100]}
+    )
+
+
+@provider_required
+def provider_portal(request):
+    provider = request.provider
+    jobs = provider.jobs.select_related("service_type", "customer__user")
+    return render(
+        request,
+        "portal/provider.html",
+        {
+            "provider": provider,
+            "scheduled": jobs.filter(status=Job.Status.SCHEDULED).order_by("scheduled_for", "created_at"),
+            "completed": jobs.filter(status=Job.Status.COMPLETED).order_by("-completed_at")[:20],
+        },
+    )
+
+
+@require_POST
+@provider_required
+def provider_complete_job(request, job_id):
+    job = provider_job_or_404(request, job_id)
+    form = CompleteJobForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Enter the amount paid in dollars and cents, or leave it empty.")
+        return redirect("portal:provider")
+    try:
+        completion = complete_job(job=job, amount=form.cleaned_data["amount"])
+    except JobStateError as exc:
+        messages.error(request, str(exc))
+        return redirect("portal:provider")
+    if completion.completed_now:
+        messages.success(request, f"Marked {job.service_type.name} for {job.customer.name} completed.")
+    else:
+        messages.info(request, "That job was already completed.")
+    return redirect("portal:provider")
+
+
+@csrf_exempt  # mail clients POST without a CSRF token (RFC 8058); the signed token authorizes
+def unsubscribe(request, token):
+    """One-click unsubscribe from marketing email; works without logging in.
+    GET shows a confirmation button; POST (RFC 8058 one-click, or the button) acts."""
+    customer = customer_for_unsubscribe_token(token)
+    if customer is None:
+        return render(request, "portal/unsubscribe.html", {"invalid": True}, status=400)
+    done = False
+    if request.method == "POST":
+        type(customer).objects.filter(pk=customer.pk).update(marketing_opt_in=False)
+        done = True
+    return render(request, "portal/unsubscribe.html", {"customer": customer, "done": done})

@@ -1,0 +1,40 @@
+"""Service-due reminders and win-back sends: the markers that stop a second send."""
+
+from django.db import models
+from django.utils import timezone
+
+
+class ServiceReminder(models.Model):
+    """A completed job's customer reminded that its service is due again."""
+
+    job = models.ForeignKey("retention.Job", on_delete=models.PROTECT, related_name="reminders")
+    customer = models.ForeignKey("retention.Customer", on_delete=models.CASCADE, related_name="service_reminders")
+    due_date = models.DateField()
+    sent_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-sent_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["job", "due_date"], name="reminder_once_per_due_date"),
+        ]
+        indexes = [models.Index(fields=["customer", "-sent_at"], name="reminder_customer_sent")]
+
+    def __str__(self):
+        return f"{self.job.service_type} due {self.due_date} for {self.customer}"
+
+
+class WinbackSend(models.Model):
+    """A quiet customer sent a win-back code."""
+
+    customer = models.ForeignKey("retention.Customer", on_delete=models.CASCADE, related_name="winback_sends")
+    promo_code = models.OneToOneField(
+        "retention.PromoCode", on_delete=models.PROTECT, related_name="winback_send"
+    )
+    sent_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-sent_at"]
+        indexes = [models.Index(fields=["customer", "-sent_at"], name="winback_customer_sent")]
+
+    def __str__(self):
+        return f"Win-back to {self.customer} on {self.sent_at:%Y-%m-%d}"

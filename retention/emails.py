@@ -1,0 +1,129 @@
+"""Queuing email: every email is rendered from templates/emails/<name>/ into an
+outbox row written in the caller's transaction. Delivery happens after commit
+(see retention.delivery)."""
+
+import datetime as dt
+
+from django.conf import settings
+from django.core import signing
+from django.db import transaction
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone
+
+from .models import Customer, OutboundEmail
+
+Kind = OutboundEmail.Kind
+UNSUBSCRIBE_SALT = "retention.unsubscribe"
+
+
+def absolute_url(path: str) -> str:
+    return f"{settings.SITE_URL}{path}"
+
+
+def unsubscribe_token(customer: Customer) -> str:
+    return signing.dumps({"c": customer.pk}, salt=UNSUBSCRIBE_SALT, compress=True)
+
+
+def customer_for_unsubscribe_token(token: str) -> Customer | None:
+    """The customer a signed unsubscribe token names, or None if it was tampered with."""
+    try:
+        data = signing.loads(token, salt=UNSUBSCRIBE_SALT)
+    except signing.BadSignature:
+        return None
+    return Customer.objects.filter(pk=data.get("c")).select_related("user").first()
+
+
+def unsubscribe_url(customer: Customer) -> str:
+    return absolute_url(reverse("portal:unsubscribe", args=[unsubscribe_token(customer)]))
+
+
+def consents(customer: Customer | None, kind: str) -> bool:
+    """Whether the customer agreed to this kind of email; transactional always goes."""
+    if customer is None or kind == Kind.TRANSACTIONAL:
+        return True
+    if kind == Kind.MARKETING:
+        return customer.marketing_opt_in
+    return customer.service_reminders_opt_in
+
+
+def marketing_cap_start(now: dt.datetime | None = None) -> dt.datetime:
+    """Marketing email queued after this moment counts against the frequency cap."""
+    return (now or timezone.now()) - dt.timedelta(days=settings.MARKETING_EMAIL_CAP_DAYS)
+
+
+def under_marketing_cap(customer: Customer, now: dt.datetime | None = None) -> bool:
+    return not customer.emails.filter(
+        kind=Kind.MARKETING,
+        created_at__gt=marketing_cap_start(now),
+        status__in=[OutboundEmail.Status.PENDING, OutboundEmail.Status.SENT],
+    ).exists()
+
+
+def build_email(
+    *,
+    template: str,
+    customer: Customer | None,
+    kind: str,
+    idempotency_key: str,
+    context: dict,
+    to_email: str | None = None,
+) -> OutboundEmail:
+    """Renders an email into an unsaved outbox row (for bulk_create by batch jobs)."""
+    to_email = to_email or customer.email
+    context = {"customer": customer, "site_url": settings.SITE_URL, **context}
+    headers = {}
+    if kind == Kind.MARKETING and customer is not None:
+        # One-click unsubscribe (RFC 8058) on every marketing email.
+        link = unsubscribe_url(customer)
+        context["unsubscribe_url"] = link
+        headers["List-Unsubscribe"] = f"<{link}>"
+        headers["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+    folder = f"emails/{template}"
+    subject = " ".join(render_to_string(f"{folder}/subject.txt", context).split())
+    return OutboundEmail(
+        idempotency_key=idempotency_key,
+        template=template,
+        kind=kind,
+        customer=customer,
+        to_email=to_email,
+        subject=subject,
+        text_body=render_to_string(f"{folder}/body.txt", context),
+        html_body=render_to_string(f"{folder}/body.html", context),
+        headers=headers,
+    )
+
+
+def queue_email(
+    *,
+    template: str,
+    customer: Customer | None,
+    kind: str,
+    idempotency_key: str,
+    context: dict,
+    to_email: str | None = None,
+    deliver_after_commit: bool = True,
+) -> OutboundEmail | None:
+    """Writes one email to the outbox in the caller's transaction.
+
+    Returns None (and writes nothing) when the customer has not consented or the
+    marketing cap is reached. A key already queued is not queued again.
+    """
+    if not consents(customer, kind):
+        return None
+    if kind == Kind.MARKETING and customer is not None and not under_marketing_cap(customer):
+        return None
+    email = build_email(
+        template=template,
+        customer=customer,
+        kind=kind,
+        idempotency_key=idempotency_key,
+        context=context,
+        to_email=to_email,
+    )
+    created = OutboundEmail.objects.bulk_create([email], ignore_conflicts=True)
+    if deliver_after_commit:
+        from .delivery import deliver_soon
+
+        transaction.on_commit(deliver_soon)
+    return created[0]

@@ -1,0 +1,51 @@
+"""The email outbox: a row is written in the same transaction as the change that
+causes it, then delivered after commit. Its idempotency key makes a re-run safe."""
+
+from django.db import models
+from django.utils import timezone
+
+
+class OutboundEmail(models.Model):
+    class Kind(models.TextChoices):
+        MARKETING = "marketing", "Marketing"
+        REMINDER = "reminder", "Service reminder"
+        TRANSACTIONAL = "transactional", "Transactional"
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        SENT = "sent", "Sent"
+        FAILED = "failed", "Failed"
+        SUPPRESSED = "suppressed", "Suppressed (consent withdrawn)"
+
+    idempotency_key = models.CharField(max_length=200, unique=True, help_text="<kind>/<id>")
+    template = models.CharField(max_length=100, help_text="templates/emails/<template>/")
+    kind = models.CharField(max_length=15, choices=Kind.choices)
+    customer = models.ForeignKey(
+        "retention.Customer", on_delete=models.SET_NULL, null=True, blank=True, related_name="emails"
+    )
+    to_email = models.EmailField()
+    subject = models.CharField(max_length=300)
+    text_body = models.TextField()
+    html_body = models.TextField()
+    headers = models.JSONField(default=dict, blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    provider_message_id = models.CharField(max_length=200, blank=True)
+    next_attempt_at = models.DateTimeField(default=timezone.now)
+    created_at = models.DateTimeField(default=timezone.now)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [
+            models.Index(
+                fields=["next_attempt_at", "id"],
+                condition=models.Q(status="pending"),
+                name="outbox_pending",
+            ),
+            models.Index(fields=["customer", "kind", "-created_at"], name="outbox_customer_kind"),
+        ]
+
+    def __str__(self):
+        return f"{self.template} to {self.to_email} ({self.status})"

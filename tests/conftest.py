@@ -1,0 +1,110 @@
+"""Fixtures shared by every test: the four service types, people, clients, and a
+real Chromium driven by Playwright for browser tests."""
+
+import os
+
+import pytest
+from django.conf import settings
+
+from retention.demo import SERVICE_TYPES
+from tests.factories import CustomerFactory, ProviderFactory, ServiceTypeFactory
+
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+
+
+def pytest_configure(config):
+    engine = settings.DATABASES["default"]["ENGINE"]
+    if engine != "django.db.backends.postgresql":
+        raise pytest.UsageError(
+            "The tests run on PostgreSQL only. Set DATABASE_URL=postgres://... (scripts/test does)."
+        )
+
+
+@pytest.fixture
+def service_types(db):
+    """The four real service types, by slug."""
+    return {
+        slug: ServiceTypeFactory(slug=slug, name=name, frequency_days=freq, base_price=price)
+        for name, slug, freq, price in SERVICE_TYPES
+    }
+
+
+@pytest.fixture
+def lawn(service_types):
+    return service_types["lawn-care"]
+
+
+@pytest.fixture
+def customer(db):
+    return CustomerFactory(user__email="casey@example.com", user__name="Casey Customer")
+
+
+@pytest.fixture
+def other_customer(db):
+    return CustomerFactory(user__email="otto@example.com", user__name="Otto Other")
+
+
+@pytest.fixture
+def provider(service_types):
+    return ProviderFactory(
+        user__email="pro@example.com", business_name="Pro Lawn & Pool", service_types=list(service_types.values())
+    )
+
+
+@pytest.fixture
+def customer_client(client, customer):
+    client.force_login(customer.user)
+    return client
+
+
+@pytest.fixture
+def provider_client(client, provider):
+    client.force_login(provider.user)
+    return client
+
+
+# --- Browser -------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+@pytest.fixture
+def log_in(live_server):
+    """log_in(page, email, password): logs in through the real login form."""
+
+    def log_in(page, email, password="pw-for-tests"):
+        page.goto(f"{live_server.url}/accounts/login/")
+        page.get_by_label("Email").fill(email)
+        page.get_by_label("Password").fill(password)
+        page.get_by_role("button", name="Log in").click()
+        page.wait_for_load_state()
+
+    return log_in
+
+

@@ -1,0 +1,105 @@
+"""factory-boy factories for every model the tests build."""
+
+import datetime as dt
+from decimal import Decimal
+
+import factory
+from django.utils import timezone
+
+from retention.models import Customer, Job, Notification, PromoCode, Provider, ServiceType, User
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = User
+        django_get_or_create = ["email"]
+
+    email = factory.Sequence(lambda n: f"user{n}@example.com")
+    name = factory.Faker("name")
+    password = factory.django.Password("pw-for-tests")
+
+
+class ServiceTypeFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ServiceType
+        django_get_or_create = ["slug"]
+
+    name = factory.Sequence(lambda n: f"Service {n}")
+    slug = factory.Sequence(lambda n: f"service-{n}")
+    frequency_days = 30
+    base_price = Decimal("100.00")
+
+
+class CustomerFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Customer
+
+    user = factory.SubFactory(UserFactory)
+    phone = "555-0100"
+
+
+class ProviderFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Provider
+        skip_postgeneration_save = True
+
+    user = factory.SubFactory(UserFactory)
+    business_name = factory.Sequence(lambda n: f"Provider {n} LLC")
+    phone = "555-0199"
+
+    @factory.post_generation
+    def service_types(self, create, extracted, **kwargs):
+        if create and extracted:
+            self.service_types.set(extracted)
+
+
+class JobFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Job
+
+    customer = factory.SubFactory(CustomerFactory)
+    provider = factory.SubFactory(ProviderFactory)
+    service_type = factory.SubFactory(ServiceTypeFactory)
+    scheduled_for = factory.LazyFunction(lambda: timezone.localdate() + dt.timedelta(days=3))
+    price = factory.LazyAttribute(lambda job: job.service_type.base_price)
+    amount_paid = factory.LazyAttribute(lambda job: job.price)
+
+    # JobFactory(completed_days_ago=10): a job completed that many days ago.
+    @classmethod
+    def _create(cls, model_class, *args, completed_days_ago=None, **kwargs):
+        if completed_days_ago is not None:
+            day = timezone.localdate() - dt.timedelta(days=completed_days_ago)
+            at = timezone.make_aware(dt.datetime.combine(day, dt.time(12)))
+            kwargs.setdefault("scheduled_for", day)
+            kwargs.setdefault("created_at", at - dt.timedelta(days=7))
+            kwargs["status"] = Job.Status.COMPLETED
+            kwargs["completed_at"] = at
+            kwargs["next_due_date"] = day + dt.timedelta(days=kwargs["service_type"].frequency_days)
+        return super()._create(model_class, *args, **kwargs)
+
+
+class PromoCodeFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = PromoCode
+        skip_postgeneration_save = True
+
+    customer = factory.SubFactory(CustomerFactory)
+    source = PromoCode.Source.STAFF
+    discount_type = PromoCode.DiscountType.PERCENT
+    discount_value = Decimal("20")
+    expires_at = factory.LazyFunction(lambda: timezone.now() + dt.timedelta(days=30))
+
+    @factory.post_generation
+    def service_types(self, create, extracted, **kwargs):
+        if create and extracted:
+            self.service_types.set(extracted)
+
+
+class NotificationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Notification
+
+    customer = factory.SubFactory(CustomerFactory)
+    kind = Notification.Kind.JOB
+    title = factory.Sequence(lambda n: f"Notification {n}")
+    message = "Something happened."
