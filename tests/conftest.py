@@ -128,12 +128,12 @@ def fake_resend(settings):
     from retention.fake_resend import FakeResend
 
     server = FakeResend(api_key="re_fake_test_key").start()
-    saved = resend.api_url, resend.api_key
+    saved = resend.api_url, resend.api_key, resend.default_http_client
     resend.api_url, resend.api_key = server.url, server.api_key
     settings.RESEND_API_KEY = server.api_key
     settings.RESEND_API_URL = server.url
     try:
         yield server
     finally:
-        resend.api_url, resend.api_key = saved
+        resend.api_url, resend.api_key, resend.default_http_client = saved
         server.stop()
