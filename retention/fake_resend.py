@@ -73,6 +73,10 @@ class FakeResend:
         self.emails: list[dict] = []  # accepted emails, in order, each with its "id"
         self.requests: list[RecordedRequest] = []
         self.violations = 0  # requests refused by the rate limit (not injected 429s)
+        # on_request(record, phase) is called at "received" (body read; return "drop" to
+        # close the connection unanswered, as if the request never arrived), "handled"
+        # (emails accepted or refused, not yet answered) and "answered".
+        self.on_request = None
         self._lock = threading.Lock()
         self._faults: deque[_Fault] = deque()
         self._slow: deque[float] = deque()
@@ -296,12 +300,17 @@ def _make_handler(fake: FakeResend):
             )
             length = int(self.headers.get("Content-Length") or 0)
             body = self.rfile.read(length) if length else b""
+            if fake.on_request and fake.on_request(record, "received") == "drop":
+                self.close_connection = True
+                return
             status, response, extra, delay = fake.handle(
                 method=self.command, path=self.path, headers=self.headers, body=body, arrived=arrived, record=record
             )
             record.status = status
             with fake._lock:
                 fake.requests.append(record)
+            if fake.on_request:
+                fake.on_request(record, "handled")
             if delay:
                 time.sleep(delay)
             data = json.dumps(response).encode()
@@ -313,8 +322,11 @@ def _make_handler(fake: FakeResend):
                     self.send_header(name, value)
                 self.end_headers()
                 self.wfile.write(data)
+                self.wfile.flush()
             except (BrokenPipeError, ConnectionResetError):
                 pass  # the client gave up (a timeout); the emails stay accepted
+            if fake.on_request:
+                fake.on_request(record, "answered")
 
         do_POST = do_GET = do_PUT = do_PATCH = do_DELETE = _serve
 
