@@ -159,3 +159,8 @@ api.add_router("/provider", provider_router)
 from portal.api_notifications import router as notifications_router  # noqa: E402
 
 api.add_router("/customer", notifications_router)
+
+# --- Cron triggers, for hosted schedulers: /api/cron/... --------------------------------
+from retention.cron_api import router as cron_router  # noqa: E402
+
+api.add_router("/cron", cron_router)
