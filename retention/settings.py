@@ -3,6 +3,7 @@
 Every variable is documented, with its default, in `.env.example`.
 """
 
+import shlex
 from pathlib import Path
 
 import environ
@@ -163,6 +164,24 @@ WINBACK_COOLDOWN_DAYS = env.int("WINBACK_COOLDOWN_DAYS", default=90)
 WINBACK_DISCOUNT_PERCENT = env.int("WINBACK_DISCOUNT_PERCENT", default=15)
 WINBACK_CODE_VALID_DAYS = env.int("WINBACK_CODE_VALID_DAYS", default=30)
 JOB_BATCH_SIZE = env.int("JOB_BATCH_SIZE", default=500)
+
+# The schedule, installed with `manage.py crontab add` (django-crontab). Times are UTC,
+# as in the product brief: the cron daemon must run in UTC (see docs/email-and-scheduling.md).
+# Each line cds to the project (settings read .env from there), runs the command through
+# retention.scheduling.run_from_cron (a non-zero exit when it failed, which django-crontab
+# alone would hide) and appends its output to CRON_LOG_FILE.
+CRON_LOG_FILE = env.str("CRON_LOG_FILE", default=str(BASE_DIR / "var" / "log" / "cron.log"))
+_cron_log = f">> {shlex.quote(CRON_LOG_FILE)} 2>&1"
+CRONJOBS = [
+    ("0 9 * * *", "retention.scheduling.run_from_cron", ["check_inactive_customers"], {}, _cron_log),
+    ("0 10 * * 1", "retention.scheduling.run_from_cron", ["send_seasonal_reminders"], {}, _cron_log),
+    ("0 11 * * *", "retention.scheduling.run_from_cron", ["check_service_due"], {}, _cron_log),
+    ("*/5 * * * *", "retention.scheduling.run_from_cron", ["deliver_emails"], {}, _cron_log),
+]
+CRONTAB_COMMENT = "retention-jobs"
+CRONTAB_DJANGO_SETTINGS_MODULE = "retention.settings"
+CRONTAB_DJANGO_MANAGE_PATH = str(BASE_DIR / "manage.py")
+CRONTAB_COMMAND_PREFIX = f"cd {shlex.quote(str(BASE_DIR))} && mkdir -p {shlex.quote(str(Path(CRON_LOG_FILE).parent))} &&"
 
 LOGGING = {
     "version": 1,
