@@ -6,12 +6,10 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
-from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from actions.jobs import BookingError, JobStateError, book_job, complete_job, quote
 from retention.clock import business_today
-from retention.emails import customer_for_unsubscribe_token
 from retention.models import Job, ServiceType
 from retention.notifications import mark_read
 from retention.promo import PromoCodeError
@@ -131,17 +129,3 @@ def provider_complete_job(request, job_id):
     else:
         messages.info(request, "That job was already completed.")
     return redirect("portal:provider")
-
-
-@csrf_exempt  # mail clients POST without a CSRF token (RFC 8058); the signed token authorizes
-def unsubscribe(request, token):
-    """One-click unsubscribe from marketing email; works without logging in.
-    GET shows a confirmation button; POST (RFC 8058 one-click, or the button) acts."""
-    customer = customer_for_unsubscribe_token(token)
-    if customer is None:
-        return render(request, "portal/unsubscribe.html", {"invalid": True}, status=400)
-    done = False
-    if request.method == "POST":
-        type(customer).objects.filter(pk=customer.pk).update(marketing_opt_in=False)
-        done = True
-    return render(request, "portal/unsubscribe.html", {"customer": customer, "done": done})

@@ -1,12 +1,18 @@
 """Queuing email: every email is rendered from templates/emails/<name>/ into an
 outbox row written in the caller's transaction. Delivery happens after commit
-(see retention.delivery)."""
+(see retention.delivery).
+
+Consent: marketing email needs the marketing opt-in and respects the frequency cap
+(one per MARKETING_EMAIL_CAP_DAYS); reminders need the service-reminder opt-in;
+transactional email always goes. Both are checked here and again at delivery.
+"""
 
 import datetime as dt
 
 from django.conf import settings
 from django.core import signing
 from django.db import transaction
+from django.db.models import Exists, OuterRef, QuerySet
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
@@ -38,6 +44,10 @@ def unsubscribe_url(customer: Customer) -> str:
     return absolute_url(reverse("portal:unsubscribe", args=[unsubscribe_token(customer)]))
 
 
+def preferences_url() -> str:
+    return absolute_url(reverse("portal:email_preferences"))
+
+
 def consents(customer: Customer | None, kind: str) -> bool:
     """Whether the customer agreed to this kind of email; transactional always goes."""
     if customer is None or kind == Kind.TRANSACTIONAL:
@@ -52,12 +62,26 @@ def marketing_cap_start(now: dt.datetime | None = None) -> dt.datetime:
     return (now or timezone.now()) - dt.timedelta(days=settings.MARKETING_EMAIL_CAP_DAYS)
 
 
+# Emails that count against the cap: queued, on their way, or delivered.
+CAPPED_STATUSES = [OutboundEmail.Status.PENDING, OutboundEmail.Status.SENDING, OutboundEmail.Status.SENT]
+
+
+def recent_marketing(now: dt.datetime | None = None) -> QuerySet:
+    return OutboundEmail.objects.filter(
+        kind=Kind.MARKETING, created_at__gt=marketing_cap_start(now), status__in=CAPPED_STATUSES
+    )
+
+
 def under_marketing_cap(customer: Customer, now: dt.datetime | None = None) -> bool:
-    return not customer.emails.filter(
-        kind=Kind.MARKETING,
-        created_at__gt=marketing_cap_start(now),
-        status__in=[OutboundEmail.Status.PENDING, OutboundEmail.Status.SENT],
-    ).exists()
+    return not recent_marketing(now).filter(customer=customer).exists()
+
+
+def marketable_customers(customers: QuerySet, now: dt.datetime | None = None) -> QuerySet:
+    """Narrows a Customer queryset to those a marketing email may go to now: opted in
+    and under the frequency cap. One query, for batch jobs."""
+    return customers.filter(
+        ~Exists(recent_marketing(now).filter(customer=OuterRef("pk"))), marketing_opt_in=True
+    )
 
 
 def build_email(
@@ -71,7 +95,7 @@ def build_email(
 ) -> OutboundEmail:
     """Renders an email into an unsaved outbox row (for bulk_create by batch jobs)."""
     to_email = to_email or customer.email
-    context = {"customer": customer, "site_url": settings.SITE_URL, **context}
+    context = {"customer": customer, "site_url": settings.SITE_URL, "preferences_url": preferences_url(), **context}
     headers = {}
     if kind == Kind.MARKETING and customer is not None:
         # One-click unsubscribe (RFC 8058) on every marketing email.
@@ -107,21 +131,27 @@ def queue_email(
     """Writes one email to the outbox in the caller's transaction.
 
     Returns None (and writes nothing) when the customer has not consented or the
-    marketing cap is reached. A key already queued is not queued again.
+    marketing cap is reached. A key already queued is not queued again. The customer's
+    row is locked while deciding, so two marketing emails queued at once cannot both
+    pass the cap. With `deliver_after_commit`, delivery is attempted right after the
+    caller's transaction commits (failures stay in the outbox for deliver_emails).
     """
-    if not consents(customer, kind):
-        return None
-    if kind == Kind.MARKETING and customer is not None and not under_marketing_cap(customer):
-        return None
-    email = build_email(
-        template=template,
-        customer=customer,
-        kind=kind,
-        idempotency_key=idempotency_key,
-        context=context,
-        to_email=to_email,
-    )
-    created = OutboundEmail.objects.bulk_create([email], ignore_conflicts=True)
+    with transaction.atomic():
+        if customer is not None and kind != Kind.TRANSACTIONAL:
+            current = Customer.objects.select_for_update().filter(pk=customer.pk).first()
+            if current is None or not consents(current, kind):
+                return None
+            if kind == Kind.MARKETING and not under_marketing_cap(current):
+                return None
+        email = build_email(
+            template=template,
+            customer=customer,
+            kind=kind,
+            idempotency_key=idempotency_key,
+            context=context,
+            to_email=to_email,
+        )
+        created = OutboundEmail.objects.bulk_create([email], ignore_conflicts=True)
     if deliver_after_commit:
         from .delivery import deliver_soon
 

@@ -1,0 +1,58 @@
+"""Email preferences: the customer's page, and the one-click unsubscribe link that
+works without logging in."""
+
+from django import forms
+from django.contrib import messages
+from django.shortcuts import redirect, render
+from django.views.decorators.csrf import csrf_exempt
+
+from retention.consent import unsubscribe_from_marketing, update_email_preferences
+from retention.emails import customer_for_unsubscribe_token
+
+from .access import customer_required
+
+
+class EmailPreferencesForm(forms.Form):
+    marketing = forms.BooleanField(
+        required=False, label="Seasonal offers and come-back discounts",
+        help_text="At most one email a week.",
+    )
+    service_reminders = forms.BooleanField(
+        required=False, label="Service reminders", help_text="When a service you had is due again.",
+    )
+
+
+@customer_required
+def email_preferences(request):
+    customer = request.customer
+    form = EmailPreferencesForm(
+        request.POST or None,
+        initial={"marketing": customer.marketing_opt_in, "service_reminders": customer.service_reminders_opt_in},
+    )
+    if request.method == "POST" and form.is_valid():
+        update_email_preferences(
+            customer=customer,
+            marketing=form.cleaned_data["marketing"],
+            service_reminders=form.cleaned_data["service_reminders"],
+        )
+        messages.success(request, "Your email preferences are saved.")
+        return redirect("portal:email_preferences")
+    return render(request, "portal/preferences.html", {"form": form, "customer": customer})
+
+
+@csrf_exempt  # mail clients POST without a CSRF token (RFC 8058); the signed token authorizes
+def unsubscribe(request, token):
+    """One-click unsubscribe from marketing email; works without logging in.
+
+    POST (the mail client's RFC 8058 one-click, or the page's button) unsubscribes. GET
+    shows the page, which submits itself in a browser: one click for a person, while
+    link scanners that merely fetch URLs unsubscribe nobody.
+    """
+    customer = customer_for_unsubscribe_token(token)
+    if customer is None:
+        return render(request, "portal/unsubscribe.html", {"invalid": True}, status=400)
+    done = False
+    if request.method == "POST":
+        unsubscribe_from_marketing(customer=customer)
+        done = True
+    return render(request, "portal/unsubscribe.html", {"customer": customer, "done": done})
