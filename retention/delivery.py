@@ -424,6 +424,18 @@ def _has_due_work() -> bool:
     ).exists()
 
 
+def retry_emails(queryset) -> int:
+    """Staff's "retry": failed emails go back to pending (a new batch, a new key: if a
+    failure came after Resend may have accepted it, this can send it twice, which is
+    staff's call); emails waiting for a retry go now, in their same batch."""
+    now = timezone.now()
+    waiting = queryset.filter(status=Status.SENDING).update(next_attempt_at=now)
+    failed = queryset.filter(status=Status.FAILED).update(
+        status=Status.PENDING, batch_key="", claimed_at=None, attempts=0, next_attempt_at=now
+    )
+    return waiting + failed
+
+
 def deliver_soon() -> None:
     """Called after a web request's transaction commits; failures stay for deliver_emails."""
     try:

@@ -1,6 +1,8 @@
 """Delivery through the real resend SDK to the fake Resend server: batching, the rate
 limit, retries, permanent failures, and the Django backend without a key."""
 
+from pathlib import Path
+
 import pytest
 from django.core import mail
 
@@ -10,6 +12,7 @@ from tests.factories import CustomerFactory, OutboundEmailFactory
 
 Status = OutboundEmail.Status
 pytestmark = pytest.mark.django_db
+TEST_TEMPLATES = Path(__file__).parent / "templates"
 
 
 @pytest.fixture(autouse=True)
@@ -187,3 +190,37 @@ def test_without_a_key_the_django_backend_delivers(settings):
     message = mail.outbox[0]
     assert message.alternatives[0].mimetype == "text/html"
     assert message.extra_headers["List-Unsubscribe"] == "<https://x.example/u>"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_email_queued_in_a_transaction_goes_out_right_after_commit(fake_resend, settings):
+    from django.db import transaction
+
+    from retention.emails import queue_email
+
+    settings.TEMPLATES = [{**settings.TEMPLATES[0], "DIRS": [*settings.TEMPLATES[0]["DIRS"], TEST_TEMPLATES]}]
+    customer = CustomerFactory()
+    with transaction.atomic():
+        queue_email(template="test_offer", customer=customer, kind="transactional",
+                    idempotency_key="transactional/commit-1", context={"discount": 5})
+        assert fake_resend.emails == []  # nothing is sent inside the transaction
+
+    assert [e["to"] for e in fake_resend.emails] == [[customer.email]]
+    assert OutboundEmail.objects.get().status == Status.SENT
+
+
+@pytest.mark.django_db(transaction=True)
+def test_failed_delivery_after_commit_stays_for_deliver_emails(fake_resend, settings):
+    from django.db import transaction
+
+    from retention.emails import queue_email
+
+    settings.TEMPLATES = [{**settings.TEMPLATES[0], "DIRS": [*settings.TEMPLATES[0]["DIRS"], TEST_TEMPLATES]}]
+    fake_resend.fail_next(1, status=500)
+    with transaction.atomic():
+        queue_email(template="test_offer", customer=CustomerFactory(), kind="transactional",
+                    idempotency_key="transactional/commit-2", context={"discount": 5})
+
+    email = OutboundEmail.objects.get()
+    assert email.status == Status.SENDING and email.attempts == 1  # waiting for its retry
+    assert fake_resend.emails == []
