@@ -174,8 +174,26 @@ class FakeResend:
             "ratelimit-reset": str(reset),
         }
 
+    def summary(self) -> dict:
+        with self._lock:
+            statuses: dict[str, int] = {}
+            for r in self.requests:
+                statuses[str(r.status)] = statuses.get(str(r.status), 0) + 1
+            accepted = len(self.emails)
+            requests = len(self.requests)
+            violations = self.violations
+        return {
+            "accepted": accepted, "requests": requests, "violations": violations, "statuses": statuses,
+            "maxRequestsInAnySecond": self.max_requests_in_any_second(statuses=(200,)),
+        }
+
     def handle(self, *, method: str, path: str, headers, body: bytes, arrived: float, record: RecordedRequest):
         """Returns (status, json body, extra headers, delay before answering)."""
+        if path == "/_fake/summary":  # not Resend's: what this fake saw, for benchmarks
+            return 200, self.summary(), {}, 0
+        if path == "/_fake/reset" and method == "POST":
+            self.reset()
+            return 200, {"reset": True}, {}, 0
         if method != "POST" or path not in ("/emails", "/emails/batch"):
             return 404, _error(404, "not_found", "The requested endpoint does not exist."), {}, 0
         auth = headers.get("Authorization", "")
@@ -291,6 +309,7 @@ def _seconds(value: float) -> str:
 def _make_handler(fake: FakeResend):
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"  # keep-alive, as the SDK's requests session expects
+        disable_nagle_algorithm = True  # headers and body leave at once (no delayed-ACK stalls)
 
         def _serve(self):
             arrived = time.monotonic()
@@ -307,8 +326,9 @@ def _make_handler(fake: FakeResend):
                 method=self.command, path=self.path, headers=self.headers, body=body, arrived=arrived, record=record
             )
             record.status = status
-            with fake._lock:
-                fake.requests.append(record)
+            if not self.path.startswith("/_fake/"):
+                with fake._lock:
+                    fake.requests.append(record)
             if fake.on_request:
                 fake.on_request(record, "handled")
             if delay:
@@ -341,13 +361,17 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=8025)
     parser.add_argument("--rate", type=int, default=2, help="requests per second (0: unlimited)")
     parser.add_argument("--api-key", default="re_fake")
+    parser.add_argument("--quiet", action="store_true", help="no progress lines")
     args = parser.parse_args()
     fake = FakeResend(api_key=args.api_key, rate_limit=args.rate or None, port=args.port).start()
-    print(f"Fake Resend at {fake.url} (key {args.api_key}, {args.rate or 'unlimited'} requests/s). Ctrl-C stops.")
+    print(f"Fake Resend at {fake.url} (key {args.api_key}, {args.rate or 'unlimited'} requests/s). "
+          "GET /_fake/summary shows what it saw. Ctrl-C stops.", flush=True)
     try:
         while True:
             time.sleep(5)
-            print(f"{len(fake.emails)} emails accepted, {len(fake.requests)} requests, {fake.violations} over the limit")
+            if not args.quiet:
+                print(f"{len(fake.emails)} emails accepted, {len(fake.requests)} requests, "
+                      f"{fake.violations} over the limit", flush=True)
     except KeyboardInterrupt:
         fake.stop()
 
