@@ -7,6 +7,9 @@ For comparison it first measures, in the same run, the delivery pipeline with no
 rate limit on a smaller outbox: the machinery's own speed on this machine, so the
 figure shows the limit, not the code, is what bounds the throughput.
 
+The fake server runs in its own process (`python -m retention.fake_resend`), as
+Resend is remote: it stamps each request's arrival and counts the 429s it answered.
+
     .venv/bin/python bench/delivery.py [--emails 20000] [--rate 10] [--baseline-emails 3000]
 
 Uses DATABASE_URL if set, else PostgreSQL at 127.0.0.1 in a database
@@ -14,9 +17,13 @@ Uses DATABASE_URL if set, else PostgreSQL at 127.0.0.1 in a database
 """
 
 import argparse
+import json
 import os
+import socket
+import subprocess
 import sys
 import time
+import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -51,12 +58,10 @@ def main() -> None:
     import django
 
     django.setup()
-    import resend
     from django.conf import settings
     from django.core.management import call_command
 
     from retention.delivery import deliver_pending
-    from retention.fake_resend import FakeResend
     from retention.models import OutboundEmail
 
     call_command("migrate", verbosity=0)
@@ -81,22 +86,41 @@ def main() -> None:
 
     def run(n: int, rate: int | None, tag: str) -> dict:
         queue(n, tag)
-        fake = FakeResend(rate_limit=rate).start()
-        resend.api_url, resend.api_key = fake.url, fake.api_key
-        settings.RESEND_API_KEY, settings.RESEND_API_URL = fake.api_key, fake.url
-        settings.RESEND_REQUESTS_PER_SECOND = rate or 1000
-        settings.EMAIL_BATCH_SIZE = 100
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
+        server = subprocess.Popen(
+            [sys.executable, "-m", "retention.fake_resend", "--port", str(port), "--rate", str(rate or 0),
+             "--api-key", "re_bench", "--quiet"],
+            cwd=ROOT, stdout=subprocess.DEVNULL,
+        )
+        url = f"http://127.0.0.1:{port}"
         try:
+            for _ in range(100):
+                try:
+                    urllib.request.urlopen(f"{url}/_fake/summary", timeout=1).read()
+                    break
+                except OSError:
+                    time.sleep(0.1)
+            settings.RESEND_API_KEY, settings.RESEND_API_URL = "re_bench", url
+            settings.RESEND_REQUESTS_PER_SECOND = rate or 1000
+            settings.EMAIL_BATCH_SIZE = 100
             started = time.perf_counter()
+            mono_start = time.monotonic()
             stats = deliver_pending()
             elapsed = time.perf_counter() - started
+            if os.environ.get("BENCH_DUMP"):
+                print(f"monotonic start {mono_start:.3f} end {time.monotonic():.3f}", file=sys.stderr)
+            summary = json.loads(urllib.request.urlopen(f"{url}/_fake/summary", timeout=5).read())
+            if os.environ.get("BENCH_DUMP"):
+                Path(os.environ["BENCH_DUMP"]).write_bytes(urllib.request.urlopen(f"{url}/_fake/requests").read())
         finally:
-            fake.stop()
-        accepted = len(fake.emails)
-        assert stats["sent"] == n == accepted, (stats, accepted)
+            server.terminate()
+            server.wait()
+        assert stats["sent"] == n == summary["accepted"], (stats, summary)
         return {
-            "emails": n, "seconds": elapsed, "rate": accepted / elapsed, "requests": len(fake.requests),
-            "violations": fake.violations, "max_in_second": fake.max_requests_in_any_second(statuses=(200,)),
+            "emails": n, "seconds": elapsed, "rate": n / elapsed, "requests": summary["requests"],
+            "violations": summary["violations"], "max_in_second": summary["maxRequestsInAnySecond"],
         }
 
     print(f"Delivery benchmark: batches of 100 to the fake Resend server, {settings.RESEND_MAX_IN_FLIGHT} requests in flight",

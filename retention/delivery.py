@@ -62,49 +62,73 @@ dry_run_active: contextvars.ContextVar[bool] = contextvars.ContextVar("retention
 class RateLimiter:
     """At most `limit` requests in any one second, shared by every sending thread.
 
-    It counts its own requests in a sliding window (with a small margin for the time a
-    request takes to arrive), reads Resend's `ratelimit-limit` (never going above it),
-    pauses everyone for `retry-after` on a 429, and for `ratelimit-reset` when Resend
-    says nothing remains although this process has not used the window up (someone
-    else shares the team's quota).
+    Resend counts a request when it arrives, which is some time after it leaves here and
+    before its answer comes back. So a new request may start only one second after the
+    answer to the request `limit` places back: whatever the network or the scheduler
+    does in between, no second at Resend ever holds more than `limit` of ours. It costs
+    one request's latency per second of sending. Requests are also spaced at least
+    half an interval apart (no bursts). Resend's answers count too: `ratelimit-limit`
+    lowers the limit (never raises it), a 429's `retry-after` pauses everyone, and
+    `ratelimit-remaining: 0` while this process has not used the window up (someone else
+    shares the team's quota) waits `ratelimit-reset`.
     """
 
-    def __init__(self, limit: float, *, margin: float = 0.03):
+    def __init__(self, limit: float):
         self.configured_limit = limit
         self.limit = limit
-        self.margin = margin
-        self._sent: deque[float] = deque()
+        self._starts: deque[float] = deque()  # start times, oldest first
+        self._ends: deque[float | None] = deque()  # answer times (None while in flight)
         self._paused_until = 0.0
         self._cond = threading.Condition()
 
     def reset(self, limit: float) -> None:
+        """A new delivery run starts from the configured limit."""
         with self._cond:
             self.configured_limit = self.limit = limit
 
-    def acquire(self) -> float:
-        """Blocks until a request may start; returns its (monotonic) start time."""
-        window = 1.0 + self.margin
+    def acquire(self) -> int:
+        """Blocks until a request may start; returns a ticket for `answered`."""
         with self._cond:
             while True:
                 now = time.monotonic()
-                while self._sent and now - self._sent[0] >= 2 * window:
-                    self._sent.popleft()
+                per_window = max(1, int(self.limit))
+                while len(self._starts) > per_window and self._ends[0] is not None:
+                    self._starts.popleft()
+                    self._ends.popleft()
+                    self._offset += 1
                 wait_for = self._paused_until - now
-                recent = [t for t in self._sent if now - t < window]
-                if len(recent) >= max(1, int(self.limit)):
-                    wait_for = max(wait_for, recent[-int(max(1, self.limit))] + window - now)
-                if wait_for <= 0:
-                    self._sent.append(now)
-                    return now
-                self._cond.wait(wait_for)
+                if self._starts:
+                    wait_for = max(wait_for, self._starts[-1] + 0.5 / self.limit - now)
+                waiting_for_answer = False
+                if len(self._starts) >= per_window:
+                    reference = self._ends[-per_window]
+                    if reference is None:
+                        waiting_for_answer = True  # answered() wakes us
+                    else:
+                        wait_for = max(wait_for, reference + 1.0 - now)
+                if wait_for <= 0 and not waiting_for_answer:
+                    self._starts.append(now)
+                    self._ends.append(None)
+                    return self._offset + len(self._starts) - 1
+                self._cond.wait(wait_for if wait_for > 0 else 5.0)
+
+    def answered(self, ticket: int) -> None:
+        """The answer to the request with this ticket has arrived (or it failed)."""
+        with self._cond:
+            index = ticket - self._offset
+            if 0 <= index < len(self._ends):
+                self._ends[index] = time.monotonic()
+            self._cond.notify_all()
+
+    _offset = 0
 
     def pause(self, seconds: float) -> None:
         with self._cond:
             self._paused_until = max(self._paused_until, time.monotonic() + seconds)
             self._cond.notify_all()
 
-    def observe(self, headers: dict[str, str], started: float) -> None:
-        """Reads Resend's rate-limit headers from the answer to a request started at `started`."""
+    def observe(self, headers: dict[str, str], ticket: int) -> None:
+        """Reads Resend's rate-limit headers from the answer to the request `ticket`."""
         server_limit = _number(headers.get("ratelimit-limit"))
         if server_limit:
             with self._cond:
@@ -112,7 +136,9 @@ class RateLimiter:
         if _number(headers.get("ratelimit-remaining")) == 0:
             reset = _number(headers.get("ratelimit-reset")) or 1.0
             with self._cond:
-                mine = sum(1 for t in self._sent if started - 1.1 < t <= started)
+                index = ticket - self._offset
+                started = self._starts[index] if 0 <= index < len(self._starts) else time.monotonic()
+                mine = sum(1 for t in self._starts if started - 1.0 < t <= started)
             if mine < self.limit:  # the quota went elsewhere: wait as Resend says
                 self.pause(reset)
 
@@ -136,7 +162,7 @@ class LimitedRequestsClient(HTTPClient):
         self.limiter = limiter
         self.timeout = 10.0
         self._local = threading.local()
-        self.last_started = threading.local()
+        self.last_ticket = threading.local()
 
     def _session(self) -> requests.Session:
         if not hasattr(self._local, "session"):
@@ -146,13 +172,15 @@ class LimitedRequestsClient(HTTPClient):
     def request(self, method, url, headers, json=None, files=None, data=None):
         body = None if json is None else _json_bytes(json)
         headers = {**headers, "Content-Type": "application/json"}
-        self.last_started.value = self.limiter.acquire()
+        ticket = self.last_ticket.value = self.limiter.acquire()
         try:
             resp = self._session().request(method, url, headers=headers, data=body, timeout=self.timeout)
         except requests.Timeout as exc:
             raise RuntimeError(f"timed out after {self.timeout:g}s: {exc}") from exc
         except requests.RequestException as exc:
             raise RuntimeError(f"request failed: {exc}") from exc
+        finally:
+            self.limiter.answered(ticket)
         return resp.content, resp.status_code, resp.headers
 
 
@@ -199,11 +227,10 @@ class ResendSender:
             response = resend.Batch.send(params, {"idempotency_key": batch.key})
         except resend.exceptions.ResendError as exc:
             headers = {k.lower(): v for k, v in (exc.headers or {}).items()}
-            started = getattr(_http_client.last_started, "value", time.monotonic())
-            _limiter.observe(headers, started)
+            _limiter.observe(headers, getattr(_http_client.last_ticket, "value", -1))
             return _classify(exc, headers)
         headers = {k.lower(): v for k, v in (response.get("http_headers") or {}).items()}
-        _limiter.observe(headers, getattr(_http_client.last_started, "value", time.monotonic()))
+        _limiter.observe(headers, getattr(_http_client.last_ticket, "value", -1))
         ids = [item.get("id", "") for item in response.get("data") or []]
         if len(ids) != len(batch.emails):
             return BatchResult(error=f"Resend answered {len(ids)} ids for {len(batch.emails)} emails", transient=True)
@@ -500,71 +527,142 @@ def deliver_pending(
         return stats
     if retry_wait_seconds is None:
         retry_wait_seconds = settings.EMAIL_RETRY_WAIT_SECONDS
+    left_work = False
     while True:
         with delivery_lock(wait=wait_for_lock) as held:
             if not held:
                 stats["busy"] = True
                 return stats
-            _deliver_locked(stats, limit=limit, retry_wait_seconds=retry_wait_seconds, sender=sender)
+            left_work = _deliver_locked(stats, limit=limit, retry_wait_seconds=retry_wait_seconds, sender=sender)
         # Someone may have queued and found us holding the lock just before we let go.
         if wait_for_lock or limit is not None or not _has_due_work():
             break
-    stats["deferred"] = OutboundEmail.objects.filter(status__in=[Status.PENDING, Status.SENDING]).count()
+    if left_work:
+        stats["deferred"] = OutboundEmail.objects.filter(status__in=[Status.PENDING, Status.SENDING]).count()
     return stats
 
 
-def _deliver_locked(stats: dict, *, limit: int | None, retry_wait_seconds: float, sender) -> None:
-    sender = sender or get_sender()
-    size = min(BATCH_LIMIT, settings.EMAIL_BATCH_SIZE)
-    budget = limit
-    deadline = time.monotonic() + retry_wait_seconds
-    in_flight: dict[Future, Batch] = {}
-    claimed: deque[Batch] = deque()  # claimed (committed) and not sent yet
-    look_for_claimed = True  # batches left claimed by a crash, or due for a retry
-    with ThreadPoolExecutor(max_workers=sender.max_in_flight, thread_name_prefix="deliver") as pool:
-        while True:
-            while len(in_flight) < sender.max_in_flight:
-                batch = None
-                if look_for_claimed:
-                    busy = {b.key for b in in_flight.values()} | {b.key for b in claimed}
-                    batch = due_claimed_batch(exclude=busy)
-                    look_for_claimed = batch is not None
-                if batch is None and not claimed and (budget is None or budget > 0):
-                    # Claim ahead: one transaction for the batches the pipeline can take.
-                    new = claim_batches(size=size, count=sender.max_in_flight, limit=budget, stats=stats)
-                    claimed.extend(new)
-                    if budget is not None:
-                        budget -= sum(len(b.emails) for b in new)
-                if batch is None and claimed:
-                    batch = claimed.popleft()
-                if batch is None:
-                    break
-                stats["batches"] += 1
-                in_flight[pool.submit(sender.send, batch)] = batch
-            if in_flight:
-                done, _ = wait(in_flight, return_when=FIRST_COMPLETED)
-                for future in done:
-                    batch = in_flight.pop(future)
-                    try:
-                        result = future.result()
-                    except Exception as exc:  # a bug or an unexpected library error
-                        log.exception("Sending batch %s failed", batch.key)
-                        result = BatchResult(error=f"{type(exc).__name__}: {exc}", transient=True)
-                    record_result(batch, result, stats)
-                    if result.provider_ids is None and not result.already_accepted:
-                        look_for_claimed = True  # split or rescheduled
-                continue
-            # Nothing due now: stay for retries that come due within the budget.
-            next_due = (
-                OutboundEmail.objects.filter(status=Status.SENDING)
-                .order_by("next_attempt_at")
-                .values_list("next_attempt_at", flat=True)
-                .first()
-            )
-            if next_due is None:
+def _deliver_locked(stats: dict, *, limit: int | None, retry_wait_seconds: float, sender) -> bool:
+    """Returns whether work was left for a later run."""
+    pipeline = _Pipeline(stats, limit=limit, sender=sender or get_sender())
+    pipeline.run(retry_wait_seconds=retry_wait_seconds)
+    return pipeline.left_work
+
+
+class _Pipeline:
+    """One delivery run. Up to `max_in_flight` batches are with the sender threads (they
+    wait for the rate limiter there), a claimer thread claims the next batches ahead on
+    its own connection, and this thread records the answers: the limiter never waits
+    for the database."""
+
+    def __init__(self, stats: dict, *, limit: int | None, sender):
+        self.stats = stats
+        self.sender = sender
+        self.size = min(BATCH_LIMIT, settings.EMAIL_BATCH_SIZE)
+        self.depth = sender.max_in_flight
+        self.budget = limit
+        self.in_flight: dict[Future, Batch] = {}
+        self.claimed: deque[Batch] = deque()  # claimed (committed), not sent yet
+        self.claiming: Future | None = None
+        self.look_for_claimed = True  # batches left claimed by a crash, or due for a retry
+        self.pending_left = True
+        self.first_claim = True
+        self.left_work = False  # stopped with retries not yet due, or at the limit
+        # Not on SQLite (one writer) nor inside a transaction (another connection
+        # could not see into it): there the claims stay on this thread.
+        self.threaded_claims = connection.vendor == "postgresql" and not connection.in_atomic_block
+
+    def run(self, *, retry_wait_seconds: float) -> None:
+        deadline = time.monotonic() + retry_wait_seconds
+        with (ThreadPoolExecutor(max_workers=self.depth, thread_name_prefix="deliver") as self.pool,
+              ThreadPoolExecutor(max_workers=1, thread_name_prefix="claim") as self.claimer):
+            try:
+                while self._step(deadline):
+                    pass
+            finally:
+                if self.claiming is not None:
+                    self.claiming.result()
+                if self.threaded_claims:
+                    self.claimer.submit(lambda: connection.close()).result()  # the claimer thread's own
+
+    def _step(self, deadline: float) -> bool:
+        self._fill()
+        self._claim_ahead()
+        self._fill()
+        if self.claiming is not None and not self.in_flight and not self.claimed:
+            self._take_claim(self.claiming.result())  # nothing else to do meanwhile
+            return True
+        if self.in_flight:
+            done, _ = wait([*self.in_flight, *([self.claiming] if self.claiming else [])],
+                           return_when=FIRST_COMPLETED)
+            if self.claiming is not None and self.claiming.done():
+                self._take_claim(self.claiming.result())
+            for future in done:
+                if future in self.in_flight:
+                    self._record(future)
+            if not self.in_flight:
+                self.pending_left = True  # anything queued meanwhile?
+            return True
+        # Nothing due now: stay for retries that come due within the deadline.
+        next_due = (
+            OutboundEmail.objects.filter(status=Status.SENDING)
+            .order_by("next_attempt_at")
+            .values_list("next_attempt_at", flat=True)
+            .first()
+        )
+        if next_due is None:
+            self.left_work = self.budget is not None and self.budget <= 0
+            return False
+        wait_for = max(0.0, (next_due - timezone.now()).total_seconds())
+        if time.monotonic() + wait_for > deadline:
+            self.left_work = True
+            return False
+        time.sleep(wait_for + 0.01)
+        self.look_for_claimed = self.pending_left = True
+        return True
+
+    def _fill(self) -> None:
+        while len(self.in_flight) < self.depth:
+            batch = None
+            if self.look_for_claimed:
+                busy = {b.key for b in self.in_flight.values()} | {b.key for b in self.claimed}
+                batch = due_claimed_batch(exclude=busy)
+                self.look_for_claimed = batch is not None
+            if batch is None and self.claimed:
+                batch = self.claimed.popleft()
+            if batch is None:
                 return
-            wait_for = (next_due - timezone.now()).total_seconds()
-            if time.monotonic() + max(0.0, wait_for) > deadline:
-                return
-            time.sleep(max(0.0, wait_for) + 0.01)
-            look_for_claimed = True
+            self.stats["batches"] += 1
+            self.in_flight[self.pool.submit(self.sender.send, batch)] = batch
+
+    def _claim_ahead(self) -> None:
+        if self.claiming is not None or not self.pending_left or len(self.claimed) >= self.depth:
+            return
+        if self.budget is not None and self.budget <= 0:
+            return
+        # The first claim is one batch, so the first request leaves at once.
+        count = 1 if self.first_claim else self.depth
+        self.first_claim = False
+        kwargs = {"size": self.size, "count": count, "limit": self.budget, "stats": self.stats}
+        if self.threaded_claims:
+            self.claiming = self.claimer.submit(claim_batches, **kwargs)
+        else:
+            self._take_claim(claim_batches(**kwargs))
+
+    def _take_claim(self, batches: list[Batch]) -> None:
+        self.claiming = None
+        self.pending_left = bool(batches)
+        self.claimed.extend(batches)
+        if self.budget is not None:
+            self.budget -= sum(len(b.emails) for b in batches)
+
+    def _record(self, future: Future) -> None:
+        batch = self.in_flight.pop(future)
+        try:
+            result = future.result()
+        except Exception as exc:  # a bug or an unexpected library error
+            log.exception("Sending batch %s failed", batch.key)
+            result = BatchResult(error=f"{type(exc).__name__}: {exc}", transient=True)
+        record_result(batch, result, self.stats)
+        if result.provider_ids is None and not result.already_accepted:
+            self.look_for_claimed = True  # split or rescheduled

@@ -191,6 +191,10 @@ class FakeResend:
         """Returns (status, json body, extra headers, delay before answering)."""
         if path == "/_fake/summary":  # not Resend's: what this fake saw, for benchmarks
             return 200, self.summary(), {}, 0
+        if path == "/_fake/requests":
+            with self._lock:
+                rows = [[r.time, r.status, r.emails, r.idempotency_key] for r in self.requests]
+            return 200, {"requests": rows}, {}, 0
         if path == "/_fake/reset" and method == "POST":
             self.reset()
             return 200, {"reset": True}, {}, 0
