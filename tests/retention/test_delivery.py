@@ -29,7 +29,7 @@ def test_250_emails_go_out_in_3_batch_calls(fake_resend):
 
     assert stats["sent"] == 250 and stats["failed"] == 0
     assert [r.path for r in fake_resend.requests] == ["/emails/batch"] * 3
-    assert [r.emails for r in fake_resend.requests] == [100, 100, 50]
+    assert sorted(r.emails for r in fake_resend.requests) == [50, 100, 100]  # several in flight: any order
     assert len({r.idempotency_key for r in fake_resend.requests}) == 3
     assert sorted(fake_resend.accepted_recipients()) == sorted(OutboundEmail.objects.values_list("to_email", flat=True))
     assert not OutboundEmail.objects.exclude(status=Status.SENT).exists()
