@@ -11,8 +11,11 @@ from retention.models import Customer, Job
 
 
 def service_due_alert(customer: Customer):
-    """The most urgent service due within 7 days (issue 6: reminders)."""
-    return None
+    """The most urgent service due within 7 days, overdue up to 30 days (issue 6: reminders)."""
+    from reminders.selectors import due_services
+
+    due = due_services(customer=customer, today=business_today())
+    return {"most_urgent": due[0], "count": len(due)} if due else None
 
 
 def seasonal_banner(customer: Customer):

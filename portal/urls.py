@@ -1,7 +1,7 @@
 from django.urls import path
 from django.views.generic import RedirectView
 
-from . import views
+from . import services_due, views
 
 app_name = "portal"
 
@@ -13,6 +13,7 @@ urlpatterns = [
     path("customer-portal/jobs/", views.jobs, name="jobs"),
     path("customer-portal/notifications/", views.notifications, name="notifications"),
     path("provider-portal/", views.provider_portal, name="provider"),
+    path("customer-portal/services/", services_due.services, name="services"),
     path("email/unsubscribe/<str:token>/", views.unsubscribe, name="unsubscribe"),
     path("provider-portal/jobs/<uuid:job_id>/complete/", views.provider_complete_job, name="provider_complete"),
 ]
