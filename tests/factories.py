@@ -103,3 +103,41 @@ class NotificationFactory(factory.django.DjangoModelFactory):
     kind = Notification.Kind.JOB
     title = factory.Sequence(lambda n: f"Notification {n}")
     message = "Something happened."
+
+
+# --- reminders ----------------------------------------------------------------------
+
+
+def completed_job(*, customer, service_type, provider, completed_on: dt.date, booked_on: dt.date | None = None, **fields):
+    """A job completed on a given business day; its next due date follows the service's frequency."""
+    completed_at = timezone.make_aware(dt.datetime.combine(completed_on, dt.time(12)))
+    booked_on = booked_on or completed_on - dt.timedelta(days=7)
+    return JobFactory(
+        customer=customer,
+        service_type=service_type,
+        provider=provider,
+        scheduled_for=completed_on,
+        status=Job.Status.COMPLETED,
+        created_at=timezone.make_aware(dt.datetime.combine(booked_on, dt.time(9))),
+        completed_at=completed_at,
+        next_due_date=service_type.next_due_date(completed_on),
+        **fields,
+    )
+
+
+def job_due_on(*, customer, service_type, provider, due_on: dt.date, **fields):
+    """A completed job whose service is next due on `due_on`."""
+    completed_on = due_on - dt.timedelta(days=service_type.frequency_days)
+    return completed_job(customer=customer, service_type=service_type, provider=provider, completed_on=completed_on, **fields)
+
+
+def booked_job(*, customer, service_type, provider, booked_on: dt.date, scheduled_for: dt.date, status=Job.Status.SCHEDULED):
+    """A job booked on `booked_on` (its booking time) for `scheduled_for`."""
+    return JobFactory(
+        customer=customer,
+        service_type=service_type,
+        provider=provider,
+        scheduled_for=scheduled_for,
+        status=status,
+        created_at=timezone.make_aware(dt.datetime.combine(booked_on, dt.time(10))),
+    )
