@@ -127,7 +127,10 @@ X_FRAME_OPTIONS = "DENY"
 # Email. With RESEND_API_KEY set, the outbox delivers through Resend; without it,
 # through EMAIL_BACKEND (console by default, so development shows every email).
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Retention <hello@retention.example>")
-_email_backend = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
+_email_backend = env.str(
+    "EMAIL_BACKEND",
+    default="django.core.mail.backends.console.EmailBackend" if DEBUG else "django.core.mail.backends.smtp.EmailBackend",
+)
 MAILERS = {  # Django 6.1's successor to EMAIL_BACKEND; the variable keeps its familiar name.
     "default": {
         "BACKEND": _email_backend,
