@@ -103,3 +103,22 @@ class NotificationFactory(factory.django.DjangoModelFactory):
     kind = Notification.Kind.JOB
     title = factory.Sequence(lambda n: f"Notification {n}")
     message = "Something happened."
+
+
+# --- retention: the email outbox ------------------------------------------------------
+
+
+class OutboundEmailFactory(factory.django.DjangoModelFactory):
+    """An outbox row as build_email() writes it (rendered, pending)."""
+
+    class Meta:
+        model = "retention.OutboundEmail"
+
+    idempotency_key = factory.Sequence(lambda n: f"transactional/test-{n}")
+    template = "test_message"
+    kind = "transactional"
+    customer = None
+    to_email = factory.Sequence(lambda n: f"person{n}@example.com")
+    subject = factory.Sequence(lambda n: f"Message {n}")
+    text_body = "Hello in text."
+    html_body = '<p style="margin:0">Hello in HTML.</p>'
