@@ -71,8 +71,9 @@ def tel_href(phone: str) -> str:
     return "tel:" + re.sub(r"[^0-9+]", "", phone)
 
 
-def book_url(service_type: ServiceType) -> str:
-    return f"{reverse('portal:book')}?service={service_type.slug}"
+def book_url(service_slug: str, *, book_path: str | None = None) -> str:
+    """The booking page with this service chosen (batch jobs pass `book_path` resolved once)."""
+    return f"{book_path or reverse('portal:book')}?service={service_slug}"
 
 
 # --- What a customer has due -------------------------------------------------------------
@@ -106,7 +107,7 @@ class DueService:
 
     @property
     def book_url(self) -> str:
-        return book_url(self.job.service_type)
+        return book_url(self.job.service_type.slug)
 
 
 def due_services(
@@ -163,7 +164,7 @@ class ServiceSummary:
 
     @property
     def book_url(self) -> str:
-        return book_url(self.service_type)
+        return book_url(self.service_type.slug)
 
 
 def service_summaries(*, customer: Customer, today: dt.date) -> list[ServiceSummary]:

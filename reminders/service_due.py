@@ -75,6 +75,14 @@ def customer_batches(targets: list[tuple[int, object]], size: int):
         yield batch
 
 
+# What a reminder needs of each job; loading only these keeps 500-row batches cheap.
+BATCH_FIELDS = [
+    "customer_id", "next_due_date", "completed_at",
+    "customer__user__email", "customer__user__name",
+    "service_type__name", "service_type__slug", "provider__business_name", "provider__phone",
+]
+
+
 def remind_batch(*, as_of: dt.date, job_ids: list) -> tuple[int, int]:
     """Marks these jobs reminded and queues one notification and one email per
     customer, in one transaction. Eligibility is checked again inside it.
@@ -85,6 +93,7 @@ def remind_batch(*, as_of: dt.date, job_ids: list) -> tuple[int, int]:
             reminder_targets(as_of)
             .filter(pk__in=job_ids)
             .select_related("customer__user", "service_type", "provider")
+            .only(*BATCH_FIELDS)
             .order_by("customer_id", "next_due_date", "service_type__name")
         )
         reminders = ServiceReminder.objects.bulk_create(
@@ -95,10 +104,13 @@ def remind_batch(*, as_of: dt.date, job_ids: list) -> tuple[int, int]:
         for job, reminder in zip(jobs, reminders, strict=True):
             by_customer[job.customer_id].append((job, reminder))
         notifications, emails = [], []
+        # Resolved once per batch: reverse() per email would cost more than the SQL.
+        services_path, book_path = reverse("portal:services"), reverse("portal:book")
+        services_url = absolute_url(services_path)
         for pairs in by_customer.values():
             customer = pairs[0][0].customer
-            services = [service_context(job, as_of) for job, _ in pairs]
-            notifications.append(reminder_notification(customer, services, now))
+            services = [service_context(job, as_of, book_path=book_path) for job, _ in pairs]
+            notifications.append(reminder_notification(customer, services, now, action_url=services_path))
             emails.append(
                 build_email(
                     template=TEMPLATE,
@@ -106,7 +118,7 @@ def remind_batch(*, as_of: dt.date, job_ids: list) -> tuple[int, int]:
                     kind=Kind.REMINDER,
                     # The customer's first reminder row of this run names the email for good.
                     idempotency_key=f"{TEMPLATE}/{pairs[0][1].pk}",
-                    context={"services": services, "services_url": absolute_url(reverse("portal:services"))},
+                    context={"services": services, "services_url": services_url},
                 )
             )
         Notification.objects.bulk_create(notifications)
@@ -114,21 +126,25 @@ def remind_batch(*, as_of: dt.date, job_ids: list) -> tuple[int, int]:
     return len(jobs), len(emails)
 
 
-def service_context(job: Job, as_of: dt.date) -> dict:
+def service_context(job: Job, as_of: dt.date, *, book_path: str) -> dict:
     days = (job.next_due_date - as_of).days
     return {
         "name": job.service_type.name,
         "due_date": job.next_due_date,
+        # Formatted here, not with the |date filter: it is a third of the rendering time.
+        "due_on": f"{job.next_due_date:%A, %B} {job.next_due_date.day}",
         "when": when_due(days),
         "urgency": urgency_for(days),
         "provider_name": job.provider.business_name,
         "provider_phone": job.provider.phone,
         "provider_tel": tel_href(job.provider.phone),
-        "book_url": absolute_url(book_url(job.service_type)),
+        "book_url": absolute_url(book_url(job.service_type.slug, book_path=book_path)),
     }
 
 
-def reminder_notification(customer: Customer, services: list[dict], now: dt.datetime) -> Notification:
+def reminder_notification(
+    customer: Customer, services: list[dict], now: dt.datetime, *, action_url: str
+) -> Notification:
     if len(services) == 1:
         service = services[0]
         title = f"{service['name']} is due {service['when']}"
@@ -141,7 +157,7 @@ def reminder_notification(customer: Customer, services: list[dict], now: dt.date
         kind=Notification.Kind.SERVICE_DUE,
         title=title,
         message=message,
-        action_url=reverse("portal:services"),
+        action_url=action_url,
         created_at=now,
     )
 

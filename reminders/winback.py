@@ -114,7 +114,8 @@ def winback_batch(*, as_of: dt.date, moment: dt.datetime, customer_ids: list[int
             WinbackSend(customer=customer, promo_code=promo, sent_at=now)
             for customer, promo in zip(customers, promos, strict=True)
         )
-        book_url = absolute_url(reverse("portal:book"))
+        book_path = reverse("portal:book")  # once per batch, not per email
+        book_url = absolute_url(book_path)
         notifications, emails = [], []
         for customer, promo, send in zip(customers, promos, sends, strict=True):
             notifications.append(
@@ -123,7 +124,7 @@ def winback_batch(*, as_of: dt.date, moment: dt.datetime, customer_ids: list[int
                     kind=Notification.Kind.WINBACK,
                     title=f"We miss you: {promo.label} your next service",
                     message=f"Use code {promo.code} by {timezone.localdate(expires_at):%B %-d}.",
-                    action_url=f"{reverse('portal:book')}?code={promo.code}",
+                    action_url=f"{book_path}?code={promo.code}",
                     created_at=now,
                 )
             )
