@@ -14,7 +14,7 @@ from itertools import groupby
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.db.models import Exists, OuterRef, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 
@@ -50,29 +50,40 @@ def reminder_targets(as_of: dt.date) -> QuerySet:
     )
 
 
-def count_by_reason(as_of: dt.date) -> dict:
-    """How many jobs in the window are due, and why the others are skipped: one query.
-    A job is counted under its first reason only."""
-    reminded, rebooked = Q(already_reminded()), Q(rebooked_since_completion())
-    return jobs_in_window(as_of).aggregate(
-        due=Count("pk"),
-        alreadyReminded=Count("pk", filter=reminded),
-        rebooked=Count("pk", filter=~reminded & rebooked),
-        remindersOff=Count("pk", filter=~reminded & ~rebooked & Q(customer__service_reminders_opt_in=False)),
+def select_targets(as_of: dt.date) -> tuple[dict, list[tuple[int, object]]]:
+    """The jobs to remind as (customer id, job id) in customer order, and how many jobs
+    in the window are skipped by reason, each under its first reason. Three queries,
+    each filtering with EXISTS so PostgreSQL plans anti-joins rather than a subquery
+    per row."""
+    window = jobs_in_window(as_of)
+    not_reminded = window.filter(~already_reminded())
+    due, not_reminded_count = window.count(), not_reminded.count()
+    rows = list(
+        not_reminded.filter(~rebooked_since_completion())
+        .order_by("customer_id")
+        .values_list("customer_id", "pk", "customer__service_reminders_opt_in")
     )
+    targets = [(customer_id, pk) for customer_id, pk, reminders_on in rows if reminders_on]
+    skipped = {
+        "alreadyReminded": due - not_reminded_count,
+        "rebooked": not_reminded_count - len(rows),
+        "remindersOff": len(rows) - len(targets),
+    }
+    return {"due": due, "skipped": skipped}, targets
 
 
 def customer_batches(targets: list[tuple[int, object]], size: int):
-    """Job ids grouped into batches of at most `size` customers; a customer is never split."""
-    batch, customers = [], 0
-    for _customer_id, rows in groupby(targets, key=lambda row: row[0]):
-        if customers == size:
-            yield batch
-            batch, customers = [], 0
-        batch.extend(job_id for _, job_id in rows)
-        customers += 1
-    if batch:
-        yield batch
+    """(customer ids, how many of their jobs were selected) in batches of at most `size`
+    customers; `targets` is in customer order, so a customer is never split."""
+    customers, jobs = [], 0
+    for customer_id, rows in groupby(targets, key=lambda row: row[0]):
+        if len(customers) == size:
+            yield customers, jobs
+            customers, jobs = [], 0
+        customers.append(customer_id)
+        jobs += sum(1 for _ in rows)
+    if customers:
+        yield customers, jobs
 
 
 # What a reminder needs of each job; loading only these keeps 500-row batches cheap.
@@ -83,15 +94,16 @@ BATCH_FIELDS = [
 ]
 
 
-def remind_batch(*, as_of: dt.date, job_ids: list) -> tuple[int, int]:
-    """Marks these jobs reminded and queues one notification and one email per
-    customer, in one transaction. Eligibility is checked again inside it.
+def remind_batch(*, as_of: dt.date, customer_ids: list[int]) -> tuple[int, int]:
+    """Marks these customers' due jobs reminded and queues one notification and one
+    email per customer, in one transaction. Eligibility is checked again inside it
+    (selecting by customer lets PostgreSQL use the customer index).
     Returns (jobs reminded, emails queued)."""
     now = timezone.now()
     with transaction.atomic():
         jobs = list(
             reminder_targets(as_of)
-            .filter(pk__in=job_ids)
+            .filter(customer_id__in=customer_ids)
             .select_related("customer__user", "service_type", "provider")
             .only(*BATCH_FIELDS)
             .order_by("customer_id", "next_due_date", "service_type__name")
@@ -165,9 +177,8 @@ def reminder_notification(
 def check_service_due(ctx: JobContext, *, batch_size: int | None = None) -> None:
     """The selection-and-write phase of check_service_due (delivery is the caller's)."""
     batch_size = batch_size or settings.JOB_BATCH_SIZE
-    counts = count_by_reason(ctx.as_of)
-    skipped = {key: counts[key] for key in ("alreadyReminded", "rebooked", "remindersOff")}
-    targets = list(reminder_targets(ctx.as_of).order_by("customer_id").values_list("customer_id", "pk"))
+    counts, targets = select_targets(ctx.as_of)
+    skipped = counts["skipped"]
     start, end = due_window(ctx.as_of)
     ctx.stats.update(
         window={"from": start.isoformat(), "to": end.isoformat()},
@@ -181,17 +192,17 @@ def check_service_due(ctx: JobContext, *, batch_size: int | None = None) -> None
     ctx.progress(f"{len(targets)} due job(s) to remind, window {start} to {end}")
     if ctx.dry_run:
         return
-    for job_ids in customer_batches(targets, batch_size):
+    for customer_ids, selected in customer_batches(targets, batch_size):
         try:
-            reminded, emails = remind_batch(as_of=ctx.as_of, job_ids=job_ids)
+            reminded, emails = remind_batch(as_of=ctx.as_of, customer_ids=customer_ids)
         except Exception as exc:  # one bad batch must not stop the rest; it is retried tomorrow
-            ctx.stats["failed"] += len(job_ids)
+            ctx.stats["failed"] += selected
             ctx.stats.setdefault("errors", []).append(f"{type(exc).__name__}: {exc}")
-            ctx.progress(f"batch of {len(job_ids)} job(s) failed: {exc}")
+            ctx.progress(f"batch of {selected} job(s) failed: {exc}")
             continue
         ctx.stats["sent"] += reminded
         ctx.stats["emails"] += emails
-        if stale := len(job_ids) - reminded:  # stopped being eligible since selection (a booking)
+        if (stale := selected - reminded) > 0:  # stopped being eligible since selection (a booking)
             ctx.stats["skipped"] += stale
             skipped["noLongerEligible"] = skipped.get("noLongerEligible", 0) + stale
         ctx.progress(f"reminded {ctx.stats['sent']}/{len(targets)} job(s)")

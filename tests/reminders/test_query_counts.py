@@ -22,10 +22,11 @@ from retention.scheduling import JobContext
 
 TODAY = dt.date(2026, 6, 15)
 BATCH = 100
-# Per run: the counts by reason, the target list. Per batch: SAVEPOINT, the batch's
+# Per run: jobs due, jobs not yet reminded, the target list (check_service_due); the
+# counts by reason and the target list (check_inactive_customers). Per batch: SAVEPOINT, the batch's
 # SELECT, one INSERT per table written, RELEASE SAVEPOINT (the test runs inside a
 # transaction; in production the savepoint pair is BEGIN/COMMIT).
-SERVICE_DUE_FIXED, SERVICE_DUE_PER_BATCH = 2, 6  # reminders, notifications, emails
+SERVICE_DUE_FIXED, SERVICE_DUE_PER_BATCH = 3, 6  # reminders, notifications, emails
 WINBACK_FIXED, WINBACK_PER_BATCH = 2, 7  # promo codes, win-back sends, notifications, emails
 
 
