@@ -109,12 +109,12 @@ INSERT INTO retention_outboundemail (
     idempotency_key, template, kind, customer_id, to_email, subject, text_body, html_body, headers,
     status, attempts, last_error, provider_message_id, next_attempt_at, created_at, batch_key)
 SELECT 'service_due/' || first_id, 'service_due', 'reminder', customer_id, email,
-       replace(%(subject)s, '@@NAME@@', names),
-       replace(replace(replace(replace(replace(replace(%(text)s,
-           '@@FIRST@@', first_name), '@@NAME@@', names), '@@DUE@@', due_on),
+       replace(replace(%(subject)s, '@@NAME@@', names), '@@name@@', lower(names)),
+       replace(replace(replace(replace(replace(replace(replace(%(text)s,
+           '@@FIRST@@', first_name), '@@NAME@@', names), '@@name@@', lower(names)), '@@DUE@@', due_on),
            '@@PROVIDER@@', provider), '@@PHONE@@', phone), '@@SLUG@@', slug),
-       replace(replace(replace(replace(replace(replace(%(html)s,
-           '@@FIRST@@', first_name), '@@NAME@@', names), '@@DUE@@', due_on),
+       replace(replace(replace(replace(replace(replace(replace(%(html)s,
+           '@@FIRST@@', first_name), '@@NAME@@', names), '@@name@@', lower(names)), '@@DUE@@', due_on),
            '@@PROVIDER@@', provider), '@@PHONE@@', phone), '@@SLUG@@', slug),
        '{}', 'pending', 0, '', '', now(), now(), ''
 FROM filled

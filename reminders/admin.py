@@ -4,7 +4,6 @@ their last booking, and the reminder and win-back records (read-only)."""
 import datetime as dt
 
 from django.contrib import admin
-from django.utils import timezone
 
 from retention.clock import business_date, business_today, start_of_business_day
 
