@@ -103,3 +103,19 @@ class NotificationFactory(factory.django.DjangoModelFactory):
     kind = Notification.Kind.JOB
     title = factory.Sequence(lambda n: f"Notification {n}")
     message = "Something happened."
+
+
+# --- loyalty ---------------------------------------------------------------------------
+
+from loyalty.models import Reward  # noqa: E402
+
+
+class RewardFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Reward
+
+    name = factory.Sequence(lambda n: f"Reward {n}")
+    description = "A reward for loyal customers."
+    points_cost = 100
+    reward_type = Reward.RewardType.AMOUNT_OFF
+    reward_value = Decimal("10.00")
