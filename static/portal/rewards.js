@@ -66,7 +66,11 @@
 
   document.body.addEventListener("htmx:afterSettle", function (event) {
     if (event.detail.target !== result) return;
-    if (result.querySelector("[data-redeemed]")) {
+    // htmx fires this once per settled element (the result and each out-of-band
+    // swap), so celebrate each redemption once.
+    var redeemed = result.querySelector("[data-redeemed]");
+    if (redeemed && !redeemed.dataset.celebrated) {
+      redeemed.dataset.celebrated = "true";
       confirmPart.hidden = true;
       var done = result.querySelector("[data-close-dialog]");
       if (done) done.focus();
