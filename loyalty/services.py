@@ -62,7 +62,7 @@ def _apply(*, account_id: int, points: int, lifetime: int = 0, require_balance: 
         accounts = accounts.filter(points__gte=require_balance)
     # In SET, columns read their old values: new lifetime >= threshold
     # is old lifetime >= threshold - lifetime.
-    tier = Case(
+    new_tier = Case(
         *[
             When(Q(lifetime_points__gte=tier.threshold - lifetime), then=Value(tier.key))
             for tier in reversed(TIERS[1:])
@@ -72,7 +72,7 @@ def _apply(*, account_id: int, points: int, lifetime: int = 0, require_balance: 
     return accounts.update(
         points=F("points") + points,
         lifetime_points=F("lifetime_points") + lifetime,
-        tier=tier,
+        tier=new_tier,
         updated_at=timezone.now(),
     )
 
