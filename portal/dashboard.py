@@ -27,7 +27,7 @@ def promo_banner(customer: Customer):
 
 def loyalty_widget(customer: Customer):
     """Balance, tier and progress (issue 4: loyalty); one query."""
-    from loyalty.selectors import loyalty_summary
+    from loyalty.selectors import loyalty_summary  # here, to keep loyalty's lines in this one function
 
     return loyalty_summary(customer=customer)
 

@@ -7,6 +7,7 @@ from decimal import Decimal
 
 import pytest
 import time_machine
+from django.test import Client
 from django.utils import timezone
 
 from actions.jobs import book_job
@@ -177,3 +178,15 @@ def test_anonymous_is_401_and_a_provider_is_403(client, provider):
     client.force_login(provider.user)
     assert client.get("/api/customer/loyalty").status_code == 403
     assert PointsEntry.objects.count() == 0
+
+
+def test_redeeming_without_a_csrf_token_is_refused(customer, grant):
+    grant(customer, 500)
+    reward = RewardFactory(points_cost=100)
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(customer.user)
+    before = snapshot()
+    response = post(client, {"rewardId": str(reward.pk)})
+    assert response.status_code == 403
+    assert response.json()["error"]["code"] == "csrf_failed"
+    assert snapshot() == before
