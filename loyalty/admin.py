@@ -16,8 +16,30 @@ from .models import LoyaltyAccount, PointsEntry, Redemption, Reward, TierUpgrade
 from .services import LoyaltyError, adjust_points
 
 
+class RewardForm(forms.ModelForm):
+    """Says in words what the database constraints on rewards refuse."""
+
+    class Meta:
+        model = Reward
+        fields = "__all__"
+
+    def clean(self):
+        data = super().clean()
+        kind, value = data.get("reward_type"), data.get("reward_value")
+        if data.get("points_cost") == 0:
+            self.add_error("points_cost", "A reward must cost at least 1 point.")
+        if value is not None and value <= 0:
+            self.add_error("reward_value", "The value must be more than zero.")
+        if kind == Reward.RewardType.PERCENT_OFF and value is not None and value > 100:
+            self.add_error("reward_value", "A percent off cannot be more than 100.")
+        if kind == Reward.RewardType.FREE_SERVICE and not data.get("service_type"):
+            self.add_error("service_type", "Pick the service this free-service reward covers.")
+        return data
+
+
 @admin.register(Reward)
 class RewardAdmin(admin.ModelAdmin):
+    form = RewardForm
     list_display = ["name", "points_cost", "reward_type", "reward_value", "service_type", "active"]
     list_filter = ["active", "reward_type"]
     list_editable = ["active"]

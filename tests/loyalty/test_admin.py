@@ -90,13 +90,23 @@ def test_staff_manage_rewards(admin_client, lawn):
     assert admin_client.get(reverse("admin:loyalty_reward_changelist")).status_code == 200
 
 
-def test_a_reward_must_cost_points(admin_client):
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ({"points_cost": "0"}, "A reward must cost at least 1 point."),
+        ({"reward_type": "percent_off", "reward_value": "150"}, "A percent off cannot be more than 100."),
+        ({"reward_type": "free_service"}, "Pick the service this free-service reward covers."),
+        ({"reward_value": "0"}, "The value must be more than zero."),
+    ],
+)
+def test_rewards_that_make_no_sense_are_refused_with_a_reason(admin_client, data, message):
     response = admin_client.post(
         reverse("admin:loyalty_reward_add"),
-        {"name": "Free", "description": "x", "points_cost": "0", "reward_type": "amount_off",
-         "reward_value": "5", "voucher_valid_days": "90"},
+        {"name": "Odd", "description": "x", "points_cost": "100", "reward_type": "amount_off",
+         "reward_value": "5", "voucher_valid_days": "90", **data},
     )
     assert response.status_code == 200
+    assert message in response.content.decode()
     assert not Reward.objects.exists()
 
 
