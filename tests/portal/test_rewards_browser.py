@@ -107,3 +107,22 @@ def test_without_javascript_redemption_is_a_plain_form_post(demo, browser, live_
         expect(page.get_by_test_id("points-balance")).to_have_text("234")
     finally:
         context.close()
+
+
+def test_the_rewards_page_and_its_dialog_fit_a_phone_screen(demo, browser, live_server, log_in):
+    context = browser.new_context(viewport={"width": 375, "height": 740}, is_mobile=True, has_touch=True)
+    page = context.new_page()
+    try:
+        log_in(page, "demo@example.com", "demo-password")
+        page.goto(f"{live_server.url}/customer-portal/rewards/")
+        overflow = "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+        assert page.evaluate(overflow) <= 0
+        card(page, "$10 off any service").get_by_role("button", name=re.compile("Redeem")).click()
+        dialog = page.get_by_test_id("redeem-dialog")
+        box = dialog.bounding_box()
+        assert box["x"] >= 0 and box["x"] + box["width"] <= 375
+        page.get_by_role("button", name="Confirm redemption").click()
+        expect(dialog.get_by_test_id("voucher-code")).to_be_visible()
+        assert page.evaluate(overflow) <= 0
+    finally:
+        context.close()
