@@ -10,7 +10,9 @@ refuses a negative balance (loyalty_points_not_negative).
 
 import datetime as dt
 import math
+import uuid
 from dataclasses import dataclass
+from decimal import Decimal
 
 from django.db import transaction
 from django.db.models import Case, F, Q, Sum, Value, When
@@ -53,7 +55,7 @@ def locked_account(*, customer: Customer | int) -> LoyaltyAccount:
     return LoyaltyAccount.objects.select_for_update().get(pk=customer_id)
 
 
-def _apply(*, account_id: int, points: int, lifetime: int = 0, require_balance: int = 0) -> int:
+def _update_account(*, account_id: int, points: int, lifetime: int = 0, require_balance: int = 0) -> int:
     """Adds `points` to the balance and `lifetime` to lifetime points in one UPDATE,
     recomputing the tier from the new lifetime points. With require_balance, the
     UPDATE only happens while the balance covers it. Returns the rows changed (0 or 1)."""
@@ -80,7 +82,7 @@ def _apply(*, account_id: int, points: int, lifetime: int = 0, require_balance: 
 # --- Earning and reversing ----------------------------------------------------------------
 
 
-def points_for_amount(amount) -> int:
+def points_for_amount(amount: Decimal) -> int:
     """Base points: one per whole dollar paid."""
     return max(math.floor(amount), 0)
 
@@ -121,7 +123,7 @@ def award_job_points(*, job: Job) -> int:
         return 0
     PointsEntry.objects.bulk_create(entries)
     earned = base + bonus
-    _apply(account_id=account.pk, points=earned, lifetime=earned)
+    _update_account(account_id=account.pk, points=earned, lifetime=earned)
     reached = tier_for(account.lifetime_points + earned)
     if reached.threshold > held.threshold:
         _record_upgrade(account=account, held=held, reached=reached, job=job)
@@ -175,9 +177,11 @@ def reverse_job_points(*, job: Job) -> int:
             f"{job.service_type.name} cancelled: {reversed_points} of {earned} points reversed; "
             f"{shortfall} already spent could not be reversed"
         )
-    PointsEntry.objects.create(account=account, points=-reversed_points, type=Type.REVERSAL, job=job, description=description)
+    PointsEntry.objects.create(
+        account=account, points=-reversed_points, type=Type.REVERSAL, job=job, description=description
+    )
     if reversed_points:
-        _apply(account_id=account.pk, points=-reversed_points, lifetime=-reversed_points)
+        _update_account(account_id=account.pk, points=-reversed_points, lifetime=-reversed_points)
     return reversed_points
 
 
@@ -200,7 +204,7 @@ def voucher_terms(reward: Reward) -> dict:
     return terms
 
 
-def redeem_reward(*, customer: Customer, reward_id) -> RedemptionResult:
+def redeem_reward(*, customer: Customer, reward_id: uuid.UUID | str) -> RedemptionResult:
     """Spends points on an active reward, all or nothing: a conditional deduction
     that cannot overspend, the redeem ledger line, a voucher code the customer
     applies at booking, a notification and a queued confirmation email."""
@@ -210,7 +214,7 @@ def redeem_reward(*, customer: Customer, reward_id) -> RedemptionResult:
     cost = reward.points_cost
     with transaction.atomic():
         # The conditional UPDATE is the check: it also takes the row lock.
-        if not _apply(account_id=customer.pk, points=-cost, require_balance=cost):
+        if not _update_account(account_id=customer.pk, points=-cost, require_balance=cost):
             raise InsufficientPoints(f"{reward.name} costs {cost:,} points; you don't have enough yet.")
         balance = LoyaltyAccount.objects.values_list("points", flat=True).get(pk=customer.pk)
         now = timezone.now()
@@ -263,7 +267,7 @@ def adjust_points(*, customer: Customer, points: int, reason: str, staff: User) 
         raise LoyaltyError("Only staff can adjust points.")
     with transaction.atomic():
         account = locked_account(customer=customer)
-        if not _apply(account_id=account.pk, points=points, require_balance=max(-points, 0)):
+        if not _update_account(account_id=account.pk, points=points, require_balance=max(-points, 0)):
             raise InsufficientPoints(
                 f"Cannot deduct {-points:,} points: the balance is {account.points:,}."
             )
