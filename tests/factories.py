@@ -139,6 +139,7 @@ class RewardFactory(factory.django.DjangoModelFactory):
     reward_type = Reward.RewardType.AMOUNT_OFF
     reward_value = Decimal("10.00")
 
+
 # --- reminders ----------------------------------------------------------------------
 
 
