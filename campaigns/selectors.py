@@ -16,7 +16,7 @@ def covering_month(month: int) -> Q:
     """Campaigns whose months include `month`, in SQL. A range may wrap the year:
     winter December (12) to February (2) covers 12, 1 and 2, which the seed's
     `start_month <= month <= end_month` misses."""
-    plain = Q(start_month__lte=F("end_month"), start_month__lte=month, end_month__gte=month)
+    plain = Q(start_month__lte=F("end_month")) & Q(start_month__lte=month, end_month__gte=month)
     wrapping = Q(start_month__gt=F("end_month")) & (Q(start_month__lte=month) | Q(end_month__gte=month))
     return plain | wrapping
 
