@@ -11,12 +11,10 @@ number of queries grows with the number of batches, never with customers.
 import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
-from urllib.parse import urlencode
 
 from django.conf import settings
 from django.db import DatabaseError, transaction
 from django.db.models import Case, CharField, Count, Exists, OuterRef, Q, QuerySet, Value, When
-from django.urls import reverse
 from django.utils import timezone
 
 from retention.clock import business_today, start_of_business_day
@@ -25,7 +23,7 @@ from retention.models import Customer, Job, Notification, OutboundEmail, PromoCo
 from retention.scheduling import JobContext
 
 from .models import Campaign, CampaignSend
-from .selectors import active_campaign
+from .selectors import active_campaign, booking_path
 
 JOB_NAME = "send_seasonal_reminders"
 EMAIL_TEMPLATE = "seasonal_offer"
@@ -64,10 +62,7 @@ class SeasonalRun:
         return start_of_business_day(self.valid_through + dt.timedelta(days=1))
 
     def booking_path(self, code: str) -> str:
-        query = {"code": code}
-        if self.service_types:
-            query = {"service": self.service_types[0].slug, **query}
-        return f"{reverse('portal:book')}?{urlencode(query)}"
+        return booking_path(service_types=self.service_types, code=code)
 
 
 def start_run(*, as_of: dt.date) -> SeasonalRun | None:

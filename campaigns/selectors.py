@@ -1,9 +1,12 @@
 """Reads about campaigns: which one runs in a month, and what a customer is offered."""
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
+from urllib.parse import urlencode
 
 from django.db.models import F, Q
+from django.urls import reverse
 from django.utils import timezone
 
 from retention.clock import business_today
@@ -30,6 +33,18 @@ def active_campaign(*, on: dt.date | None = None) -> Campaign | None:
     return campaign_for_month((on or business_today()).month)
 
 
+def booking_path(*, service_types: Sequence[ServiceType] = (), code: str = "") -> str:
+    """The "Schedule Services" link: booking, with the campaign's first service
+    chosen when it is limited to some, and the customer's code filled in."""
+    query = {}
+    if service_types:
+        query["service"] = service_types[0].slug
+    if code:
+        query["code"] = code
+    path = reverse("portal:book")
+    return f"{path}?{urlencode(query)}" if query else path
+
+
 @dataclass(frozen=True)
 class SeasonalOffer:
     """What the SeasonalBanner and the seasonal-campaign API show a customer."""
@@ -46,6 +61,12 @@ class SeasonalOffer:
     @property
     def promo_used(self) -> bool:
         return self.promo_code is not None and self.promo_code.used_at is not None
+
+    @property
+    def booking_path(self) -> str:
+        return booking_path(
+            service_types=self.service_types, code=self.promo_code.code if self.promo_usable else ""
+        )
 
 
 def seasonal_offer(*, customer: Customer, on: dt.date | None = None) -> SeasonalOffer | None:
