@@ -105,6 +105,25 @@ class NotificationFactory(factory.django.DjangoModelFactory):
     message = "Something happened."
 
 
+# --- retention: the email outbox ------------------------------------------------------
+
+
+class OutboundEmailFactory(factory.django.DjangoModelFactory):
+    """An outbox row as build_email() writes it (rendered, pending)."""
+
+    class Meta:
+        model = "retention.OutboundEmail"
+
+    idempotency_key = factory.Sequence(lambda n: f"transactional/test-{n}")
+    template = "test_message"
+    kind = "transactional"
+    customer = None
+    to_email = factory.Sequence(lambda n: f"person{n}@example.com")
+    subject = factory.Sequence(lambda n: f"Message {n}")
+    text_body = "Hello in text."
+    html_body = '<p style="margin:0">Hello in HTML.</p>'
+
+
 # --- campaigns -------------------------------------------------------------------------
 
 from campaigns.models import Campaign, CampaignSend  # noqa: E402
