@@ -3,6 +3,7 @@
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
+from campaigns import demo as campaigns_demo
 from retention import demo
 
 
@@ -14,6 +15,8 @@ class Command(BaseCommand):
             types = demo.seed_service_types()
             people = demo.seed_people(types)
             demo.seed_history(types, people)
+            campaigns_demo.seed_campaigns(types)
+            campaigns_demo.seed_demo_offer(people["customer"])
         self.stdout.write(
             self.style.SUCCESS("Demo data ready. Log in with password 'demo-password' as:")
         )
