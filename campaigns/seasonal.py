@@ -10,11 +10,15 @@ number of queries grows with the number of batches, never with customers.
 
 import datetime as dt
 from dataclasses import dataclass
+from functools import cached_property
 from decimal import Decimal
 
 from django.conf import settings
 from django.db import DatabaseError, transaction
 from django.db.models import Case, CharField, Count, Exists, OuterRef, Q, QuerySet, Value, When
+from django.template.defaultfilters import linebreaksbr
+from django.urls import reverse
+from django.utils.formats import date_format
 from django.utils import timezone
 
 from retention.clock import business_today, start_of_business_day
@@ -42,7 +46,7 @@ SKIP_REASONS = [
 ]
 
 
-@dataclass(frozen=True)
+@dataclass
 class SeasonalRun:
     """One run of the campaign: the facts every batch of it shares."""
 
@@ -51,6 +55,19 @@ class SeasonalRun:
     as_of: dt.date
     moment: dt.datetime  # "now" for expiry and the frequency cap
     service_types: tuple[ServiceType, ...]
+    book_base: str  # the booking page's path
+
+    @cached_property
+    def email_context(self) -> dict:
+        """What every customer's email shares, worked out once per run rather than
+        in the templates for each customer (rendering is most of the job's time)."""
+        return {
+            "campaign": self.campaign,
+            "discount_percent": self.campaign.discount_percent,
+            "services_label": ", ".join(s.name for s in self.service_types) or "any service",
+            "valid_through": date_format(self.valid_through, "F j, Y"),
+            "description_html": linebreaksbr(self.campaign.description, autoescape=True),
+        }
 
     @property
     def valid_through(self) -> dt.date:
@@ -62,7 +79,7 @@ class SeasonalRun:
         return start_of_business_day(self.valid_through + dt.timedelta(days=1))
 
     def booking_path(self, code: str) -> str:
-        return booking_path(service_types=self.service_types, code=code)
+        return booking_path(service_types=self.service_types, code=code, base=self.book_base)
 
 
 def start_run(*, as_of: dt.date) -> SeasonalRun | None:
@@ -78,6 +95,7 @@ def start_run(*, as_of: dt.date) -> SeasonalRun | None:
         as_of=as_of,
         moment=moment,
         service_types=tuple(campaign.service_types.order_by("name")),
+        book_base=reverse("portal:book"),
     )
 
 
@@ -185,6 +203,7 @@ def send_batch(run: SeasonalRun, customers: list[Customer]) -> int:
                 for customer, code in zip(customers, codes, strict=True)
             ]
         )
+        paths = [run.booking_path(code.code) for code in codes]
         Notification.objects.bulk_create(
             [
                 Notification(
@@ -195,10 +214,10 @@ def send_batch(run: SeasonalRun, customers: list[Customer]) -> int:
                         f"Your personal code {code.code} takes {campaign.discount_percent}% off "
                         f"until {run.valid_through:%B} {run.valid_through.day}."
                     ),
-                    action_url=run.booking_path(code.code),
+                    action_url=path,
                     created_at=now,
                 )
-                for customer, code in zip(customers, codes, strict=True)
+                for customer, code, path in zip(customers, codes, paths, strict=True)
             ]
         )
         OutboundEmail.objects.bulk_create(
@@ -208,16 +227,9 @@ def send_batch(run: SeasonalRun, customers: list[Customer]) -> int:
                     customer=customer,
                     kind=OutboundEmail.Kind.MARKETING,
                     idempotency_key=f"seasonal/{send.pk}",
-                    context={
-                        "campaign": campaign,
-                        "service_types": run.service_types,
-                        "code": code.code,
-                        "discount_percent": campaign.discount_percent,
-                        "valid_through": run.valid_through,
-                        "book_url": absolute_url(run.booking_path(code.code)),
-                    },
+                    context={**run.email_context, "code": code.code, "book_url": absolute_url(path)},
                 )
-                for customer, code, send in zip(customers, codes, sends, strict=True)
+                for customer, code, send, path in zip(customers, codes, sends, paths, strict=True)
             ],
             ignore_conflicts=True,
         )

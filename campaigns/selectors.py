@@ -33,15 +33,16 @@ def active_campaign(*, on: dt.date | None = None) -> Campaign | None:
     return campaign_for_month((on or business_today()).month)
 
 
-def booking_path(*, service_types: Sequence[ServiceType] = (), code: str = "") -> str:
+def booking_path(*, service_types: Sequence[ServiceType] = (), code: str = "", base: str | None = None) -> str:
     """The "Schedule Services" link: booking, with the campaign's first service
-    chosen when it is limited to some, and the customer's code filled in."""
+    chosen when it is limited to some, and the customer's code filled in. Batch
+    callers pass `base` (the booking path, reversed once)."""
     query = {}
     if service_types:
         query["service"] = service_types[0].slug
     if code:
         query["code"] = code
-    path = reverse("portal:book")
+    path = base or reverse("portal:book")
     return f"{path}?{urlencode(query)}" if query else path
 
 
