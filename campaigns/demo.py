@@ -4,11 +4,12 @@ for the demo customer from the running one. Idempotent."""
 import datetime as dt
 from decimal import Decimal
 
-from retention.clock import business_today, start_of_business_day
+from retention.clock import business_today
 from retention.models import Customer, PromoCode, ServiceType
 from retention.promo import issue_promo_code
 
 from .models import Campaign, CampaignSend
+from .seasonal import code_expiry
 from .selectors import active_campaign
 
 CAMPAIGNS = [
@@ -54,7 +55,7 @@ def seed_demo_offer(customer: Customer) -> CampaignSend | None:
             source=PromoCode.Source.SEASONAL,
             discount_type=PromoCode.DiscountType.PERCENT,
             discount_value=Decimal(campaign.discount_percent),
-            expires_at=start_of_business_day(valid_through + dt.timedelta(days=1)),
+            expires_at=code_expiry(valid_through),
             service_types=campaign.service_types.all(),
         )
         send = CampaignSend.objects.create(

@@ -10,16 +10,16 @@ number of queries grows with the number of batches, never with customers.
 
 import datetime as dt
 from dataclasses import dataclass
-from functools import cached_property
 from decimal import Decimal
+from functools import cached_property
 
 from django.conf import settings
 from django.db import DatabaseError, transaction
 from django.db.models import Case, CharField, Count, Exists, OuterRef, Q, QuerySet, Value, When
 from django.template.defaultfilters import linebreaksbr
 from django.urls import reverse
-from django.utils.formats import date_format
 from django.utils import timezone
+from django.utils.formats import date_format
 
 from retention.clock import business_today, start_of_business_day
 from retention.emails import absolute_url, build_email, marketing_cap_start
@@ -44,6 +44,12 @@ SKIP_REASONS = [
     ("marketingCap", Q(marketing_capped=True)),
     ("alreadySent", Q(already_sent=True)),
 ]
+
+
+def code_expiry(valid_through: dt.date) -> dt.datetime:
+    """A code valid through a day works until the very end of that business day, so
+    its expiry shows as that day everywhere ("expired on", the banners)."""
+    return start_of_business_day(valid_through + dt.timedelta(days=1)) - dt.timedelta(microseconds=1)
 
 
 @dataclass
@@ -75,8 +81,7 @@ class SeasonalRun:
 
     @property
     def expires_at(self) -> dt.datetime:
-        # Valid through the whole last business day.
-        return start_of_business_day(self.valid_through + dt.timedelta(days=1))
+        return code_expiry(self.valid_through)
 
     def booking_path(self, code: str) -> str:
         return booking_path(service_types=self.service_types, code=code, base=self.book_base)
