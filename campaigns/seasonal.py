@@ -3,9 +3,10 @@ them a personal promo code, a notification and the email, a batch at a time.
 
 Eligible (PRODUCT.md): last booking 30+ days ago, nothing scheduled ahead, no active
 promo code, opted in to marketing, under the marketing frequency cap, and not already
-sent this campaign this season. Selection is one set-based query per batch (keyset on
-the customer id); each batch is written in one transaction with bulk inserts, so the
-number of queries grows with the number of batches, never with customers.
+sent this campaign this season. Selection is one set-based query for the eligible ids,
+then one query per batch to load (and re-check) its customers; each batch is written
+in one transaction with bulk inserts, so the number of queries grows with the number
+of batches, never with customers.
 """
 
 import datetime as dt
@@ -157,19 +158,22 @@ def count_by_reason(run: SeasonalRun) -> tuple[int, dict[str, int]]:
 
 
 def eligible_batches(run: SeasonalRun, *, size: int):
-    """Lists of eligible customers in id order; each batch is selected when it is
-    needed, so it reflects what the previous batches wrote."""
-    last_id = 0
-    while True:
+    """Lists of eligible customers, `size` at a time, in id order.
+
+    The eligible ids are found once, in one set-based query (PostgreSQL plans the
+    anti-joins over whole tables). Each batch is then loaded by id with the same
+    conditions re-checked, which is a handful of index probes per customer, so a
+    customer who booked or got a code since the start is left out. (Paging through
+    the eligibility query itself with `id > last` made PostgreSQL re-scan the rest of
+    every table for each batch: quadratic.)
+    """
+    ids = list(eligible_customers(run).order_by("pk").values_list("pk", flat=True))
+    for start in range(0, len(ids), size):
         batch = list(
-            eligible_customers(run).filter(pk__gt=last_id).select_related("user").order_by("pk")[:size]
+            eligible_customers(run).filter(pk__in=ids[start : start + size]).select_related("user").order_by("pk")
         )
-        if not batch:
-            return
-        yield batch
-        if len(batch) < size:
-            return
-        last_id = batch[-1].pk
+        if batch:
+            yield batch
 
 
 def send_batch(run: SeasonalRun, customers: list[Customer]) -> int:
