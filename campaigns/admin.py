@@ -9,7 +9,7 @@ from .models import Campaign, CampaignSend, PromoCodeAttempt
 
 @admin.register(Campaign)
 class CampaignAdmin(admin.ModelAdmin):
-    list_display = ["__str__", "season", "months", "discount_percent", "promo_valid_days", "active"]
+    list_display = ["__str__", "season", "month_range", "discount_percent", "promo_valid_days", "active"]
     list_filter = ["season", "active"]
     search_fields = ["title"]
     filter_horizontal = ["service_types"]
@@ -25,7 +25,7 @@ class CampaignAdmin(admin.ModelAdmin):
     ]
 
     @admin.display(description="Months")
-    def months(self, campaign):
+    def month_range(self, campaign):
         return campaign.month_range_label
 
 

@@ -98,3 +98,11 @@ def test_the_database_refuses_two_active_campaigns_sharing_a_month(db):
 def test_the_database_refuses_a_discount_outside_1_to_100(db, discount):
     with pytest.raises(IntegrityError):
         CampaignFactory(discount_percent=discount)
+
+
+def test_the_campaign_list_shows_each_range(staff_client):
+    CampaignFactory(title="Winter Comfort", start_month=12, end_month=2)
+    page = staff_client.get("/admin/campaigns/campaign/").content.decode()
+    assert "Winter Comfort" in page and "December to February" in page
+    assert staff_client.get("/admin/campaigns/campaignsend/").status_code == 200
+    assert staff_client.get("/admin/campaigns/promocodeattempt/").status_code == 200
