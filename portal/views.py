@@ -53,7 +53,11 @@ def book(request):
     if request.method == "POST":
         form = BookingForm(request.POST)
     elif code:
-        service = service or ServiceType.objects.order_by("name").first()
+        if service is None:  # a code limited to some services opens on the first of them
+            own = customer.promo_codes.filter(code=normalize_code(code)).first()
+            service = (own and own.service_types.order_by("name").first()) or ServiceType.objects.order_by(
+                "name"
+            ).first()
         form = BookingForm({"service_type": service and service.pk, "scheduled_for": tomorrow, "promo_code": code})
     else:
         form = BookingForm(initial={"scheduled_for": tomorrow, "service_type": service})

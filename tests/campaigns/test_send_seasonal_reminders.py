@@ -287,3 +287,20 @@ def test_stats_count_every_customer_once(winter, provider, lawn):
         "neverBooked": 1, "bookedRecently": 1, "scheduledAhead": 0, "activePromoCode": 0,
         "optedOut": 0, "marketingCap": 0, "alreadySent": 0,
     }
+
+
+def test_running_again_later_the_same_week_sends_nothing_new(winter, lapsed):
+    assert run()["sent"] == 1
+    out = StringIO()
+    call_command("send_seasonal_reminders", "--date", "2027-01-07", stdout=out, stderr=StringIO())
+    assert json.loads(out.getvalue().strip().splitlines()[-1])["sent"] == 0
+    assert CampaignSend.objects.count() == 1 and OutboundEmail.objects.count() == 1
+
+
+def test_a_used_code_does_not_bring_a_second_send_in_the_same_season(winter, lapsed):
+    assert run()["sent"] == 1
+    PromoCode.objects.update(used_at=NOW)
+    out = StringIO()
+    call_command("send_seasonal_reminders", "--date", "2027-02-08", stdout=out, stderr=StringIO())
+    stats = json.loads(out.getvalue().strip().splitlines()[-1])
+    assert stats["sent"] == 0 and stats["skippedByReason"]["alreadySent"] == 1

@@ -125,3 +125,11 @@ def test_a_wrong_code_in_a_campaign_link_counts_too(customer_client, provider, l
     for i in range(MAX_WRONG_CODES):
         customer_client.get(f"{BOOK}?service=lawn-care&code=WRNG-CODE-{i:04d}")
     assert promo_error(customer_client.get(f"{BOOK}?service=lawn-care&code=WRNG-CODE-9999")).startswith("Too many")
+
+
+def test_a_code_link_without_a_service_opens_on_a_service_the_code_covers(
+    customer_client, provider, service_types, customer
+):
+    hvac_only = PromoCodeFactory(customer=customer, discount_value=20, service_types=[service_types["hvac"]])
+    page = customer_client.get(f"{BOOK}?code={hvac_only.code}").content.decode()
+    assert 'data-testid="price-to-pay">$151.20<' in page
