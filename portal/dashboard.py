@@ -32,8 +32,10 @@ def promo_banner(customer: Customer):
 
 
 def loyalty_widget(customer: Customer):
-    """Balance, tier and progress (issue 4: loyalty)."""
-    return None
+    """Balance, tier and progress (issue 4: loyalty); one query."""
+    from loyalty.selectors import loyalty_summary  # here, to keep loyalty's lines in this one function
+
+    return loyalty_summary(customer=customer)
 
 
 def job_stats(customer: Customer) -> dict:

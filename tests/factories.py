@@ -124,6 +124,20 @@ class OutboundEmailFactory(factory.django.DjangoModelFactory):
     html_body = '<p style="margin:0">Hello in HTML.</p>'
 
 
+# --- loyalty ---------------------------------------------------------------------------
+
+from loyalty.models import Reward  # noqa: E402
+
+
+class RewardFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Reward
+
+    name = factory.Sequence(lambda n: f"Reward {n}")
+    description = "A reward for loyal customers."
+    points_cost = 100
+    reward_type = Reward.RewardType.AMOUNT_OFF
+    reward_value = Decimal("10.00")
 # --- campaigns -------------------------------------------------------------------------
 
 from campaigns.models import Campaign, CampaignSend  # noqa: E402

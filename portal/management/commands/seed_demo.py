@@ -4,6 +4,7 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 
 from campaigns import demo as campaigns_demo
+from loyalty.demo import seed_loyalty
 from retention import demo
 
 
@@ -15,6 +16,7 @@ class Command(BaseCommand):
             types = demo.seed_service_types()
             people = demo.seed_people(types)
             demo.seed_history(types, people)
+            seed_loyalty(types, people)
             campaigns_demo.seed_campaigns(types)
             campaigns_demo.seed_demo_offer(people["customer"])
         self.stdout.write(
