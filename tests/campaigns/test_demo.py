@@ -31,4 +31,5 @@ def test_the_demo_customer_has_a_code_from_the_running_campaign(db, day):
         send = CampaignSend.objects.select_related("campaign", "promo_code").get(customer__user__email="demo@example.com")
         assert send.campaign == campaign_for_month(day.month)
         assert send.promo_code.is_active()
-        assert PromoCode.objects.filter(customer__user__email="demo@example.com").count() == 1
+        demo_codes = PromoCode.objects.filter(customer__user__email="demo@example.com")
+        assert demo_codes.filter(source=PromoCode.Source.SEASONAL).count() == 1
