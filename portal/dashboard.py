@@ -19,13 +19,19 @@ def service_due_alert(customer: Customer):
 
 
 def seasonal_banner(customer: Customer):
-    """The active seasonal campaign and the customer's code (issue 5: campaigns)."""
-    return None
+    """The active seasonal campaign and the customer's code (issue 5: campaigns).
+    Three queries; None when no campaign runs this month."""
+    from campaigns.selectors import seasonal_offer
+
+    return seasonal_offer(customer=customer)
 
 
 def promo_banner(customer: Customer):
-    """The customer's active promo codes and vouchers (issue 5: campaigns)."""
-    return None
+    """The customer's active promo codes and vouchers (issue 5: campaigns).
+    Two queries; None when there are none."""
+    from campaigns.selectors import active_promo_codes
+
+    return active_promo_codes(customer=customer) or None
 
 
 def loyalty_widget(customer: Customer):

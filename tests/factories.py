@@ -176,3 +176,40 @@ def booked_job(*, customer, service_type, provider, booked_on: dt.date, schedule
         status=status,
         created_at=timezone.make_aware(dt.datetime.combine(booked_on, dt.time(10))),
     )
+
+
+# --- campaigns -------------------------------------------------------------------------
+
+from campaigns.models import Campaign, CampaignSend  # noqa: E402
+
+
+class CampaignFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Campaign
+        skip_postgeneration_save = True
+
+    season = Campaign.Season.WINTER
+    title = factory.Sequence(lambda n: f"Campaign {n}")
+    description = "Get your home ready for the season."
+    discount_percent = 20
+    start_month = 12
+    end_month = 2
+    promo_valid_days = 30
+    active = True
+
+    @factory.post_generation
+    def service_types(self, create, extracted, **kwargs):
+        if create and extracted:
+            self.service_types.set(extracted)
+
+
+class CampaignSendFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = CampaignSend
+
+    campaign = factory.SubFactory(CampaignFactory)
+    customer = factory.SubFactory(CustomerFactory)
+    season_year = 2026
+    promo_code = factory.SubFactory(
+        PromoCodeFactory, customer=factory.SelfAttribute("..customer"), source=PromoCode.Source.SEASONAL
+    )
