@@ -2,9 +2,67 @@
 
 import uuid
 
+from django.contrib.postgres.constraints import ExclusionConstraint
+from django.contrib.postgres.fields import RangeOperators
+from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import Q
+from django.db.models import Case, F, Func, Q, Value, When
 from django.utils import timezone
+from django.utils.dates import MONTHS
+
+
+def _months_multirange():
+    """SQL for the months a campaign covers, as an int4multirange, so that a wrapping
+    range (December to February) is {[12,13), [1,3)} and `&&` finds any shared month."""
+
+    def int_range(lower, upper):
+        return Func(lower, upper, function="int4range")
+
+    return Case(
+        When(
+            start_month__lte=F("end_month"),
+            then=Func(int_range(F("start_month"), F("end_month") + 1), function="int4multirange"),
+        ),
+        default=Func(
+            int_range(F("start_month"), Value(13)),
+            int_range(Value(1), F("end_month") + 1),
+            function="int4multirange",
+        ),
+        output_field=models.Field(),
+    )
+
+
+class ActiveMonthsExclusion(ExclusionConstraint):
+    """No two active campaigns share a month, enforced by PostgreSQL (GiST on a
+    multirange, so no extension is needed). Campaign.clean() reports the clash with
+    the other campaign's name first, so form validation skips this generic check.
+    The SQLite demo database gets no such constraint (it has no multiranges)."""
+
+    def validate(self, *args, **kwargs):
+        return None
+
+    def check(self, model, connection):
+        # Creating the constraint needs nothing from django.contrib.postgres (no
+        # lookups, no extensions), so the project does not install that app.
+        return [e for e in super().check(model, connection) if e.id != "postgres.E005"]
+
+    def constraint_sql(self, model, schema_editor):
+        if schema_editor.connection.vendor != "postgresql":
+            return None
+        return super().constraint_sql(model, schema_editor)
+
+    def create_sql(self, model, schema_editor):
+        if schema_editor.connection.vendor != "postgresql":
+            return None
+        return super().create_sql(model, schema_editor)
+
+    def remove_sql(self, model, schema_editor):
+        if schema_editor.connection.vendor != "postgresql":
+            return None
+        return super().remove_sql(model, schema_editor)
+
+
+MONTH_CHOICES = [(number, name) for number, name in MONTHS.items()]
 
 
 class Campaign(models.Model):
@@ -21,8 +79,10 @@ class Campaign(models.Model):
     title = models.CharField(max_length=200)
     description = models.TextField()
     discount_percent = models.PositiveSmallIntegerField()
-    start_month = models.PositiveSmallIntegerField(help_text="1-12; a range may wrap the year.")
-    end_month = models.PositiveSmallIntegerField(help_text="1-12, inclusive.")
+    start_month = models.PositiveSmallIntegerField(
+        choices=MONTH_CHOICES, help_text="1-12; a range may wrap the year."
+    )
+    end_month = models.PositiveSmallIntegerField(choices=MONTH_CHOICES, help_text="1-12, inclusive.")
     service_types = models.ManyToManyField(
         "retention.ServiceType", blank=True, help_text="None means every service type."
     )
@@ -42,10 +102,37 @@ class Campaign(models.Model):
                 name="campaign_months_valid",
             ),
             models.CheckConstraint(condition=Q(promo_valid_days__gt=0), name="campaign_validity_positive"),
+            ActiveMonthsExclusion(
+                name="campaign_active_months_disjoint",
+                expressions=[(_months_multirange(), RangeOperators.OVERLAPS)],
+                condition=Q(active=True),
+                violation_error_message="Another active campaign already covers one of these months.",
+            ),
         ]
 
     def __str__(self):
         return f"{self.emoji} {self.title}"
+
+    def clean(self):
+        if not self.active or not (1 <= (self.start_month or 0) <= 12 and 1 <= (self.end_month or 0) <= 12):
+            return
+        for other in Campaign.objects.filter(active=True).exclude(pk=self.pk):
+            shared = self.months & other.months
+            if shared:
+                names = ", ".join(str(MONTHS[m]) for m in _in_season_order(shared, other.start_month))
+                raise ValidationError(
+                    f"“{other.title}” ({other.get_season_display().lower()}, {other.month_range_label}) "
+                    f"is already active in {names}. Two active campaigns cannot share a month: "
+                    "change the months or deactivate one of them."
+                )
+
+    @property
+    def month_range_label(self) -> str:
+        return f"{MONTHS[self.start_month]} to {MONTHS[self.end_month]}"
+
+    def season_year(self, day) -> int:
+        """The year this campaign's season began for `day` (winter Dec 2026 - Feb 2027 is 2026)."""
+        return day.year if day.month >= self.start_month else day.year - 1
 
     @property
     def emoji(self) -> str:
@@ -60,6 +147,10 @@ class Campaign(models.Model):
 
     def covers(self, month: int) -> bool:
         return month in self.months
+
+
+def _in_season_order(months: set[int], start: int) -> list[int]:
+    return sorted(months, key=lambda m: (m - start) % 12)
 
 
 class CampaignSend(models.Model):
@@ -85,3 +176,21 @@ class CampaignSend(models.Model):
 
     def __str__(self):
         return f"{self.campaign} to {self.customer} ({self.season_year})"
+
+
+class PromoCodeAttempt(models.Model):
+    """A promo code a customer tried at booking. Kept in the database (not a cache)
+    so the throttle holds across every web worker; see campaigns.throttle."""
+
+    customer = models.ForeignKey("retention.Customer", on_delete=models.CASCADE, related_name="+")
+    attempted_at = models.DateTimeField(default=timezone.now)
+    wrong = models.BooleanField(
+        default=True,
+        help_text="Unknown or someone else's code. Counted as wrong until the lookup proves otherwise.",
+    )
+
+    class Meta:
+        indexes = [models.Index(fields=["customer", "attempted_at"], name="promo_attempt_customer_at")]
+
+    def __str__(self):
+        return f"{self.customer_id} at {self.attempted_at:%Y-%m-%d %H:%M}"

@@ -1,7 +1,7 @@
 from django.urls import path
 from django.views.generic import RedirectView
 
-from . import preferences, views
+from . import preferences, rewards, services_due, views
 
 app_name = "portal"
 
@@ -12,7 +12,10 @@ urlpatterns = [
     path("customer-portal/book/", views.book, name="book"),
     path("customer-portal/jobs/", views.jobs, name="jobs"),
     path("customer-portal/notifications/", views.notifications, name="notifications"),
+    path("customer-portal/rewards/", rewards.rewards, name="rewards"),
+    path("customer-portal/rewards/redeem/", rewards.redeem, name="rewards_redeem"),
     path("provider-portal/", views.provider_portal, name="provider"),
+    path("customer-portal/services/", services_due.services, name="services"),
     path("customer-portal/preferences/", preferences.email_preferences, name="email_preferences"),
     path("email/unsubscribe/<str:token>/", preferences.unsubscribe, name="unsubscribe"),
     path("provider-portal/jobs/<uuid:job_id>/complete/", views.provider_complete_job, name="provider_complete"),

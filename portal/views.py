@@ -9,9 +9,11 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from actions.jobs import BookingError, JobStateError, book_job, complete_job, quote
+from campaigns.throttle import promo_code_attempt
 from retention.clock import business_today
 from retention.models import Job, ServiceType
 from retention.notifications import mark_read
+from retention.models.promo import normalize_code
 from retention.promo import PromoCodeError
 
 from .access import customer_required, provider_job_or_404, provider_required
@@ -38,34 +40,49 @@ def dashboard(request):
 
 @customer_required
 def book(request):
+    """Booking: the price (with any promo code applied) is always shown before the
+    customer confirms. A campaign link (?service=<slug>&code=<code>) opens with the
+    code already applied and its price shown. Codes typed here go through the
+    per-customer throttle, so codes cannot be guessed."""
     customer = request.customer
-    initial = {"scheduled_for": business_today() + dt.timedelta(days=1)}
-    if service := ServiceType.objects.filter(slug=request.GET.get("service", "")).first():
-        initial["service_type"] = service
-    if code := request.GET.get("code", ""):
-        initial["promo_code"] = code
-    form = BookingForm(request.POST or None, initial=initial)
+    tomorrow = business_today() + dt.timedelta(days=1)
+    service = ServiceType.objects.filter(slug=request.GET.get("service", "")).first()
+    code = request.GET.get("code", "")
+    if request.method == "POST":
+        form = BookingForm(request.POST)
+    elif code:
+        if service is None:  # a code limited to some services opens on the first of them
+            own = customer.promo_codes.filter(code=normalize_code(code)).first()
+            service = (own and own.service_types.order_by("name").first()) or ServiceType.objects.order_by(
+                "name"
+            ).first()
+        form = BookingForm({"service_type": service and service.pk, "scheduled_for": tomorrow, "promo_code": code})
+    else:
+        form = BookingForm(initial={"scheduled_for": tomorrow, "service_type": service})
     price_preview = None
-    if request.method == "POST" and form.is_valid():
+    if form.is_bound and form.is_valid():
         data = form.cleaned_data
+        quoted = f"{data['service_type'].pk}:{normalize_code(data['promo_code'])}"
         try:
-            if request.POST.get("confirm") == "1":
-                job = book_job(
-                    customer=customer,
-                    service_type=data["service_type"],
-                    scheduled_for=data["scheduled_for"],
-                    promo_code_text=data["promo_code"],
+            with promo_code_attempt(customer=customer, text=data["promo_code"]):
+                # Book only what was priced: a changed service or code is priced again first.
+                if request.POST.get("confirm") == "1" and request.POST.get("quoted") == quoted:
+                    job = book_job(
+                        customer=customer,
+                        service_type=data["service_type"],
+                        scheduled_for=data["scheduled_for"],
+                        promo_code_text=data["promo_code"],
+                    )
+                    messages.success(
+                        request,
+                        f"Booked {job.service_type.name} on {job.scheduled_for:%B %-d} with "
+                        f"{job.provider.business_name} for ${job.amount_paid}.",
+                    )
+                    return redirect("portal:jobs")
+                price, to_pay = quote(
+                    customer=customer, service_type=data["service_type"], promo_code_text=data["promo_code"]
                 )
-                messages.success(
-                    request,
-                    f"Booked {job.service_type.name} on {job.scheduled_for:%B %-d} with "
-                    f"{job.provider.business_name} for ${job.amount_paid}.",
-                )
-                return redirect("portal:jobs")
-            price, to_pay = quote(
-                customer=customer, service_type=data["service_type"], promo_code_text=data["promo_code"]
-            )
-            price_preview = {"price": price, "to_pay": to_pay, "saving": price - to_pay}
+            price_preview = {"price": price, "to_pay": to_pay, "saving": price - to_pay, "quoted": quoted}
         except (BookingError, PromoCodeError) as exc:
             form.add_error("promo_code" if isinstance(exc, PromoCodeError) else None, str(exc))
     return render(

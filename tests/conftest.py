@@ -29,6 +29,12 @@ def pytest_configure(config):
         )
 
 
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings):
+    """Real hashing is deliberately slow; tests only need passwords to match."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture
 def service_types(db):
     """The four real service types, by slug."""
@@ -56,7 +62,7 @@ def other_customer(db):
 @pytest.fixture
 def provider(service_types):
     return ProviderFactory(
-        user__email="pro@example.com", business_name="Pro Lawn & Pool", service_types=list(service_types.values())
+        user__email="pro@example.com", business_name="Pro Lawn and Pool", service_types=list(service_types.values())
     )
 
 

@@ -122,3 +122,94 @@ class OutboundEmailFactory(factory.django.DjangoModelFactory):
     subject = factory.Sequence(lambda n: f"Message {n}")
     text_body = "Hello in text."
     html_body = '<p style="margin:0">Hello in HTML.</p>'
+
+
+# --- loyalty ---------------------------------------------------------------------------
+
+from loyalty.models import Reward  # noqa: E402
+
+
+class RewardFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Reward
+
+    name = factory.Sequence(lambda n: f"Reward {n}")
+    description = "A reward for loyal customers."
+    points_cost = 100
+    reward_type = Reward.RewardType.AMOUNT_OFF
+    reward_value = Decimal("10.00")
+
+
+# --- reminders ----------------------------------------------------------------------
+
+
+def completed_job(*, customer, service_type, provider, completed_on: dt.date, booked_on: dt.date | None = None, **fields):
+    """A job completed on a given business day; its next due date follows the service's frequency."""
+    completed_at = timezone.make_aware(dt.datetime.combine(completed_on, dt.time(12)))
+    booked_on = booked_on or completed_on - dt.timedelta(days=7)
+    return JobFactory(
+        customer=customer,
+        service_type=service_type,
+        provider=provider,
+        scheduled_for=completed_on,
+        status=Job.Status.COMPLETED,
+        created_at=timezone.make_aware(dt.datetime.combine(booked_on, dt.time(9))),
+        completed_at=completed_at,
+        next_due_date=service_type.next_due_date(completed_on),
+        **fields,
+    )
+
+
+def job_due_on(*, customer, service_type, provider, due_on: dt.date, **fields):
+    """A completed job whose service is next due on `due_on`."""
+    completed_on = due_on - dt.timedelta(days=service_type.frequency_days)
+    return completed_job(customer=customer, service_type=service_type, provider=provider, completed_on=completed_on, **fields)
+
+
+def booked_job(*, customer, service_type, provider, booked_on: dt.date, scheduled_for: dt.date, status=Job.Status.SCHEDULED):
+    """A job booked on `booked_on` (its booking time) for `scheduled_for`."""
+    return JobFactory(
+        customer=customer,
+        service_type=service_type,
+        provider=provider,
+        scheduled_for=scheduled_for,
+        status=status,
+        created_at=timezone.make_aware(dt.datetime.combine(booked_on, dt.time(10))),
+    )
+
+
+# --- campaigns -------------------------------------------------------------------------
+
+from campaigns.models import Campaign, CampaignSend  # noqa: E402
+
+
+class CampaignFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Campaign
+        skip_postgeneration_save = True
+
+    season = Campaign.Season.WINTER
+    title = factory.Sequence(lambda n: f"Campaign {n}")
+    description = "Get your home ready for the season."
+    discount_percent = 20
+    start_month = 12
+    end_month = 2
+    promo_valid_days = 30
+    active = True
+
+    @factory.post_generation
+    def service_types(self, create, extracted, **kwargs):
+        if create and extracted:
+            self.service_types.set(extracted)
+
+
+class CampaignSendFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = CampaignSend
+
+    campaign = factory.SubFactory(CampaignFactory)
+    customer = factory.SubFactory(CustomerFactory)
+    season_year = 2026
+    promo_code = factory.SubFactory(
+        PromoCodeFactory, customer=factory.SelfAttribute("..customer"), source=PromoCode.Source.SEASONAL
+    )
