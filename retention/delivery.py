@@ -79,6 +79,7 @@ class RateLimiter:
         self._starts: deque[float] = deque()  # start times, oldest first
         self._ends: deque[float | None] = deque()  # answer times (None while in flight)
         self._paused_until = 0.0
+        self._offset = 0  # tickets handed out before the oldest entry kept
         self._cond = threading.Condition()
 
     def reset(self, limit: float) -> None:
@@ -92,6 +93,7 @@ class RateLimiter:
             while True:
                 now = time.monotonic()
                 per_window = max(1, int(self.limit))
+                window = max(1.0, 1.0 / self.limit)  # under 1 request/s: one per 1/limit seconds
                 while len(self._starts) > per_window and self._ends[0] is not None:
                     self._starts.popleft()
                     self._ends.popleft()
@@ -105,7 +107,7 @@ class RateLimiter:
                     if reference is None:
                         waiting_for_answer = True  # answered() wakes us
                     else:
-                        wait_for = max(wait_for, reference + 1.0 - now)
+                        wait_for = max(wait_for, reference + window - now)
                 if wait_for <= 0 and not waiting_for_answer:
                     self._starts.append(now)
                     self._ends.append(None)
@@ -119,8 +121,6 @@ class RateLimiter:
             if 0 <= index < len(self._ends):
                 self._ends[index] = time.monotonic()
             self._cond.notify_all()
-
-    _offset = 0
 
     def pause(self, seconds: float) -> None:
         with self._cond:
@@ -343,7 +343,8 @@ def claim_batches(*, size: int, count: int, limit: int | None, stats: dict) -> l
         members = [row for row in rows if row.pk not in withdrawn]
         batches = []
         for start in range(0, len(members), size):
-            chunk = members[start : start + size]
+            # Members in id order, the order a retry reads them back in: the same body.
+            chunk = sorted(members[start : start + size], key=lambda row: row.pk)
             key = batch_key_for(chunk, now)
             OutboundEmail.objects.filter(pk__in=[m.pk for m in chunk]).update(
                 status=Status.SENDING, batch_key=key, claimed_at=now
@@ -370,7 +371,7 @@ def due_claimed_batch(*, exclude: set[str]) -> Batch | None:
 
 
 def backoff_seconds(attempt: int) -> float:
-    """Exponential backoff with full jitter: up to base x 2^(attempt-1), capped."""
+    """Exponential backoff with jitter: between half and all of base x 2^(attempt-1), capped."""
     ceiling = min(settings.EMAIL_RETRY_MAX_SECONDS, settings.EMAIL_RETRY_BASE_SECONDS * 2 ** max(0, attempt - 1))
     return random.uniform(ceiling / 2, ceiling)
 
