@@ -160,10 +160,14 @@ class ScheduledJobCommand(BaseCommand):
     def work(self, ctx: JobContext) -> None:
         raise NotImplementedError
 
+    def run_from_argv(self, argv):
+        # Its own process (manage.py): SIGTERM (a deploy, a timeout) ends the run as failed
+        # instead of leaving it "running". Not under call_command, where the process is
+        # someone else's (a web worker serving /api/cron/...).
+        _fail_runs_on_sigterm()
+        return super().run_from_argv(argv)
+
     def handle(self, *args, **options):
-        if threading.current_thread() is threading.main_thread():
-            # SIGTERM (a deploy, a timeout) ends the run as failed instead of leaving it "running".
-            signal.signal(signal.SIGTERM, _raise_system_exit)
         run, stats = run_job(
             name=self.job_name,
             work=self.work,
@@ -174,6 +178,11 @@ class ScheduledJobCommand(BaseCommand):
         self.stdout.write(json.dumps(stats, default=str))
         if run.status == JobRun.Status.FAILED:
             sys.exit(1)
+
+
+def _fail_runs_on_sigterm() -> None:
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, _raise_system_exit)
 
 
 def _raise_system_exit(signum, frame):
@@ -187,6 +196,7 @@ def run_from_cron(command: str, *args: str) -> None:
     with os._exit makes a failure visible to cron and whatever watches it. The job run
     record and the log say what failed either way.
     """
+    _fail_runs_on_sigterm()  # a cron line is its own process
     status = 0
     try:
         call_command(command, *args)

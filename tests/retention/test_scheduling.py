@@ -1,18 +1,22 @@
 """The job runner every scheduled command uses: lock, job run record, stats, exit
 status, dry run; and the cron lines' visible failures."""
 
+import datetime as dt
 import io
 import json
 import os
+import signal
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 
 import pytest
 from django.conf import settings
 from django.core.management import call_command
 from django.db import connection, connections
+from django.utils import timezone
 
 from retention.models import JobRun, OutboundEmail
 from retention.scheduling import run_job
@@ -192,3 +196,26 @@ def test_a_failing_cron_line_exits_non_zero_although_django_crontab_hides_it(fak
     assert done.returncode == 1, done.stderr
     assert '"failed": 1' in done.stdout
     assert "deliver_emails" in done.stderr and "exited with status 1" in done.stderr
+
+
+@pytest.mark.django_db(transaction=True)
+def test_sigterm_ends_a_command_line_run_as_failed():
+    """A job killed politely (a deploy) is recorded as failed, not left running."""
+    db = connection.settings_dict
+    env = {**os.environ, "DEBUG": "true", "RESEND_API_KEY": "",
+           "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"}
+    # deliver_emails stays for a retry that is not due yet: long enough to be stopped.
+    OutboundEmailFactory(status="sending", batch_key="batch/x",
+                         next_attempt_at=timezone.now() + dt.timedelta(seconds=20))
+    proc = subprocess.Popen([sys.executable, "manage.py", "deliver_emails"], cwd=ROOT, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    for _ in range(100):
+        if JobRun.objects.filter(status=JobRun.Status.RUNNING).exists():
+            break
+        time.sleep(0.1)
+    proc.send_signal(signal.SIGTERM)
+    proc.wait(timeout=30)
+
+    assert proc.returncode == 128 + signal.SIGTERM
+    run = JobRun.objects.get()
+    assert run.status == JobRun.Status.FAILED and "interrupted" in run.error
