@@ -43,15 +43,23 @@ def ensure_database() -> None:
     if db.get("PASSWORD"):
         admin += f" password={db['PASSWORD']}"
     with psycopg.connect(admin, autocommit=True) as conn:
-        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [db["NAME"]]).fetchone():
+        if not conn.execute(
+            "SELECT 1 FROM pg_database WHERE datname = %s", [db["NAME"]]
+        ).fetchone():
             conn.execute(f'CREATE DATABASE "{db["NAME"]}"')
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--emails", type=int, default=20_000)
-    parser.add_argument("--rate", type=int, default=10, help="requests per second the fake server allows")
-    parser.add_argument("--baseline-emails", type=int, default=3_000, help="0 skips the unlimited baseline")
+    parser.add_argument(
+        "--rate", type=int, default=10, help="requests per second the fake server allows"
+    )
+    parser.add_argument(
+        "--baseline-emails", type=int, default=3_000, help="0 skips the unlimited baseline"
+    )
     args = parser.parse_args()
 
     ensure_database()
@@ -65,20 +73,31 @@ def main() -> None:
     from retention.models import OutboundEmail
 
     call_command("migrate", verbosity=0)
-    html = "<table role=\"presentation\" width=\"100%\"><tr><td style=\"padding:24px;font-family:Arial\">" + (
-        "<p style=\"margin:0 0 16px\">Spring is here: book lawn care this month and take 20% off.</p>" * 30
-    ) + "</td></tr></table>"
+    html = (
+        '<table role="presentation" width="100%"><tr><td style="padding:24px;font-family:Arial">'
+        + (
+            '<p style="margin:0 0 16px">Spring is here: book lawn care this month and take 20% off.</p>'
+            * 30
+        )
+        + "</td></tr></table>"
+    )
     text = "Spring is here: book lawn care this month and take 20% off.\n" * 10
 
     def queue(n: int, tag: str) -> None:
         OutboundEmail.objects.all().delete()
         rows = [
             OutboundEmail(
-                idempotency_key=f"marketing/bench-{tag}-{i}", template="bench", kind="transactional",
-                to_email=f"customer{i}@example.com", subject=f"Your spring offer #{i}",
-                text_body=text, html_body=html,
-                headers={"List-Unsubscribe": f"<https://retention.example/u/{i}>",
-                         "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"},
+                idempotency_key=f"marketing/bench-{tag}-{i}",
+                template="bench",
+                kind="transactional",
+                to_email=f"customer{i}@example.com",
+                subject=f"Your spring offer #{i}",
+                text_body=text,
+                html_body=html,
+                headers={
+                    "List-Unsubscribe": f"<https://retention.example/u/{i}>",
+                    "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+                },
             )
             for i in range(n)
         ]
@@ -90,9 +109,20 @@ def main() -> None:
             probe.bind(("127.0.0.1", 0))
             port = probe.getsockname()[1]
         server = subprocess.Popen(
-            [sys.executable, "-m", "retention.fake_resend", "--port", str(port), "--rate", str(rate or 0),
-             "--api-key", "re_bench", "--quiet"],
-            cwd=ROOT, stdout=subprocess.DEVNULL,
+            [
+                sys.executable,
+                "-m",
+                "retention.fake_resend",
+                "--port",
+                str(port),
+                "--rate",
+                str(rate or 0),
+                "--api-key",
+                "re_bench",
+                "--quiet",
+            ],
+            cwd=ROOT,
+            stdout=subprocess.DEVNULL,
         )
         url = f"http://127.0.0.1:{port}"
         try:
@@ -110,37 +140,55 @@ def main() -> None:
             stats = deliver_pending()
             elapsed = time.perf_counter() - started
             if os.environ.get("BENCH_DUMP"):
-                print(f"monotonic start {mono_start:.3f} end {time.monotonic():.3f}", file=sys.stderr)
+                print(
+                    f"monotonic start {mono_start:.3f} end {time.monotonic():.3f}", file=sys.stderr
+                )
             summary = json.loads(urllib.request.urlopen(f"{url}/_fake/summary", timeout=5).read())
             if os.environ.get("BENCH_DUMP"):
-                Path(os.environ["BENCH_DUMP"]).write_bytes(urllib.request.urlopen(f"{url}/_fake/requests").read())
+                Path(os.environ["BENCH_DUMP"]).write_bytes(
+                    urllib.request.urlopen(f"{url}/_fake/requests").read()
+                )
         finally:
             server.terminate()
             server.wait()
         assert stats["sent"] == n == summary["accepted"], (stats, summary)
         return {
-            "emails": n, "seconds": elapsed, "rate": n / elapsed, "requests": summary["requests"],
-            "violations": summary["violations"], "max_in_second": summary["maxRequestsInAnySecond"],
+            "emails": n,
+            "seconds": elapsed,
+            "rate": n / elapsed,
+            "requests": summary["requests"],
+            "violations": summary["violations"],
+            "max_in_second": summary["maxRequestsInAnySecond"],
         }
 
-    print(f"Delivery benchmark: batches of 100 to the fake Resend server, {settings.RESEND_MAX_IN_FLIGHT} requests in flight",
-          file=sys.stderr)
+    print(
+        f"Delivery benchmark: batches of 100 to the fake Resend server, {settings.RESEND_MAX_IN_FLIGHT} requests in flight",
+        file=sys.stderr,
+    )
     if args.baseline_emails:
         base = run(args.baseline_emails, None, "base")
-        print(f"baseline (no rate limit): {base['emails']} emails in {base['seconds']:.2f}s = "
-              f"{base['rate']:.0f} emails/s ({base['requests']} requests)")
+        print(
+            f"baseline (no rate limit): {base['emails']} emails in {base['seconds']:.2f}s = "
+            f"{base['rate']:.0f} emails/s ({base['requests']} requests)"
+        )
     res = run(args.emails, args.rate, "limited")
     ceiling = args.rate * 100
-    print(f"limited to {args.rate} requests/s: {res['emails']} emails in {res['seconds']:.2f}s = "
-          f"{res['rate']:.0f} emails/s ({res['requests']} requests)")
+    print(
+        f"limited to {args.rate} requests/s: {res['emails']} emails in {res['seconds']:.2f}s = "
+        f"{res['rate']:.0f} emails/s ({res['requests']} requests)"
+    )
     print(f"ceiling R x 100 = {ceiling} emails/s; ratio {res['rate'] / ceiling:.1%}")
     # N requests with at most R in any one second cannot take less than ceil(N/R) - 1
     # seconds (the last second's requests all go at its start): the strict bound.
     fastest = max(1, -(-res["requests"] // args.rate) - 1)
-    print(f"strict bound: {res['requests']} requests need at least {fastest}s = "
-          f"{res['emails'] / fastest:.0f} emails/s; achieved {res['seconds'] and fastest / res['seconds']:.1%} of it")
-    print(f"rate-limit violations (429s from the server): {res['violations']}; "
-          f"most accepted requests in any one second: {res['max_in_second']} (limit {args.rate})")
+    print(
+        f"strict bound: {res['requests']} requests need at least {fastest}s = "
+        f"{res['emails'] / fastest:.0f} emails/s; achieved {res['seconds'] and fastest / res['seconds']:.1%} of it"
+    )
+    print(
+        f"rate-limit violations (429s from the server): {res['violations']}; "
+        f"most accepted requests in any one second: {res['max_in_second']} (limit {args.rate})"
+    )
     OutboundEmail.objects.all().delete()
 
 

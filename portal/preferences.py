@@ -14,11 +14,14 @@ from .access import customer_required
 
 class EmailPreferencesForm(forms.Form):
     marketing = forms.BooleanField(
-        required=False, label="Seasonal offers and come-back discounts",
+        required=False,
+        label="Seasonal offers and come-back discounts",
         help_text="At most one email a week.",
     )
     service_reminders = forms.BooleanField(
-        required=False, label="Service reminders", help_text="When a service you had is due again.",
+        required=False,
+        label="Service reminders",
+        help_text="When a service you had is due again.",
     )
 
 
@@ -27,7 +30,10 @@ def email_preferences(request):
     customer = request.customer
     form = EmailPreferencesForm(
         request.POST or None,
-        initial={"marketing": customer.marketing_opt_in, "service_reminders": customer.service_reminders_opt_in},
+        initial={
+            "marketing": customer.marketing_opt_in,
+            "service_reminders": customer.service_reminders_opt_in,
+        },
     )
     if request.method == "POST" and form.is_valid():
         update_email_preferences(

@@ -13,8 +13,16 @@ from django.utils.html import format_html
 
 from .delivery import deliver_soon, retry_emails
 from .email_preview import render_all_previews
-
-from .models import Customer, JobRun, Notification, OutboundEmail, PromoCode, Provider, ServiceType, User
+from .models import (
+    Customer,
+    JobRun,
+    Notification,
+    OutboundEmail,
+    PromoCode,
+    Provider,
+    ServiceType,
+    User,
+)
 
 
 @admin.register(User)

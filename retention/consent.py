@@ -4,7 +4,9 @@ preferences page, the one-click unsubscribe link and admin."""
 from .models import Customer
 
 
-def update_email_preferences(*, customer: Customer, marketing: bool, service_reminders: bool) -> None:
+def update_email_preferences(
+    *, customer: Customer, marketing: bool, service_reminders: bool
+) -> None:
     Customer.objects.filter(pk=customer.pk).update(
         marketing_opt_in=marketing, service_reminders_opt_in=service_reminders
     )

@@ -15,8 +15,8 @@ from django.conf import settings
 from django.core.management import call_command, get_commands
 from django.http import HttpRequest
 from ninja import Router, Schema, Status
-from pydantic import ConfigDict
 from ninja.security.base import AuthBase
+from pydantic import ConfigDict
 
 from .api import ApiError, ErrorOut
 
@@ -38,10 +38,14 @@ class CronSecret(AuthBase):
     def __call__(self, request: HttpRequest):
         secret = settings.CRON_SECRET
         if not secret:
-            raise ApiError(503, "cron_disabled", "Cron endpoints are disabled: CRON_SECRET is not set.")
+            raise ApiError(
+                503, "cron_disabled", "Cron endpoints are disabled: CRON_SECRET is not set."
+            )
         header = request.headers.get("Authorization", "")
         scheme, _, token = header.partition(" ")
-        if scheme.lower() != "bearer" or not hmac.compare_digest(token.strip().encode(), secret.encode()):
+        if scheme.lower() != "bearer" or not hmac.compare_digest(
+            token.strip().encode(), secret.encode()
+        ):
             raise ApiError(401, "invalid_cron_secret", "Send Authorization: Bearer <CRON_SECRET>.")
         return True
 
@@ -81,7 +85,9 @@ def run_command(name: str) -> tuple[int, dict]:
     try:
         stats = json.loads(lines[-1])
     except (IndexError, ValueError):
-        raise ApiError(500, "job_failed", f"{name} printed no stats; see the job runs in admin.") from None
+        raise ApiError(
+            500, "job_failed", f"{name} printed no stats; see the job runs in admin."
+        ) from None
     return status, stats
 
 
@@ -89,14 +95,19 @@ def _endpoint(slug: str, command: str):
     def trigger(request: HttpRequest):
         status, stats = run_command(command)
         if status:
-            message = stats.get("error") or f"{stats.get('failed', 0)} failed; see the job runs in admin."
-            return Status(500, {"error": {"code": "job_failed", "message": message}, "stats": stats})
+            message = (
+                stats.get("error") or f"{stats.get('failed', 0)} failed; see the job runs in admin."
+            )
+            return Status(
+                500, {"error": {"code": "job_failed", "message": message}, "stats": stats}
+            )
         return Status(200, stats)
 
     trigger.__name__ = f"cron_{command}"
     trigger.__doc__ = f"Runs `manage.py {command}` as of today and answers its stats."
     router.api_operation(
-        ["GET", "POST"], f"/{slug}",
+        ["GET", "POST"],
+        f"/{slug}",
         response={200: JobStats, 401: ErrorOut, 500: JobFailedOut, 501: ErrorOut, 503: ErrorOut},
         operation_id=f"cron_{command}",
     )(trigger)

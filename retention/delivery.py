@@ -33,12 +33,12 @@ from collections import deque
 from collections.abc import Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import requests
 import resend
 from django.conf import settings
-from django.core.mail import EmailMultiAlternatives, make_msgid, mailers
+from django.core.mail import EmailMultiAlternatives, mailers, make_msgid
 from django.db import connection, transaction
 from django.db.models import Case, F, Value, When
 from django.utils import timezone
@@ -53,7 +53,9 @@ BATCH_LIMIT = 100  # Resend's batch endpoint takes at most 100 emails
 MAX_ERRORS_IN_STATS = 20
 
 # Set by the job runner during --dry-run: nothing is sent.
-dry_run_active: contextvars.ContextVar[bool] = contextvars.ContextVar("retention_dry_run", default=False)
+dry_run_active: contextvars.ContextVar[bool] = contextvars.ContextVar(
+    "retention_dry_run", default=False
+)
 
 
 # --- Rate limit ------------------------------------------------------------------------
@@ -137,7 +139,9 @@ class RateLimiter:
             reset = _number(headers.get("ratelimit-reset")) or 1.0
             with self._cond:
                 index = ticket - self._offset
-                started = self._starts[index] if 0 <= index < len(self._starts) else time.monotonic()
+                started = (
+                    self._starts[index] if 0 <= index < len(self._starts) else time.monotonic()
+                )
                 mine = sum(1 for t in self._starts if started - 1.0 < t <= started)
             if mine < self.limit:  # the quota went elsewhere: wait as Resend says
                 self.pause(reset)
@@ -174,7 +178,9 @@ class LimitedRequestsClient(HTTPClient):
         headers = {**headers, "Content-Type": "application/json"}
         ticket = self.last_ticket.value = self.limiter.acquire()
         try:
-            resp = self._session().request(method, url, headers=headers, data=body, timeout=self.timeout)
+            resp = self._session().request(
+                method, url, headers=headers, data=body, timeout=self.timeout
+            )
         except requests.Timeout as exc:
             raise RuntimeError(f"timed out after {self.timeout:g}s: {exc}") from exc
         except requests.RequestException as exc:
@@ -233,7 +239,10 @@ class ResendSender:
         _limiter.observe(headers, getattr(_http_client.last_ticket, "value", -1))
         ids = [item.get("id", "") for item in response.get("data") or []]
         if len(ids) != len(batch.emails):
-            return BatchResult(error=f"Resend answered {len(ids)} ids for {len(batch.emails)} emails", transient=True)
+            return BatchResult(
+                error=f"Resend answered {len(ids)} ids for {len(batch.emails)} emails",
+                transient=True,
+            )
         return BatchResult(provider_ids=ids)
 
 
@@ -244,7 +253,9 @@ def _classify(exc: "resend.exceptions.ResendError", headers: dict[str, str]) -> 
         code = 500
     error = f"{code} {exc.error_type}: {exc.message}"
     if code == 429:
-        retry_after = _number(headers.get("retry-after")) or _number(headers.get("ratelimit-reset")) or 1.0
+        retry_after = (
+            _number(headers.get("retry-after")) or _number(headers.get("ratelimit-reset")) or 1.0
+        )
         _limiter.pause(retry_after)
         return BatchResult(error=error, transient=True, retry_after=retry_after, rate_limited=True)
     if code == 409 and exc.error_type == "concurrent_idempotent_requests":
@@ -293,8 +304,11 @@ class DjangoMailSender:
                 body=email.text_body,
                 from_email=settings.DEFAULT_FROM_EMAIL,
                 to=[email.to_email],
-                headers={**email.headers, "Message-ID": make_msgid(domain="retention.local"),
-                         "X-Outbox-Key": email.idempotency_key},
+                headers={
+                    **email.headers,
+                    "Message-ID": make_msgid(domain="retention.local"),
+                    "X-Outbox-Key": email.idempotency_key,
+                },
             )
             message.attach_alternative(email.html_body, "text/html")
             messages.append(message)
@@ -351,7 +365,9 @@ def claim_batches(*, size: int, count: int, limit: int | None, stats: dict) -> l
             )
             batches.append(Batch(key=key, emails=chunk))
     if not batches and len(rows) == wanted and withdrawn:
-        return claim_batches(size=size, count=count, limit=None if limit is None else limit - len(rows), stats=stats)
+        return claim_batches(
+            size=size, count=count, limit=None if limit is None else limit - len(rows), stats=stats
+        )
     return batches
 
 
@@ -372,7 +388,10 @@ def due_claimed_batch(*, exclude: set[str]) -> Batch | None:
 
 def backoff_seconds(attempt: int) -> float:
     """Exponential backoff with jitter: between half and all of base x 2^(attempt-1), capped."""
-    ceiling = min(settings.EMAIL_RETRY_MAX_SECONDS, settings.EMAIL_RETRY_BASE_SECONDS * 2 ** max(0, attempt - 1))
+    ceiling = min(
+        settings.EMAIL_RETRY_MAX_SECONDS,
+        settings.EMAIL_RETRY_BASE_SECONDS * 2 ** max(0, attempt - 1),
+    )
     return random.uniform(ceiling / 2, ceiling)
 
 
@@ -393,12 +412,18 @@ def record_result(batch: Batch, result: BatchResult, stats: dict) -> None:
         attempt = max(e.attempts for e in batch.emails) + (0 if result.rate_limited else 1)
         if attempt >= settings.EMAIL_MAX_ATTEMPTS:
             marked = members.update(
-                status=Status.FAILED, attempts=attempt, last_error=f"Gave up after {attempt} attempts: {result.error}"
+                status=Status.FAILED,
+                attempts=attempt,
+                last_error=f"Gave up after {attempt} attempts: {result.error}",
             )
             stats["failed"] += marked
             return
         delay = result.retry_after if result.retry_after is not None else backoff_seconds(attempt)
-        members.update(attempts=attempt, last_error=result.error, next_attempt_at=now + dt.timedelta(seconds=delay))
+        members.update(
+            attempts=attempt,
+            last_error=result.error,
+            next_attempt_at=now + dt.timedelta(seconds=delay),
+        )
         return
     if len(batch.emails) > 1:
         # A permanent error for the whole batch (strict validation: one bad email
@@ -406,13 +431,19 @@ def record_result(batch: Batch, result: BatchResult, stats: dict) -> None:
         # only the bad one fails.
         with transaction.atomic():
             for email in batch.emails:
-                OutboundEmail.objects.filter(pk=email.pk, status=Status.SENDING, batch_key=batch.key).update(
-                    batch_key=batch_key_for([email], now), attempts=F("attempts") + 1,
-                    last_error=result.error, next_attempt_at=now,
+                OutboundEmail.objects.filter(
+                    pk=email.pk, status=Status.SENDING, batch_key=batch.key
+                ).update(
+                    batch_key=batch_key_for([email], now),
+                    attempts=F("attempts") + 1,
+                    last_error=result.error,
+                    next_attempt_at=now,
                 )
         stats["split"] += 1
         return
-    stats["failed"] += members.update(status=Status.FAILED, attempts=F("attempts") + 1, last_error=result.error)
+    stats["failed"] += members.update(
+        status=Status.FAILED, attempts=F("attempts") + 1, last_error=result.error
+    )
 
 
 def mark_sent(batch: Batch, provider_ids: list[str], *, error: str, now: dt.datetime) -> int:
@@ -431,9 +462,13 @@ def mark_sent(batch: Batch, provider_ids: list[str], *, error: str, now: dt.date
             )
             return cursor.rowcount
     return OutboundEmail.objects.filter(status=Status.SENDING, batch_key=batch.key).update(
-        status=Status.SENT, sent_at=now, attempts=F("attempts") + 1, last_error=error,
-        provider_message_id=Case(*[When(pk=pk, then=Value(mid)) for pk, mid in zip(pks, provider_ids)],
-                                 default=Value("")),
+        status=Status.SENT,
+        sent_at=now,
+        attempts=F("attempts") + 1,
+        last_error=error,
+        provider_message_id=Case(
+            *[When(pk=pk, then=Value(mid)) for pk, mid in zip(pks, provider_ids)], default=Value("")
+        ),
     )
 
 
@@ -502,8 +537,16 @@ def deliver_soon() -> None:
 
 
 def new_stats() -> dict:
-    return {"sent": 0, "failed": 0, "suppressed": 0, "retried": 0, "split": 0, "deferred": 0,
-            "batches": 0, "errors": []}
+    return {
+        "sent": 0,
+        "failed": 0,
+        "suppressed": 0,
+        "retried": 0,
+        "split": 0,
+        "deferred": 0,
+        "batches": 0,
+        "errors": [],
+    }
 
 
 def deliver_pending(
@@ -534,12 +577,16 @@ def deliver_pending(
             if not held:
                 stats["busy"] = True
                 return stats
-            left_work = _deliver_locked(stats, limit=limit, retry_wait_seconds=retry_wait_seconds, sender=sender)
+            left_work = _deliver_locked(
+                stats, limit=limit, retry_wait_seconds=retry_wait_seconds, sender=sender
+            )
         # Someone may have queued and found us holding the lock just before we let go.
         if wait_for_lock or limit is not None or not _has_due_work():
             break
     if left_work:
-        stats["deferred"] = OutboundEmail.objects.filter(status__in=[Status.PENDING, Status.SENDING]).count()
+        stats["deferred"] = OutboundEmail.objects.filter(
+            status__in=[Status.PENDING, Status.SENDING]
+        ).count()
     return stats
 
 
@@ -575,8 +622,10 @@ class _Pipeline:
 
     def run(self, *, retry_wait_seconds: float) -> None:
         deadline = time.monotonic() + retry_wait_seconds
-        with (ThreadPoolExecutor(max_workers=self.depth, thread_name_prefix="deliver") as self.pool,
-              ThreadPoolExecutor(max_workers=1, thread_name_prefix="claim") as self.claimer):
+        with (
+            ThreadPoolExecutor(max_workers=self.depth, thread_name_prefix="deliver") as self.pool,
+            ThreadPoolExecutor(max_workers=1, thread_name_prefix="claim") as self.claimer,
+        ):
             try:
                 while self._step(deadline):
                     pass
@@ -584,7 +633,9 @@ class _Pipeline:
                 if self.claiming is not None:
                     self.claiming.result()
                 if self.threaded_claims:
-                    self.claimer.submit(lambda: connection.close()).result()  # the claimer thread's own
+                    self.claimer.submit(
+                        lambda: connection.close()
+                    ).result()  # the claimer thread's own
 
     def _step(self, deadline: float) -> bool:
         self._fill()
@@ -594,8 +645,10 @@ class _Pipeline:
             self._take_claim(self.claiming.result())  # nothing else to do meanwhile
             return True
         if self.in_flight:
-            done, _ = wait([*self.in_flight, *([self.claiming] if self.claiming else [])],
-                           return_when=FIRST_COMPLETED)
+            done, _ = wait(
+                [*self.in_flight, *([self.claiming] if self.claiming else [])],
+                return_when=FIRST_COMPLETED,
+            )
             if self.claiming is not None and self.claiming.done():
                 self._take_claim(self.claiming.result())
             for future in done:

@@ -53,27 +53,49 @@ def sample_context() -> dict:
     today = timezone.localdate()
     now = timezone.now()
     site = settings.SITE_URL
-    provider = {"business_name": "Green Thumb Lawn Co.", "phone": "555-0142", "name": "Green Thumb Lawn Co."}
+    provider = {
+        "business_name": "Green Thumb Lawn Co.",
+        "phone": "555-0142",
+        "name": "Green Thumb Lawn Co.",
+    }
     service_type = {"name": "Lawn Care", "slug": "lawn-care", "frequency_days": 14}
     tier = {"key": "gold", "name": "Gold", "multiplier": "1.10", "threshold": 2500}
     return {
         "campaign": {
-            "season": "spring", "emoji": "🌸", "title": "Spring refresh", "discount_percent": 20,
-            "description": "Get your yard and home ready for the season.", "get_season_display": "Spring",
+            "season": "spring",
+            "emoji": "🌸",
+            "title": "Spring refresh",
+            "discount_percent": 20,
+            "description": "Get your yard and home ready for the season.",
+            "get_season_display": "Spring",
         },
-        "promo_code": {"code": "SPRG7XK4M2QP", "expires_at": now + dt.timedelta(days=30),
-                       "discount_value": 20, "discount_type": "percent"},
+        "promo_code": {
+            "code": "SPRG7XK4M2QP",
+            "expires_at": now + dt.timedelta(days=30),
+            "discount_value": 20,
+            "discount_type": "percent",
+        },
         "code": "SPRG7XK4M2QP",
         "discount_percent": 20,
         "expires_at": now + dt.timedelta(days=30),
         "service_type": service_type,
         "provider": provider,
-        "job": {"service_type": service_type, "provider": provider, "scheduled_for": today,
-                "completed_at": now, "next_due_date": today + dt.timedelta(days=3), "amount_paid": "149.00"},
+        "job": {
+            "service_type": service_type,
+            "provider": provider,
+            "scheduled_for": today,
+            "completed_at": now,
+            "next_due_date": today + dt.timedelta(days=3),
+            "amount_paid": "149.00",
+        },
         "due_date": today + dt.timedelta(days=3),
         "days_until_due": 3,
-        "tier": tier, "new_tier": tier, "old_tier": {"key": "silver", "name": "Silver", "multiplier": "1.05"},
-        "points": 2640, "lifetime_points": 2640, "points_awarded": 149,
+        "tier": tier,
+        "new_tier": tier,
+        "old_tier": {"key": "silver", "name": "Silver", "multiplier": "1.05"},
+        "points": 2640,
+        "lifetime_points": 2640,
+        "points_awarded": 149,
         "reward": {"name": "$25 off your next service", "points_cost": 500},
         "voucher_code": "VCH4RW9TQ2ZD",
         "book_url": f"{site}/customer-portal/book/",
@@ -92,7 +114,11 @@ def render_preview(name: str, folder: Path) -> Preview:
             kind = extra.pop("_kind", kind)
             context.update(extra)
         email = build_email(
-            template=name, customer=sample_customer(), kind=kind, idempotency_key=f"preview/{name}", context=context
+            template=name,
+            customer=sample_customer(),
+            kind=kind,
+            idempotency_key=f"preview/{name}",
+            context=context,
         )
     except Exception as exc:  # show the broken template, keep the page up
         return Preview(name=name, error=f"{type(exc).__name__}: {exc}")

@@ -67,7 +67,14 @@ class _IdempotentResult:
 class FakeResend:
     """The server and what it saw. Thread-safe: the HTTP server has a thread per request."""
 
-    def __init__(self, *, api_key: str = "re_fake_test_key", rate_limit: int | None = None, host: str = "127.0.0.1", port: int = 0):
+    def __init__(
+        self,
+        *,
+        api_key: str = "re_fake_test_key",
+        rate_limit: int | None = None,
+        host: str = "127.0.0.1",
+        port: int = 0,
+    ):
         self.api_key = api_key
         self.rate_limit = rate_limit  # requests per any one second; None = unlimited
         self.emails: list[dict] = []  # accepted emails, in order, each with its "id"
@@ -94,7 +101,9 @@ class FakeResend:
         return f"http://{host}:{port}"
 
     def start(self) -> "FakeResend":
-        self._thread = threading.Thread(target=self._server.serve_forever, name="fake-resend", daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, name="fake-resend", daemon=True
+        )
         self._thread.start()
         return self
 
@@ -110,7 +119,9 @@ class FakeResend:
 
     # --- knobs -------------------------------------------------------------------
 
-    def fail_next(self, n: int = 1, *, status: int = 503, message: str = "Injected server error") -> None:
+    def fail_next(
+        self, n: int = 1, *, status: int = 503, message: str = "Injected server error"
+    ) -> None:
         """The next n requests answer `status` (a 5xx) and accept nothing."""
         with self._lock:
             self._faults.extend(_Fault(status, "application_error", message) for _ in range(n))
@@ -119,7 +130,8 @@ class FakeResend:
         """The next n requests answer 429 with `retry-after` and accept nothing."""
         with self._lock:
             self._faults.extend(
-                _Fault(429, "rate_limit_exceeded", "Too many requests.", retry_after) for _ in range(n)
+                _Fault(429, "rate_limit_exceeded", "Too many requests.", retry_after)
+                for _ in range(n)
             )
 
     def reject_next(self, n: int = 1, *, message: str = "Injected validation error") -> None:
@@ -141,7 +153,9 @@ class FakeResend:
     def max_requests_in_any_second(self, *, statuses: tuple[int, ...] | None = None) -> int:
         """The most requests that arrived within any one second (sliding window)."""
         with self._lock:
-            times = sorted(r.time for r in self.requests if statuses is None or r.status in statuses)
+            times = sorted(
+                r.time for r in self.requests if statuses is None or r.status in statuses
+            )
         best, start = 0, 0
         for end, t in enumerate(times):
             while t - times[start] >= 1.0:
@@ -183,11 +197,23 @@ class FakeResend:
             requests = len(self.requests)
             violations = self.violations
         return {
-            "accepted": accepted, "requests": requests, "violations": violations, "statuses": statuses,
+            "accepted": accepted,
+            "requests": requests,
+            "violations": violations,
+            "statuses": statuses,
             "maxRequestsInAnySecond": self.max_requests_in_any_second(statuses=(200,)),
         }
 
-    def handle(self, *, method: str, path: str, headers, body: bytes, arrived: float, record: RecordedRequest):
+    def handle(
+        self,
+        *,
+        method: str,
+        path: str,
+        headers,
+        body: bytes,
+        arrived: float,
+        record: RecordedRequest,
+    ):
         """Returns (status, json body, extra headers, delay before answering)."""
         if path == "/_fake/summary":  # not Resend's: what this fake saw, for benchmarks
             return 200, self.summary(), {}, 0
@@ -202,7 +228,12 @@ class FakeResend:
             return 404, _error(404, "not_found", "The requested endpoint does not exist."), {}, 0
         auth = headers.get("Authorization", "")
         if not auth.startswith("Bearer ") or auth == "Bearer None":
-            return 401, _error(401, "missing_api_key", "Missing API key in the authorization header."), {}, 0
+            return (
+                401,
+                _error(401, "missing_api_key", "Missing API key in the authorization header."),
+                {},
+                0,
+            )
         if auth.removeprefix("Bearer ") != self.api_key:
             return 403, _error(403, "invalid_api_key", "API key is invalid."), {}, 0
 
@@ -215,7 +246,12 @@ class FakeResend:
                     self.violations += 1
                     wait = max(1, math.ceil(1.0 - (arrived - self._window[0])))
                     rate = self._rate_headers(arrived)
-                    return 429, _error(429, "rate_limit_exceeded", "Too many requests."), {**rate, "retry-after": str(wait)}, 0
+                    return (
+                        429,
+                        _error(429, "rate_limit_exceeded", "Too many requests."),
+                        {**rate, "retry-after": str(wait)},
+                        0,
+                    )
                 self._window.append(arrived)
             rate = self._rate_headers(arrived)
             if self._faults:
@@ -238,7 +274,12 @@ class FakeResend:
         body_hash = hashlib.sha256(path.encode() + b"\0" + body).hexdigest()
         if key is not None:
             if not 1 <= len(key) <= 256:
-                return 400, _error(400, "invalid_idempotency_key", "The key must be 1-256 characters."), rate, delay
+                return (
+                    400,
+                    _error(400, "invalid_idempotency_key", "The key must be 1-256 characters."),
+                    rate,
+                    delay,
+                )
             with self._lock:
                 now = time.monotonic()
                 known = self._idempotency.get(key)
@@ -246,11 +287,27 @@ class FakeResend:
                     known = None
                 if known:
                     if known.body_hash != body_hash:
-                        return 409, _error(409, "invalid_idempotent_request",
-                                           "This idempotency key was used with another payload."), rate, delay
+                        return (
+                            409,
+                            _error(
+                                409,
+                                "invalid_idempotent_request",
+                                "This idempotency key was used with another payload.",
+                            ),
+                            rate,
+                            delay,
+                        )
                     if known.status is None:
-                        return 409, _error(409, "concurrent_idempotent_requests",
-                                           "A request with this idempotency key is in progress."), rate, delay
+                        return (
+                            409,
+                            _error(
+                                409,
+                                "concurrent_idempotent_requests",
+                                "A request with this idempotency key is in progress.",
+                            ),
+                            rate,
+                            delay,
+                        )
                     record.replayed = True
                     return known.status, known.response, rate, delay
                 self._idempotency[key] = _IdempotentResult(body_hash=body_hash)
@@ -259,7 +316,10 @@ class FakeResend:
         if key is not None:
             with self._lock:
                 if status == 200:
-                    self._idempotency[key].status, self._idempotency[key].response = status, response
+                    self._idempotency[key].status, self._idempotency[key].response = (
+                        status,
+                        response,
+                    )
                 else:  # a refused request may be retried with the same key
                     self._idempotency.pop(key, None)
         return status, response, rate, delay
@@ -318,7 +378,10 @@ def _make_handler(fake: FakeResend):
         def _serve(self):
             arrived = time.monotonic()
             record = RecordedRequest(
-                time=arrived, wall_time=time.time(), method=self.command, path=self.path,
+                time=arrived,
+                wall_time=time.time(),
+                method=self.command,
+                path=self.path,
                 idempotency_key=self.headers.get("Idempotency-Key"),
             )
             length = int(self.headers.get("Content-Length") or 0)
@@ -327,7 +390,12 @@ def _make_handler(fake: FakeResend):
                 self.close_connection = True
                 return
             status, response, extra, delay = fake.handle(
-                method=self.command, path=self.path, headers=self.headers, body=body, arrived=arrived, record=record
+                method=self.command,
+                path=self.path,
+                headers=self.headers,
+                body=body,
+                arrived=arrived,
+                record=record,
             )
             record.status = status
             if not self.path.startswith("/_fake/"):
@@ -368,14 +436,20 @@ def main() -> None:
     parser.add_argument("--quiet", action="store_true", help="no progress lines")
     args = parser.parse_args()
     fake = FakeResend(api_key=args.api_key, rate_limit=args.rate or None, port=args.port).start()
-    print(f"Fake Resend at {fake.url} (key {args.api_key}, {args.rate or 'unlimited'} requests/s). "
-          "GET /_fake/summary shows what it saw. Ctrl-C stops.", flush=True)
+    print(
+        f"Fake Resend at {fake.url} (key {args.api_key}, {args.rate or 'unlimited'} requests/s). "
+        "GET /_fake/summary shows what it saw. Ctrl-C stops.",
+        flush=True,
+    )
     try:
         while True:
             time.sleep(5)
             if not args.quiet:
-                print(f"{len(fake.emails)} emails accepted, {len(fake.requests)} requests, "
-                      f"{fake.violations} over the limit", flush=True)
+                print(
+                    f"{len(fake.emails)} emails accepted, {len(fake.requests)} requests, "
+                    f"{fake.violations} over the limit",
+                    flush=True,
+                )
     except KeyboardInterrupt:
         fake.stop()
 

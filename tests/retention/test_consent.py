@@ -19,13 +19,19 @@ TEST_TEMPLATES = Path(__file__).parent / "templates"
 
 @pytest.fixture(autouse=True)
 def email_templates(settings):
-    settings.TEMPLATES = [{**settings.TEMPLATES[0], "DIRS": [*settings.TEMPLATES[0]["DIRS"], TEST_TEMPLATES]}]
+    settings.TEMPLATES = [
+        {**settings.TEMPLATES[0], "DIRS": [*settings.TEMPLATES[0]["DIRS"], TEST_TEMPLATES]}
+    ]
 
 
 def queue(customer, kind, key):
     return queue_email(
-        template="test_offer", customer=customer, kind=kind, idempotency_key=key,
-        context={"discount": 10}, deliver_after_commit=False,
+        template="test_offer",
+        customer=customer,
+        kind=kind,
+        idempotency_key=key,
+        context={"discount": 10},
+        deliver_after_commit=False,
     )
 
 
@@ -52,7 +58,11 @@ def test_unsubscribe_link_works_logged_out_and_stops_marketing_only(client, cust
     page = client.get(f"/{path}")
     assert page.status_code == 200 and b"unsubscribe-form" in page.content
     # The mail client's RFC 8058 one-click POST, with no session and no CSRF token.
-    response = client.post(f"/{path}", data="List-Unsubscribe=One-Click", content_type="application/x-www-form-urlencoded")
+    response = client.post(
+        f"/{path}",
+        data="List-Unsubscribe=One-Click",
+        content_type="application/x-www-form-urlencoded",
+    )
 
     assert response.status_code == 200 and b"unsubscribed" in response.content
     customer.refresh_from_db()
@@ -68,7 +78,10 @@ def test_unsubscribe_link_works_logged_out_and_stops_marketing_only(client, cust
     assert OutboundEmail.objects.get(idempotency_key="marketing/1").status == "suppressed"
 
 
-@pytest.mark.parametrize("tamper", [lambda t: t[:-1] + ("A" if t[-1] != "A" else "B"), lambda t: "x" + t, lambda t: "garbage"])
+@pytest.mark.parametrize(
+    "tamper",
+    [lambda t: t[:-1] + ("A" if t[-1] != "A" else "B"), lambda t: "x" + t, lambda t: "garbage"],
+)
 def test_tampered_link_is_refused(client, customer, tamper):
     token = tamper(unsubscribe_token(customer))
     response = client.post(reverse("portal:unsubscribe", args=[token]))
@@ -88,7 +101,9 @@ def test_preferences_page_saves_both_choices(customer_client, customer):
     page = customer_client.get(reverse("portal:email_preferences"))
     assert page.status_code == 200 and b"Service reminders" in page.content
 
-    response = customer_client.post(reverse("portal:email_preferences"), {"service_reminders": "on"})
+    response = customer_client.post(
+        reverse("portal:email_preferences"), {"service_reminders": "on"}
+    )
 
     assert response.status_code == 302
     customer.refresh_from_db()
@@ -105,7 +120,9 @@ def test_preferences_page_needs_a_logged_in_customer(client):
 
 
 def test_one_marketing_email_per_seven_days_transactional_never_capped(customer):
-    start = dt.datetime(2026, 3, 2, 14, tzinfo=dt.UTC)  # absolute time: a DST change falls within the week
+    start = dt.datetime(
+        2026, 3, 2, 14, tzinfo=dt.UTC
+    )  # absolute time: a DST change falls within the week
     with time_machine.travel(start, tick=False):
         assert queue(customer, "marketing", "marketing/a") is not None
         assert queue(customer, "marketing", "marketing/b") is None

@@ -24,7 +24,10 @@ def test_missing_secret_is_401(client, secret):
     assert not JobRun.objects.exists()
 
 
-@pytest.mark.parametrize("header", ["Bearer wrong", "Bearer s3cret-for-test", "s3cret-for-tests", "Basic s3cret-for-tests"])
+@pytest.mark.parametrize(
+    "header",
+    ["Bearer wrong", "Bearer s3cret-for-test", "s3cret-for-tests", "Basic s3cret-for-tests"],
+)
 def test_wrong_secret_is_401(client, secret, header):
     response = client.post(URL, headers={"Authorization": header})
     assert response.status_code == 401
@@ -64,7 +67,9 @@ def test_a_failed_job_answers_500_with_its_stats(client, secret, fake_resend):
     assert body["stats"]["failed"] == 1
 
 
-@pytest.mark.parametrize("slug", ["send-seasonal-reminders", "check-service-due", "check-inactive-customers"])
+@pytest.mark.parametrize(
+    "slug", ["send-seasonal-reminders", "check-service-due", "check-inactive-customers"]
+)
 def test_feature_job_routes(client, secret, slug):
     response = client.post(f"/api/cron/{slug}", headers={"Authorization": f"Bearer {secret}"})
     if CRON_JOBS[slug] in get_commands():

@@ -29,9 +29,15 @@ def test_250_emails_go_out_in_3_batch_calls(fake_resend):
 
     assert stats["sent"] == 250 and stats["failed"] == 0
     assert [r.path for r in fake_resend.requests] == ["/emails/batch"] * 3
-    assert sorted(r.emails for r in fake_resend.requests) == [50, 100, 100]  # several in flight: any order
+    assert sorted(r.emails for r in fake_resend.requests) == [
+        50,
+        100,
+        100,
+    ]  # several in flight: any order
     assert len({r.idempotency_key for r in fake_resend.requests}) == 3
-    assert sorted(fake_resend.accepted_recipients()) == sorted(OutboundEmail.objects.values_list("to_email", flat=True))
+    assert sorted(fake_resend.accepted_recipients()) == sorted(
+        OutboundEmail.objects.values_list("to_email", flat=True)
+    )
     assert not OutboundEmail.objects.exclude(status=Status.SENT).exists()
     ids = {e["id"] for e in fake_resend.emails}
     assert set(OutboundEmail.objects.values_list("provider_message_id", flat=True)) == ids
@@ -181,7 +187,9 @@ def test_consent_is_checked_again_at_delivery(fake_resend):
 
 def test_without_a_key_the_django_backend_delivers(settings):
     settings.RESEND_API_KEY = ""
-    emails = OutboundEmailFactory.create_batch(3, headers={"List-Unsubscribe": "<https://x.example/u>"})
+    emails = OutboundEmailFactory.create_batch(
+        3, headers={"List-Unsubscribe": "<https://x.example/u>"}
+    )
 
     stats = deliver_pending()
 
@@ -198,11 +206,18 @@ def test_email_queued_in_a_transaction_goes_out_right_after_commit(fake_resend, 
 
     from retention.emails import queue_email
 
-    settings.TEMPLATES = [{**settings.TEMPLATES[0], "DIRS": [*settings.TEMPLATES[0]["DIRS"], TEST_TEMPLATES]}]
+    settings.TEMPLATES = [
+        {**settings.TEMPLATES[0], "DIRS": [*settings.TEMPLATES[0]["DIRS"], TEST_TEMPLATES]}
+    ]
     customer = CustomerFactory()
     with transaction.atomic():
-        queue_email(template="test_offer", customer=customer, kind="transactional",
-                    idempotency_key="transactional/commit-1", context={"discount": 5})
+        queue_email(
+            template="test_offer",
+            customer=customer,
+            kind="transactional",
+            idempotency_key="transactional/commit-1",
+            context={"discount": 5},
+        )
         assert fake_resend.emails == []  # nothing is sent inside the transaction
 
     assert [e["to"] for e in fake_resend.emails] == [[customer.email]]
@@ -215,11 +230,18 @@ def test_failed_delivery_after_commit_stays_for_deliver_emails(fake_resend, sett
 
     from retention.emails import queue_email
 
-    settings.TEMPLATES = [{**settings.TEMPLATES[0], "DIRS": [*settings.TEMPLATES[0]["DIRS"], TEST_TEMPLATES]}]
+    settings.TEMPLATES = [
+        {**settings.TEMPLATES[0], "DIRS": [*settings.TEMPLATES[0]["DIRS"], TEST_TEMPLATES]}
+    ]
     fake_resend.fail_next(1, status=500)
     with transaction.atomic():
-        queue_email(template="test_offer", customer=CustomerFactory(), kind="transactional",
-                    idempotency_key="transactional/commit-2", context={"discount": 5})
+        queue_email(
+            template="test_offer",
+            customer=CustomerFactory(),
+            kind="transactional",
+            idempotency_key="transactional/commit-2",
+            context={"discount": 5},
+        )
 
     email = OutboundEmail.objects.get()
     assert email.status == Status.SENDING and email.attempts == 1  # waiting for its retry

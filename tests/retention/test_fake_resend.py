@@ -7,7 +7,12 @@ import resend
 
 
 def _email(n: int) -> dict:
-    return {"from": "Shop <hello@shop.example>", "to": [f"c{n}@example.com"], "subject": f"Hi {n}", "html": "<p>Hi</p>"}
+    return {
+        "from": "Shop <hello@shop.example>",
+        "to": [f"c{n}@example.com"],
+        "subject": f"Hi {n}",
+        "html": "<p>Hi</p>",
+    }
 
 
 def test_batch_is_accepted_once_per_idempotency_key(fake_resend):

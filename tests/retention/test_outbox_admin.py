@@ -21,7 +21,9 @@ def staff_client(client):
 
 
 def test_outbox_list_filters_and_searches_by_recipient(staff_client):
-    OutboundEmailFactory(to_email="findme@example.com", status="failed", last_error="422 validation_error")
+    OutboundEmailFactory(
+        to_email="findme@example.com", status="failed", last_error="422 validation_error"
+    )
     OutboundEmailFactory(to_email="other@example.com")
     url = reverse("admin:retention_outboundemail_changelist")
 
@@ -34,7 +36,9 @@ def test_outbox_list_filters_and_searches_by_recipient(staff_client):
 
 def test_retry_action_requeues_failed_emails(staff_client, settings):
     settings.RESEND_API_KEY = ""
-    failed = OutboundEmailFactory(status="failed", attempts=3, batch_key="batch/old", last_error="boom")
+    failed = OutboundEmailFactory(
+        status="failed", attempts=3, batch_key="batch/old", last_error="boom"
+    )
     sent = OutboundEmailFactory(status="sent")
 
     response = staff_client.post(
@@ -50,8 +54,11 @@ def test_retry_action_requeues_failed_emails(staff_client, settings):
 
 
 def test_rendered_email_is_viewable(staff_client):
-    email = OutboundEmailFactory(subject="Your spring offer", html_body="<p>Hi <b>there</b></p>",
-                                 headers={"List-Unsubscribe": "<https://x.example/u>"})
+    email = OutboundEmailFactory(
+        subject="Your spring offer",
+        html_body="<p>Hi <b>there</b></p>",
+        headers={"List-Unsubscribe": "<https://x.example/u>"},
+    )
 
     detail = staff_client.get(reverse("admin:retention_outboundemail_change", args=[email.pk]))
     assert b"View the email as sent" in detail.content
@@ -59,12 +66,16 @@ def test_rendered_email_is_viewable(staff_client):
 
     assert page.status_code == 200
     assert b"Your spring offer" in page.content
-    assert b"srcdoc=\"&lt;p&gt;Hi &lt;b&gt;there&lt;/b&gt;&lt;/p&gt;\"" in page.content  # escaped, sandboxed
+    assert (
+        b'srcdoc="&lt;p&gt;Hi &lt;b&gt;there&lt;/b&gt;&lt;/p&gt;"' in page.content
+    )  # escaped, sandboxed
     assert b"List-Unsubscribe" in page.content
 
 
 def test_preview_renders_every_email_template_with_sample_data(staff_client, settings):
-    settings.TEMPLATES = [{**settings.TEMPLATES[0], "DIRS": [*settings.TEMPLATES[0]["DIRS"], TEST_TEMPLATES]}]
+    settings.TEMPLATES = [
+        {**settings.TEMPLATES[0], "DIRS": [*settings.TEMPLATES[0]["DIRS"], TEST_TEMPLATES]}
+    ]
     names = list(email_template_dirs())
     assert "test_offer" in names and "_layout" not in names
 
@@ -82,16 +93,25 @@ def test_preview_renders_every_email_template_with_sample_data(staff_client, set
 def test_preview_and_rendered_view_are_staff_only(client, customer):
     client.force_login(customer.user)
     email = OutboundEmailFactory()
-    for url in (reverse("admin:retention_email_preview"),
-                reverse("admin:retention_outboundemail_rendered", args=[email.pk])):
+    for url in (
+        reverse("admin:retention_email_preview"),
+        reverse("admin:retention_outboundemail_rendered", args=[email.pk]),
+    ):
         response = client.get(url)
         assert response.status_code == 302 and "/admin/login/" in response["Location"]
 
 
 def test_job_runs_in_admin(staff_client):
-    JobRun.objects.create(name="deliver_emails", as_of="2026-03-02", status="failed",
-                          stats={"job": "deliver_emails", "sent": 3, "failed": 1}, error="1 failed")
-    page = staff_client.get(reverse("admin:retention_jobrun_changelist"), {"status__exact": "failed"})
+    JobRun.objects.create(
+        name="deliver_emails",
+        as_of="2026-03-02",
+        status="failed",
+        stats={"job": "deliver_emails", "sent": 3, "failed": 1},
+        error="1 failed",
+    )
+    page = staff_client.get(
+        reverse("admin:retention_jobrun_changelist"), {"status__exact": "failed"}
+    )
     assert page.status_code == 200 and b"sent 3, failed 1" in page.content
     run = JobRun.objects.get()
     detail = staff_client.get(reverse("admin:retention_jobrun_change", args=[run.pk]))

@@ -47,9 +47,13 @@ def test_two_copies_started_at_once_one_works_the_other_exits_at_once():
         release.wait(10)
         ctx.stats["sent"] = 5
 
-    first = _in_thread(lambda: results.__setitem__("first", run_job(name="demo_job", work=slow_work)))
+    first = _in_thread(
+        lambda: results.__setitem__("first", run_job(name="demo_job", work=slow_work))
+    )
     assert started.wait(10)
-    second = _in_thread(lambda: results.__setitem__("second", run_job(name="demo_job", work=slow_work)))
+    second = _in_thread(
+        lambda: results.__setitem__("second", run_job(name="demo_job", work=slow_work))
+    )
     second.join(5)
     assert not second.is_alive(), "the second copy waited instead of exiting"
     release.set()
@@ -95,8 +99,17 @@ def test_command_prints_stats_last_and_progress_on_stderr(settings):
     call_command("deliver_emails", "--date", "2026-03-02", stdout=out, stderr=err)
 
     stats = json.loads(out.getvalue().strip().splitlines()[-1])
-    assert stats["job"] == "deliver_emails" and stats["date"] == "2026-03-02" and stats["dryRun"] is False
-    assert stats["eligible"] == 2 and stats["sent"] == 2 and stats["failed"] == 0 and stats["skipped"] == 0
+    assert (
+        stats["job"] == "deliver_emails"
+        and stats["date"] == "2026-03-02"
+        and stats["dryRun"] is False
+    )
+    assert (
+        stats["eligible"] == 2
+        and stats["sent"] == 2
+        and stats["failed"] == 0
+        and stats["skipped"] == 0
+    )
     assert "[deliver_emails] started as of 2026-03-02" in err.getvalue()
     run = JobRun.objects.get()
     assert run.status == JobRun.Status.SUCCEEDED and run.stats == stats and run.finished_at
@@ -189,8 +202,12 @@ def test_a_failing_cron_line_exits_non_zero_although_django_crontab_hides_it(fak
     }
 
     done = subprocess.run(
-        [sys.executable, "manage.py", "crontab", "run", job_hash], cwd=ROOT, env=env,
-        capture_output=True, text=True, timeout=60,
+        [sys.executable, "manage.py", "crontab", "run", job_hash],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
 
     assert done.returncode == 1, done.stderr
@@ -202,13 +219,25 @@ def test_a_failing_cron_line_exits_non_zero_although_django_crontab_hides_it(fak
 def test_sigterm_ends_a_command_line_run_as_failed():
     """A job killed politely (a deploy) is recorded as failed, not left running."""
     db = connection.settings_dict
-    env = {**os.environ, "DEBUG": "true", "RESEND_API_KEY": "",
-           "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"}
+    env = {
+        **os.environ,
+        "DEBUG": "true",
+        "RESEND_API_KEY": "",
+        "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}",
+    }
     # deliver_emails stays for a retry that is not due yet: long enough to be stopped.
-    OutboundEmailFactory(status="sending", batch_key="batch/x",
-                         next_attempt_at=timezone.now() + dt.timedelta(seconds=20))
-    proc = subprocess.Popen([sys.executable, "manage.py", "deliver_emails"], cwd=ROOT, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    OutboundEmailFactory(
+        status="sending",
+        batch_key="batch/x",
+        next_attempt_at=timezone.now() + dt.timedelta(seconds=20),
+    )
+    proc = subprocess.Popen(
+        [sys.executable, "manage.py", "deliver_emails"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
     for _ in range(100):
         if JobRun.objects.filter(status=JobRun.Status.RUNNING).exists():
             break

@@ -20,7 +20,9 @@ class Command(ScheduledJobCommand):
 
     def work(self, ctx: JobContext) -> None:
         Status = OutboundEmail.Status
-        ctx.stats["eligible"] = OutboundEmail.objects.filter(status__in=[Status.PENDING, Status.SENDING]).count()
+        ctx.stats["eligible"] = OutboundEmail.objects.filter(
+            status__in=[Status.PENDING, Status.SENDING]
+        ).count()
         ctx.progress(f"{ctx.stats['eligible']} emails waiting")
         if ctx.dry_run:
             return
@@ -35,4 +37,6 @@ class Command(ScheduledJobCommand):
             batches=result["batches"],
             errors=result["errors"],
         )
-        ctx.progress(f"sent {result['sent']}, failed {result['failed']}, {result['deferred']} left for later")
+        ctx.progress(
+            f"sent {result['sent']}, failed {result['failed']}, {result['deferred']} left for later"
+        )
