@@ -1,0 +1,420 @@
+"""The aggregate queries behind the metrics page.
+
+Every function runs a fixed number of queries for a period (most run one), grouped in
+the database, so the page costs the same number of queries for ten customers or a
+hundred thousand. Per-day groups are folded into weeks in Python: at most 364 rows.
+
+Definitions (docs/metrics.md explains them for staff):
+- A campaign or win-back cohort is the sends made in the period; a code counts as
+  used when a booking applied it, whenever that happened; revenue is what the
+  non-cancelled bookings that used those codes paid.
+- A reminder "led to a booking" when its customer booked the same service, not
+  cancelled, within 14 days after it was sent.
+"""
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import connection
+from django.db.models import Count, Exists, F, OuterRef, Q, Sum, Value, Window
+from django.db.models.functions import Coalesce, RowNumber, TruncDate
+
+from campaigns.models import Campaign, CampaignSend
+from loyalty.models import PointsEntry, Reward, TierUpgrade
+from loyalty.tiers import TIERS
+from reminders.models import ServiceReminder, WinbackSend
+from retention.models import Customer, Job, JobRun, OutboundEmail
+
+from .periods import Period
+
+BOOKED_WITHIN = dt.timedelta(days=14)
+CHURN_BUCKETS = ("active", "cooling", "at_risk", "inactive")
+# The scheduled commands PRODUCT.md names; shown even before their first run.
+SCHEDULED_JOBS = ("send_seasonal_reminders", "check_service_due", "check_inactive_customers", "deliver_emails")
+
+
+def _in_period(period: Period, field: str, prefix: str = "") -> Q:
+    return Q(**{f"{prefix}{field}__gte": period.starts_at, f"{prefix}{field}__lt": period.ends_at})
+
+
+def _by_day(queryset, field: str, *group_by: str, **aggregates):
+    """Rows of (day, *group_by, *aggregates) for a queryset already limited to the period."""
+    return queryset.annotate(day=TruncDate(field)).values("day", *group_by).annotate(**aggregates).order_by()
+
+
+def _rate(part: int, whole: int) -> float | None:
+    return part / whole if whole else None
+
+
+# --- Campaigns -----------------------------------------------------------------------
+
+
+@dataclass
+class CodeCohort:
+    """Sends made in the period, their codes, and the bookings that used them."""
+
+    name: str
+    sent: int
+    codes: int
+    used: int
+    revenue: Decimal
+
+    @property
+    def conversion(self) -> float | None:
+        return _rate(self.used, self.codes)
+
+
+def _cohort_aggregates(prefix: str, period: Period) -> dict:
+    in_period = _in_period(period, "sent_at", prefix)
+    job = f"{prefix}promo_code__job"
+    return {
+        "sent": Count(f"{prefix}pk", filter=in_period),
+        "codes": Count(f"{prefix}promo_code", filter=in_period, distinct=True),
+        "used": Count(job, filter=in_period, distinct=True),
+        "revenue": Sum(
+            f"{job}__amount_paid",
+            filter=in_period & ~Q(**{f"{job}__status": Job.Status.CANCELLED}),
+            default=Decimal("0.00"),
+        ),
+    }
+
+
+def campaign_cohorts(period: Period) -> list[CodeCohort]:
+    """One row per seasonal campaign (all of them, sent or not) and one for win-back. Two queries."""
+    campaigns = Campaign.objects.annotate(**_cohort_aggregates("sends__", period)).order_by("start_month", "title")
+    rows = [
+        CodeCohort(name=str(c), sent=c.sent, codes=c.codes, used=c.used, revenue=c.revenue) for c in campaigns
+    ]
+    winback = WinbackSend.objects.filter(_in_period(period, "sent_at")).aggregate(**_cohort_aggregates("", period))
+    rows.append(CodeCohort(name="Win-back", **winback))
+    return rows
+
+
+def marketing_by_week(period: Period) -> dict[str, list[int]]:
+    """Seasonal and win-back sends per week, and bookings made with their codes. Three queries."""
+    seasonal = CampaignSend.objects.filter(_in_period(period, "sent_at"))
+    winback = WinbackSend.objects.filter(_in_period(period, "sent_at"))
+    bookings = Job.objects.filter(
+        _in_period(period, "created_at"),
+        Q(promo_code__campaign_send__isnull=False) | Q(promo_code__winback_send__isnull=False),
+    )
+    return {
+        "seasonal": period.weekly({r["day"]: r["n"] for r in _by_day(seasonal, "sent_at", n=Count("pk"))}),
+        "winback": period.weekly({r["day"]: r["n"] for r in _by_day(winback, "sent_at", n=Count("pk"))}),
+        "bookings": period.weekly({r["day"]: r["n"] for r in _by_day(bookings, "created_at", n=Count("pk"))}),
+    }
+
+
+# --- Service-due reminders ------------------------------------------------------------
+
+
+def _booked_after_reminder() -> Exists:
+    """Whether the reminded customer booked that service (not cancelled) within 14 days."""
+    return Exists(
+        Job.objects.filter(
+            customer=OuterRef("customer"),
+            service_type=OuterRef("job__service_type"),
+            created_at__gt=OuterRef("sent_at"),
+            created_at__lte=OuterRef("sent_at") + Value(BOOKED_WITHIN),
+        ).exclude(status=Job.Status.CANCELLED)
+    )
+
+
+@dataclass
+class ReminderResults:
+    sent: int
+    booked: int  # reminders followed by a booking of that service within 14 days
+    customers: int
+    customers_booked: int
+    sent_by_week: list[int]
+    booked_by_week: list[int]
+
+    @property
+    def share_booked(self) -> float | None:
+        return _rate(self.customers_booked, self.customers)
+
+
+def reminder_results(period: Period) -> ReminderResults:
+    """Totals (distinct customers) and the weekly series. Two queries."""
+    reminders = ServiceReminder.objects.filter(_in_period(period, "sent_at"))
+    booked = Q(_booked_after_reminder())
+    totals = reminders.aggregate(
+        sent=Count("pk"),
+        booked=Count("pk", filter=booked),
+        customers=Count("customer", distinct=True),
+        customers_booked=Count("customer", distinct=True, filter=booked),
+    )
+    days = list(_by_day(reminders, "sent_at", sent=Count("pk"), booked=Count("pk", filter=booked)))
+    return ReminderResults(
+        **totals,
+        sent_by_week=period.weekly({r["day"]: r["sent"] for r in days}),
+        booked_by_week=period.weekly({r["day"]: r["booked"] for r in days}),
+    )
+
+
+# --- Loyalty -------------------------------------------------------------------------
+
+
+@dataclass
+class PointsFlow:
+    """Points moved in the period, by kind, totals and per week."""
+
+    issued_by_week: list[int]  # earn + tier bonus
+    redeemed_by_week: list[int]  # spent on rewards, as a positive number
+    reversed: int  # taken back from cancelled jobs, as a positive number
+    adjusted: int  # staff adjustments, signed
+
+    @property
+    def issued(self) -> int:
+        return sum(self.issued_by_week)
+
+    @property
+    def redeemed(self) -> int:
+        return sum(self.redeemed_by_week)
+
+
+def points_flow(period: Period) -> PointsFlow:
+    """One query: the period's ledger summed per day and type."""
+    rows = _by_day(PointsEntry.objects.filter(_in_period(period, "created_at")), "created_at", "type", points=Sum("points"))
+    by_type = defaultdict(dict)
+    for row in rows:
+        by_type[row["type"]][row["day"]] = row["points"]
+    issued = defaultdict(int)
+    for kind in (PointsEntry.Type.EARN, PointsEntry.Type.TIER_BONUS):
+        for day, points in by_type[kind].items():
+            issued[day] += points
+    return PointsFlow(
+        issued_by_week=period.weekly(issued),
+        redeemed_by_week=[-points for points in period.weekly(by_type[PointsEntry.Type.REDEEM])],
+        reversed=-sum(by_type[PointsEntry.Type.REVERSAL].values()),
+        adjusted=sum(by_type[PointsEntry.Type.ADJUSTMENT].values()),
+    )
+
+
+@dataclass
+class TierCount:
+    key: str
+    name: str
+    customers: int
+    points: int  # their outstanding balance
+
+
+def customers_by_tier() -> list[TierCount]:
+    """Today's customers per tier and their balances: one query. A customer without a
+    loyalty account yet holds Bronze with no points."""
+    rows = (
+        Customer.objects.values(tier_key=Coalesce("loyalty__tier", Value("bronze")))
+        .annotate(customers=Count("pk"), points=Sum("loyalty__points", default=0))
+        .order_by()
+    )
+    found = {row["tier_key"]: row for row in rows}
+    return [
+        TierCount(
+            key=tier.key,
+            name=tier.name,
+            customers=found.get(tier.key, {}).get("customers", 0),
+            points=found.get(tier.key, {}).get("points", 0),
+        )
+        for tier in TIERS
+    ]
+
+
+@dataclass
+class RewardRedemptions:
+    name: str
+    points_cost: int
+    active: bool
+    redeemed: int
+    points: int
+
+
+def redemptions_by_reward(period: Period) -> list[RewardRedemptions]:
+    """Every reward with its redemptions in the period, most redeemed first: one query."""
+    in_period = _in_period(period, "created_at", "redemptions__")
+    rewards = Reward.objects.annotate(
+        redeemed=Count("redemptions", filter=in_period),
+        points=Sum("redemptions__points_spent", filter=in_period, default=0),
+    ).order_by("-redeemed", "points_cost", "name")
+    return [
+        RewardRedemptions(name=r.name, points_cost=r.points_cost, active=r.active, redeemed=r.redeemed, points=r.points)
+        for r in rewards
+    ]
+
+
+def tier_upgrades_by_week(period: Period) -> dict[str, list[int]]:
+    """Upgrades per week by the tier reached (Silver, Gold, Platinum): one query."""
+    rows = _by_day(TierUpgrade.objects.filter(_in_period(period, "created_at")), "created_at", "to_tier", n=Count("pk"))
+    by_tier = defaultdict(dict)
+    for row in rows:
+        by_tier[row["to_tier"]][row["day"]] = row["n"]
+    return {tier.key: period.weekly(by_tier[tier.key]) for tier in TIERS[1:]}
+
+
+# --- Customers -------------------------------------------------------------------------
+
+# Days since the last booking (any job, by booking time) as of each week's last day:
+# active < 30, cooling 30-59, at risk 60-89, inactive 90+. A customer with a job
+# scheduled ahead is active (PRODUCT.md). Customers who had not booked yet are left out.
+#
+# Rather than look up every customer at every week end (customers x weeks), each
+# booking is the customer's "last booking" from its day until their next booking, and
+# within that stretch the customer passes through the buckets at fixed ages. Each
+# stretch of a bucket adds +1 at the first week end it covers and -1 at the first week
+# end after it; a running sum per bucket gives the counts. One pass over the jobs.
+CHURN_SQL = """
+WITH bookings AS (
+    SELECT
+        (j.created_at AT TIME ZONE %(tz)s)::date AS booked_on,
+        LEAD((j.created_at AT TIME ZONE %(tz)s)::date)
+            OVER (PARTITION BY j.customer_id ORDER BY j.created_at, j.id) AS next_booked_on,
+        -- A job is "ahead" from its booking until its day, or until it was
+        -- completed or cancelled if sooner; the latest such end so far counts.
+        MAX(LEAST(j.scheduled_for,
+                  (j.completed_at AT TIME ZONE %(tz)s)::date,
+                  (j.cancelled_at AT TIME ZONE %(tz)s)::date))
+            OVER (PARTITION BY j.customer_id ORDER BY j.created_at, j.id
+                  ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS ahead_until
+    FROM {job} j
+    WHERE j.created_at < %(ends_at)s
+),
+stretches AS (
+    SELECT b.booked_on, b.next_booked_on, GREATEST(b.booked_on + 30, b.ahead_until) AS active_until
+    FROM bookings b
+),
+spans AS (
+    SELECT s.bucket,
+           LEAST(s.starts, st.next_booked_on) AS starts,
+           LEAST(s.ends, st.next_booked_on) AS ends  -- NULL: still going
+    FROM stretches st
+    CROSS JOIN LATERAL (VALUES
+        ('active', st.booked_on, st.active_until),
+        ('cooling', st.active_until, GREATEST(st.booked_on + 60, st.active_until)),
+        ('at_risk', GREATEST(st.booked_on + 60, st.active_until), GREATEST(st.booked_on + 90, st.active_until)),
+        ('inactive', GREATEST(st.booked_on + 90, st.active_until), NULL::date)
+    ) AS s(bucket, starts, ends)
+),
+weeks AS (
+    -- The index of the first week end on or after each bound (clamped to 0..weeks).
+    SELECT bucket,
+           LEAST(%(weeks)s, GREATEST(0, (starts - %(first_end)s::date + 6) / 7)) AS first_week,
+           COALESCE(LEAST(%(weeks)s, GREATEST(0, (ends - %(first_end)s::date + 6) / 7)), %(weeks)s) AS after_week
+    FROM spans
+    WHERE ends IS NULL OR starts < ends
+)
+SELECT bucket, week, SUM(delta) FROM (
+    SELECT bucket, first_week AS week, 1 AS delta FROM weeks WHERE first_week < after_week
+    UNION ALL
+    SELECT bucket, after_week, -1 FROM weeks WHERE first_week < after_week AND after_week < %(weeks)s
+) AS changes
+GROUP BY bucket, week
+"""
+
+
+def churn_by_week(period: Period) -> dict[str, list[int]] | None:
+    """Customers per churn bucket as of each week's last day: one query.
+
+    PostgreSQL only; None on the SQLite demo database.
+    """
+    if connection.vendor != "postgresql":
+        return None
+    with connection.cursor() as cursor:
+        cursor.execute(
+            CHURN_SQL.format(job=Job._meta.db_table),
+            {"tz": settings.TIME_ZONE, "ends_at": period.ends_at, "weeks": period.weeks, "first_end": period.week_ends[0]},
+        )
+        changes = cursor.fetchall()
+    deltas = {bucket: [0] * period.weeks for bucket in CHURN_BUCKETS}
+    for bucket, week, delta in changes:
+        deltas[bucket][week] += delta
+    counts = {}
+    for bucket, steps in deltas.items():
+        running, counts[bucket] = 0, []
+        for step in steps:
+            running += step
+            counts[bucket].append(running)
+    return counts
+
+
+# --- Scheduled jobs and email ----------------------------------------------------------
+
+
+@dataclass
+class JobRunSummary:
+    name: str
+    last: JobRun | None
+    runs: int  # in the period
+    failed: int  # in the period
+
+
+def job_runs(period: Period) -> list[JobRunSummary]:
+    """The last run of each scheduled job, and its runs and failures in the period. Two queries."""
+    latest = JobRun.objects.annotate(
+        recency=Window(RowNumber(), partition_by=F("name"), order_by=[F("started_at").desc(), F("pk").desc()])
+    ).filter(recency=1)
+    last_by_name = {run.name: run for run in latest}
+    counts = {
+        row["name"]: row
+        for row in JobRun.objects.filter(_in_period(period, "started_at"))
+        .values("name")
+        .annotate(runs=Count("pk"), failed=Count("pk", filter=Q(status=JobRun.Status.FAILED)))
+        .order_by()
+    }
+    names = list(SCHEDULED_JOBS) + sorted(set(last_by_name) - set(SCHEDULED_JOBS))
+    return [
+        JobRunSummary(
+            name=name,
+            last=last_by_name.get(name),
+            runs=counts.get(name, {}).get("runs", 0),
+            failed=counts.get(name, {}).get("failed", 0),
+        )
+        for name in names
+    ]
+
+
+EMAIL_STATUSES = [status.value for status in OutboundEmail.Status]
+
+
+@dataclass
+class EmailCounts:
+    template: str
+    kind: str
+    by_status: dict[str, int]
+
+    @property
+    def total(self) -> int:
+        return sum(self.by_status.values())
+
+
+def emails_by_template(period: Period) -> list[EmailCounts]:
+    """Emails queued in the period per template, by their delivery status now: one query."""
+    rows = (
+        OutboundEmail.objects.filter(_in_period(period, "created_at"))
+        .values("template", "kind", "status")
+        .annotate(n=Count("pk"))
+        .order_by("template", "kind")
+    )
+    found: dict[tuple[str, str], EmailCounts] = {}
+    for row in rows:
+        counts = found.setdefault(
+            (row["template"], row["kind"]),
+            EmailCounts(template=row["template"], kind=row["kind"], by_status=dict.fromkeys(EMAIL_STATUSES, 0)),
+        )
+        counts.by_status[row["status"]] = row["n"]
+    return list(found.values())
+
+
+def emails_sent_by_week(period: Period) -> dict[str, list[int]]:
+    """Emails delivered per week by kind (marketing, reminder, transactional): one query."""
+    rows = _by_day(
+        OutboundEmail.objects.filter(_in_period(period, "sent_at"), status=OutboundEmail.Status.SENT),
+        "sent_at",
+        "kind",
+        n=Count("pk"),
+    )
+    by_kind = defaultdict(dict)
+    for row in rows:
+        by_kind[row["kind"]][row["day"]] = row["n"]
+    return {kind.value: period.weekly(by_kind[kind.value]) for kind in OutboundEmail.Kind}
