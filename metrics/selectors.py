@@ -300,7 +300,8 @@ weeks AS (
     -- The index of the first week end on or after each bound (clamped to 0..weeks).
     SELECT bucket,
            LEAST(%(weeks)s, GREATEST(0, (starts - %(first_end)s::date + 6) / 7)) AS first_week,
-           COALESCE(LEAST(%(weeks)s, GREATEST(0, (ends - %(first_end)s::date + 6) / 7)), %(weeks)s) AS after_week
+           CASE WHEN ends IS NULL THEN %(weeks)s
+                ELSE LEAST(%(weeks)s, GREATEST(0, (ends - %(first_end)s::date + 6) / 7)) END AS after_week
     FROM spans
     WHERE ends IS NULL OR starts < ends
 )
