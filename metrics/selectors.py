@@ -26,6 +26,7 @@ from campaigns.models import Campaign, CampaignSend
 from loyalty.models import PointsEntry, Reward, TierUpgrade
 from loyalty.tiers import TIERS
 from reminders.models import ServiceReminder, WinbackSend
+from retention.clock import start_of_business_day
 from retention.models import Customer, Job, JobRun, OutboundEmail
 
 from .periods import Period
@@ -67,28 +68,36 @@ class CodeCohort:
         return _rate(self.used, self.codes)
 
 
-def _cohort_aggregates(prefix: str, period: Period) -> dict:
-    in_period = _in_period(period, "sent_at", prefix)
-    job = f"{prefix}promo_code__job"
+def _cohort_aggregates() -> dict:
+    job = "promo_code__job"
     return {
-        "sent": Count(f"{prefix}pk", filter=in_period),
-        "codes": Count(f"{prefix}promo_code", filter=in_period, distinct=True),
-        "used": Count(job, filter=in_period, distinct=True),
-        "revenue": Sum(
-            f"{job}__amount_paid",
-            filter=in_period & ~Q(**{f"{job}__status": Job.Status.CANCELLED}),
-            default=Decimal("0.00"),
-        ),
+        "sent": Count("pk"),
+        "codes": Count("promo_code", distinct=True),
+        "used": Count(job),
+        "revenue": Sum(f"{job}__amount_paid", filter=~Q(**{f"{job}__status": Job.Status.CANCELLED}), default=Decimal("0.00")),
     }
 
 
 def campaign_cohorts(period: Period) -> list[CodeCohort]:
-    """One row per seasonal campaign (all of them, sent or not) and one for win-back. Two queries."""
-    campaigns = Campaign.objects.annotate(**_cohort_aggregates("sends__", period)).order_by("start_month", "title")
+    """One row per seasonal campaign (all of them, sent or not) and one for win-back.
+
+    Three queries: the campaigns, their sends in the period grouped by campaign, and
+    the win-back sends. Grouping the period's sends (rather than joining every send
+    to its campaign) keeps the work proportional to the period.
+    """
+    sends = {
+        row.pop("campaign"): row
+        for row in CampaignSend.objects.filter(_in_period(period, "sent_at"))
+        .values("campaign")
+        .annotate(**_cohort_aggregates())
+        .order_by()
+    }
+    nothing = {"sent": 0, "codes": 0, "used": 0, "revenue": Decimal("0.00")}
     rows = [
-        CodeCohort(name=str(c), sent=c.sent, codes=c.codes, used=c.used, revenue=c.revenue) for c in campaigns
+        CodeCohort(name=str(campaign), **sends.get(campaign.pk, nothing))
+        for campaign in Campaign.objects.order_by("start_month", "title")
     ]
-    winback = WinbackSend.objects.filter(_in_period(period, "sent_at")).aggregate(**_cohort_aggregates("", period))
+    winback = WinbackSend.objects.filter(_in_period(period, "sent_at")).aggregate(**_cohort_aggregates())
     rows.append(CodeCohort(name="Win-back", **winback))
     return rows
 
@@ -261,56 +270,69 @@ def tier_upgrades_by_week(period: Period) -> dict[str, list[int]]:
 #
 # Rather than look up every customer at every week end (customers x weeks), each
 # booking is the customer's "last booking" from its day until their next booking, and
-# within that stretch the customer passes through the buckets at fixed ages. Each
-# stretch of a bucket adds +1 at the first week end it covers and -1 at the first week
-# end after it; a running sum per bucket gives the counts. One pass over the jobs.
+# within that stretch the customer passes through the buckets in order at fixed ages.
+# So each stretch moves one customer between buckets at a handful of week ends (+1
+# into a bucket, -1 out of the previous one); summing those moves per week and then a
+# running sum gives the counts. Only each customer's last booking up to the first week
+# end and the bookings after it matter, so older history is first reduced to one row
+# per customer. Moves at the same week end cancel out (a stretch shorter than a week).
 CHURN_SQL = """
-WITH bookings AS (
-    SELECT
-        (j.created_at AT TIME ZONE %(tz)s)::date AS booked_on,
-        LEAD((j.created_at AT TIME ZONE %(tz)s)::date)
-            OVER (PARTITION BY j.customer_id ORDER BY j.created_at, j.id) AS next_booked_on,
-        -- A job is "ahead" from its booking until its day, or until it was
-        -- completed or cancelled if sooner; the latest such end so far counts.
-        MAX(LEAST(j.scheduled_for,
-                  (j.completed_at AT TIME ZONE %(tz)s)::date,
-                  (j.cancelled_at AT TIME ZONE %(tz)s)::date))
-            OVER (PARTITION BY j.customer_id ORDER BY j.created_at, j.id
-                  ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS ahead_until
+WITH before AS (
+    SELECT j.customer_id,
+           MAX(j.created_at) AS booked_at,
+           -- Until when something booked by then was scheduled ahead: from its booking
+           -- to its day, or to its completion or cancellation if sooner. Only jobs
+           -- scheduled after the first week end can still be ahead then.
+           MAX(LEAST(j.scheduled_for, (j.completed_at AT TIME ZONE %(tz)s)::date,
+                     (j.cancelled_at AT TIME ZONE %(tz)s)::date))
+               FILTER (WHERE j.scheduled_for > %(first_end)s::date) AS ahead_until
     FROM {job} j
-    WHERE j.created_at < %(ends_at)s
+    WHERE j.created_at < %(first_end_at)s
+    GROUP BY j.customer_id
+),
+bookings AS (
+    SELECT customer_id, (booked_at AT TIME ZONE %(tz)s)::date AS booked_on, ahead_until FROM before
+    UNION ALL
+    SELECT j.customer_id, (j.created_at AT TIME ZONE %(tz)s)::date,
+           LEAST(j.scheduled_for, (j.completed_at AT TIME ZONE %(tz)s)::date, (j.cancelled_at AT TIME ZONE %(tz)s)::date)
+    FROM {job} j
+    WHERE j.created_at >= %(first_end_at)s AND j.created_at < %(ends_at)s
 ),
 stretches AS (
-    SELECT b.booked_on, b.next_booked_on, GREATEST(b.booked_on + 30, b.ahead_until) AS active_until
-    FROM bookings b
+    SELECT booked_on,
+           LEAD(booked_on) OVER w AS next_booked_on,
+           GREATEST(booked_on + 30, MAX(ahead_until) OVER (w ROWS UNBOUNDED PRECEDING)) AS active_until
+    FROM bookings
+    WINDOW w AS (PARTITION BY customer_id ORDER BY booked_on)
 ),
-spans AS (
-    SELECT s.bucket,
-           LEAST(s.starts, st.next_booked_on) AS starts,
-           LEAST(s.ends, st.next_booked_on) AS ends  -- NULL: still going
-    FROM stretches st
+shapes AS (
+    -- Stretches with the same dates move customers alike: count them once.
+    SELECT booked_on, active_until, next_booked_on, COUNT(*) AS customers
+    FROM stretches
+    GROUP BY booked_on, active_until, next_booked_on
+),
+moves AS (
+    -- The days a stretch moves its customers: into active when booked, then on into
+    -- cooling, at risk and inactive, and out when the next booking ends it (all
+    -- clipped to that next booking; NULL: not within the period).
+    SELECT e.day, e.active * s.customers AS active, e.cooling * s.customers AS cooling,
+           e.at_risk * s.customers AS at_risk, e.inactive * s.customers AS inactive
+    FROM shapes s
     CROSS JOIN LATERAL (VALUES
-        ('active', st.booked_on, st.active_until),
-        ('cooling', st.active_until, GREATEST(st.booked_on + 60, st.active_until)),
-        ('at_risk', GREATEST(st.booked_on + 60, st.active_until), GREATEST(st.booked_on + 90, st.active_until)),
-        ('inactive', GREATEST(st.booked_on + 90, st.active_until), NULL::date)
-    ) AS s(bucket, starts, ends)
-),
-weeks AS (
-    -- The index of the first week end on or after each bound (clamped to 0..weeks).
-    SELECT bucket,
-           LEAST(%(weeks)s, GREATEST(0, (starts - %(first_end)s::date + 6) / 7)) AS first_week,
-           CASE WHEN ends IS NULL THEN %(weeks)s
-                ELSE LEAST(%(weeks)s, GREATEST(0, (ends - %(first_end)s::date + 6) / 7)) END AS after_week
-    FROM spans
-    WHERE ends IS NULL OR starts < ends
+        (s.booked_on, 1, 0, 0, 0),
+        (LEAST(s.active_until, s.next_booked_on), -1, 1, 0, 0),
+        (LEAST(GREATEST(s.booked_on + 60, s.active_until), s.next_booked_on), 0, -1, 1, 0),
+        (LEAST(GREATEST(s.booked_on + 90, s.active_until), s.next_booked_on), 0, 0, -1, 1),
+        (s.next_booked_on, 0, 0, 0, -1)
+    ) AS e(day, active, cooling, at_risk, inactive)
+    WHERE e.day <= %(last_end)s::date
 )
-SELECT bucket, week, SUM(delta) FROM (
-    SELECT bucket, first_week AS week, 1 AS delta FROM weeks WHERE first_week < after_week
-    UNION ALL
-    SELECT bucket, after_week, -1 FROM weeks WHERE first_week < after_week AND after_week < %(weeks)s
-) AS changes
-GROUP BY bucket, week
+-- Each move counts from the first week end on or after its day (moves before the
+-- first week end count from week 0).
+SELECT GREATEST(0, (day - %(first_end)s::date + 6) / 7) AS week,
+       SUM(active), SUM(cooling), SUM(at_risk), SUM(inactive)
+FROM moves
+GROUP BY 1
 """
 
 
@@ -324,18 +346,23 @@ def churn_by_week(period: Period) -> dict[str, list[int]] | None:
     with connection.cursor() as cursor:
         cursor.execute(
             CHURN_SQL.format(job=Job._meta.db_table),
-            {"tz": settings.TIME_ZONE, "ends_at": period.ends_at, "weeks": period.weeks, "first_end": period.week_ends[0]},
+            {
+                "tz": settings.TIME_ZONE,
+                "weeks": period.weeks,
+                "first_end": period.week_ends[0],
+                "last_end": period.week_ends[-1],
+                "first_end_at": start_of_business_day(period.week_ends[0] + dt.timedelta(days=1)),
+                "ends_at": period.ends_at,
+            },
         )
         changes = cursor.fetchall()
-    deltas = {bucket: [0] * period.weeks for bucket in CHURN_BUCKETS}
-    for bucket, week, delta in changes:
-        deltas[bucket][week] += delta
-    counts = {}
-    for bucket, steps in deltas.items():
-        running, counts[bucket] = 0, []
-        for step in steps:
-            running += step
-            counts[bucket].append(running)
+    moves = {week: [int(count) for count in row] for week, *row in changes}  # SUM gives numeric
+    counts = {bucket: [] for bucket in CHURN_BUCKETS}
+    running = [0] * len(CHURN_BUCKETS)
+    for week in range(period.weeks):
+        running = [total + move for total, move in zip(running, moves.get(week, [0] * len(CHURN_BUCKETS)))]
+        for bucket, total in zip(CHURN_BUCKETS, running):
+            counts[bucket].append(total)
     return counts
 
 
