@@ -72,7 +72,7 @@ def _weekly_table(slug: str, title: str, period: Period, series: list[Series]) -
     return Table(slug=slug, title=title, columns=columns, rows=rows, weekly=True)
 
 
-def _percent(rate: float | None) -> str:
+def format_percent(rate: float | None) -> str:
     if rate is None:
         return "–"
     return f"{rate * 100:.1f}".removesuffix(".0") + "%"
@@ -108,7 +108,7 @@ def campaigns_section(period: Period) -> Section:
         figures=[
             ("Emails sent", f"{totals.sent:,}"),
             ("Codes used at booking", f"{totals.used:,}"),
-            ("Conversion", _percent(totals.conversion)),
+            ("Conversion", format_percent(totals.conversion)),
             ("Revenue", f"${totals.revenue:,.2f}"),
         ],
         charts=[bar_chart(slug="marketing", title="Marketing emails and bookings with their codes, per week",
@@ -149,7 +149,7 @@ def reminders_section(period: Period) -> Section:
         figures=[
             ("Reminders sent", f"{results.sent:,}"),
             ("Customers reminded", f"{results.customers:,}"),
-            ("Booked within 14 days", _percent(results.share_booked)),
+            ("Booked within 14 days", format_percent(results.share_booked)),
         ],
         charts=[bar_chart(slug="reminders", title="Reminders and the bookings they led to, per week",
                           week_ends=period.week_ends, series=series, stacked=False)],

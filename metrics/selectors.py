@@ -120,10 +120,14 @@ def marketing_by_week(period: Period) -> dict[str, list[int]]:
 # --- Service-due reminders ------------------------------------------------------------
 
 
-def _booked_after_reminder() -> Exists:
+def _booked_after_reminder(period: Period) -> Exists:
     """Whether the reminded customer booked that service (not cancelled) within 14 days."""
     return Exists(
         Job.objects.filter(
+            # Not needed for the answer, but it bounds the jobs looked at to the
+            # period and the 14 days after it (the created_at index), not all history.
+            created_at__gte=period.starts_at,
+            created_at__lt=period.ends_at + BOOKED_WITHIN,
             customer=OuterRef("customer"),
             service_type=OuterRef("job__service_type"),
             created_at__gt=OuterRef("sent_at"),
@@ -149,7 +153,7 @@ class ReminderResults:
 def reminder_results(period: Period) -> ReminderResults:
     """Totals (distinct customers) and the weekly series. Two queries."""
     reminders = ServiceReminder.objects.filter(_in_period(period, "sent_at"))
-    booked = Q(_booked_after_reminder())
+    booked = Q(_booked_after_reminder(period))
     totals = reminders.aggregate(
         sent=Count("pk"),
         booked=Count("pk", filter=booked),

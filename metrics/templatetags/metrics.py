@@ -5,7 +5,7 @@ import datetime as dt
 from django import template
 from django.utils import timezone
 
-from ..report import _percent
+from ..report import format_percent
 
 register = template.Library()
 
@@ -15,7 +15,7 @@ def metric_cell(value, kind: str) -> str:
     if value is None or value == "":
         return "–" if kind != "text" else ""
     if kind == "percent":
-        return _percent(value)
+        return format_percent(value)
     if kind == "money":
         return f"${value:,.2f}"
     if kind == "datetime" and isinstance(value, dt.datetime):
