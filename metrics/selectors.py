@@ -72,7 +72,7 @@ def _cohort_aggregates() -> dict:
     job = "promo_code__job"
     return {
         "sent": Count("pk"),
-        "codes": Count("promo_code", distinct=True),
+        "codes": Count("promo_code"),
         "used": Count(job),
         "revenue": Sum(f"{job}__amount_paid", filter=~Q(**{f"{job}__status": Job.Status.CANCELLED}), default=Decimal("0.00")),
     }

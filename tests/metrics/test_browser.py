@@ -6,7 +6,7 @@ import pytest
 
 from tests.factories import UserFactory
 
-SCREENSHOT = Path(__file__).resolve().parents[2] / "test-results" / "metrics.png"
+SCREENSHOT = Path(__file__).resolve().parents[2] / "test-results" / "metrics.png"  # and metrics.pdf, printed
 
 
 @pytest.mark.browser
@@ -56,12 +56,15 @@ def test_staff_see_the_charts_drawn(page, live_server, log_in, request):
     assert failed.text_content() == "failed"
     assert failed.evaluate("cell => getComputedStyle(cell).backgroundColor") == "rgb(180, 35, 24)"
 
-    # Printing hides the controls and keeps the charts.
+    SCREENSHOT.parent.mkdir(exist_ok=True)
+    # Printing hides the controls and keeps the charts; the printed PDF is kept too.
     page.emulate_media(media="print")
     assert page.locator(".metrics-controls").is_hidden()
+    assert page.locator(".csv-link").first.is_hidden()
     assert churn.is_visible()
+    page.pdf(path=str(SCREENSHOT.with_suffix(".pdf")), format="A4")
     page.emulate_media(media="screen")
 
-    SCREENSHOT.parent.mkdir(exist_ok=True)
     page.screenshot(path=str(SCREENSHOT), full_page=True)
     assert SCREENSHOT.stat().st_size > 10_000
+    assert SCREENSHOT.with_suffix(".pdf").stat().st_size > 10_000
