@@ -151,20 +151,30 @@ class ReminderResults:
 
 
 def reminder_results(period: Period) -> ReminderResults:
-    """Totals (distinct customers) and the weekly series. Two queries."""
+    """The weekly series and the totals, in two queries that each look for the
+    bookings after a reminder once: per day and outcome, and distinct customers."""
     reminders = ServiceReminder.objects.filter(_in_period(period, "sent_at"))
-    booked = Q(_booked_after_reminder(period))
-    totals = reminders.aggregate(
-        sent=Count("pk"),
-        booked=Count("pk", filter=booked),
-        customers=Count("customer", distinct=True),
-        customers_booked=Count("customer", distinct=True, filter=booked),
+    days = list(
+        reminders.annotate(day=TruncDate("sent_at"), booked=_booked_after_reminder(period))
+        .values("day", "booked")
+        .annotate(n=Count("pk"))
+        .order_by()
     )
-    days = list(_by_day(reminders, "sent_at", sent=Count("pk"), booked=Count("pk", filter=booked)))
+    customers = reminders.aggregate(
+        customers=Count("customer", distinct=True),
+        customers_booked=Count("customer", distinct=True, filter=Q(_booked_after_reminder(period))),
+    )
+    sent, booked = defaultdict(int), defaultdict(int)
+    for row in days:
+        sent[row["day"]] += row["n"]
+        if row["booked"]:
+            booked[row["day"]] += row["n"]
     return ReminderResults(
-        **totals,
-        sent_by_week=period.weekly({r["day"]: r["sent"] for r in days}),
-        booked_by_week=period.weekly({r["day"]: r["booked"] for r in days}),
+        sent=sum(sent.values()),
+        booked=sum(booked.values()),
+        **customers,
+        sent_by_week=period.weekly(sent),
+        booked_by_week=period.weekly(booked),
     )
 
 
