@@ -53,19 +53,40 @@ def ensure_database() -> None:
     if "bench" not in db["NAME"]:
         sys.exit(f"refusing to fill {db['NAME']!r}: use a database whose name contains 'bench'")
     with psycopg.connect(
-        host=db["HOST"], port=db["PORT"] or 5432, user=db["USER"], password=db["PASSWORD"] or None,
-        dbname="postgres", autocommit=True,
+        host=db["HOST"],
+        port=db["PORT"] or 5432,
+        user=db["USER"],
+        password=db["PASSWORD"] or None,
+        dbname="postgres",
+        autocommit=True,
     ) as admin:
-        if not admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", [db["NAME"]]).fetchone():
+        if not admin.execute(
+            "SELECT 1 FROM pg_database WHERE datname = %s", [db["NAME"]]
+        ).fetchone():
             admin.execute(f'CREATE DATABASE "{db["NAME"]}"')
 
 
 TABLES = [
-    "loyalty_pointsentry", "loyalty_redemption", "loyalty_tierupgrade", "loyalty_loyaltyaccount", "loyalty_reward",
-    "reminders_servicereminder", "reminders_winbacksend", "campaigns_campaignsend", "campaigns_campaign_service_types",
-    "campaigns_campaign", "retention_job", "retention_promocode_service_types", "retention_promocode",
-    "retention_outboundemail", "retention_notification", "retention_jobrun", "retention_customer",
-    "retention_provider_service_types", "retention_provider", "retention_user",
+    "loyalty_pointsentry",
+    "loyalty_redemption",
+    "loyalty_tierupgrade",
+    "loyalty_loyaltyaccount",
+    "loyalty_reward",
+    "reminders_servicereminder",
+    "reminders_winbacksend",
+    "campaigns_campaignsend",
+    "campaigns_campaign_service_types",
+    "campaigns_campaign",
+    "retention_job",
+    "retention_promocode_service_types",
+    "retention_promocode",
+    "retention_outboundemail",
+    "retention_notification",
+    "retention_jobrun",
+    "retention_customer",
+    "retention_provider_service_types",
+    "retention_provider",
+    "retention_user",
 ]
 
 # Each statement is one INSERT ... SELECT; %(tz)s is the business time zone.
@@ -240,7 +261,11 @@ SUGGESTED_INDEXES = {
 def set_suggested_indexes(present: bool) -> None:
     with connection.cursor() as cursor:
         for name, target in SUGGESTED_INDEXES.items():
-            cursor.execute(f"CREATE INDEX IF NOT EXISTS {name} ON {target}" if present else f"DROP INDEX IF EXISTS {name}")
+            cursor.execute(
+                f"CREATE INDEX IF NOT EXISTS {name} ON {target}"
+                if present
+                else f"DROP INDEX IF EXISTS {name}"
+            )
         cursor.execute("ANALYZE")
 
 
@@ -249,22 +274,44 @@ def generate(customers: int) -> None:
     with connection.cursor() as cursor:
         cursor.execute(f"TRUNCATE {', '.join(TABLES)} RESTART IDENTITY CASCADE")
     types = seed_service_types()
-    provider_user = User.objects.create_user(email="bench-provider@example.com", password=None, name="Bench Provider")
-    provider = Provider.objects.create(user=provider_user, business_name="Bench Services", phone="555-0199")
+    provider_user = User.objects.create_user(
+        email="bench-provider@example.com", password=None, name="Bench Provider"
+    )
+    provider = Provider.objects.create(
+        user=provider_user, business_name="Bench Services", phone="555-0199"
+    )
     provider.service_types.set(types.values())
-    for i, (season, start, end) in enumerate([("spring", 3, 5), ("summer", 6, 8), ("fall", 9, 11), ("winter", 12, 2)]):
-        Campaign.objects.create(season=season, title=f"{season.title()} offer", description="-",
-                                discount_percent=10 + i, start_month=start, end_month=end)
+    for i, (season, start, end) in enumerate(
+        [("spring", 3, 5), ("summer", 6, 8), ("fall", 9, 11), ("winter", 12, 2)]
+    ):
+        Campaign.objects.create(
+            season=season,
+            title=f"{season.title()} offer",
+            description="-",
+            discount_percent=10 + i,
+            start_month=start,
+            end_month=end,
+        )
     for cost in (250, 500, 750, 1000, 1500, 2500):
-        Reward.objects.create(name=f"{cost} point reward", description="-", points_cost=cost,
-                              reward_type="amount_off", reward_value=cost // 50)
+        Reward.objects.create(
+            name=f"{cost} point reward",
+            description="-",
+            points_cost=cost,
+            reward_type="amount_off",
+            reward_value=cost // 50,
+        )
     params = {"customers": customers, "provider": provider.pk, "tz": settings.TIME_ZONE}
     with connection.cursor() as cursor:
         for statement in GENERATE:
             step = time.perf_counter()
             cursor.execute(statement, params)
-            first_line = next(line for line in statement.strip().splitlines() if not line.strip().startswith("--"))
-            print(f"  {cursor.rowcount:>9,} rows  {time.perf_counter() - step:5.1f}s  {first_line.strip()[:70]}", file=sys.stderr)
+            first_line = next(
+                line for line in statement.strip().splitlines() if not line.strip().startswith("--")
+            )
+            print(
+                f"  {cursor.rowcount:>9,} rows  {time.perf_counter() - step:5.1f}s  {first_line.strip()[:70]}",
+                file=sys.stderr,
+            )
         cursor.execute("ANALYZE")
     print(f"generated in {time.perf_counter() - started:.0f}s", file=sys.stderr)
 
@@ -287,16 +334,26 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--customers", type=int, default=100_000)
     parser.add_argument("--repeat", type=int, default=5)
-    parser.add_argument("--reuse", action="store_true", help="keep existing generated data if present")
-    parser.add_argument("--suggested-indexes", action="store_true", help="add the indexes in SUGGESTED_INDEXES first")
+    parser.add_argument(
+        "--reuse", action="store_true", help="keep existing generated data if present"
+    )
+    parser.add_argument(
+        "--suggested-indexes",
+        action="store_true",
+        help="add the indexes in SUGGESTED_INDEXES first",
+    )
     args = parser.parse_args()
 
     ensure_database()
     call_command("migrate", verbosity=0)
-    if not (args.reuse and Customer.objects.filter(user__email__endswith="@bench.example").exists()):
+    if not (
+        args.reuse and Customer.objects.filter(user__email__endswith="@bench.example").exists()
+    ):
         generate(args.customers)
     set_suggested_indexes(args.suggested_indexes)
-    staff, _ = User.objects.get_or_create(email=BENCH_EMAIL, defaults={"is_staff": True, "is_superuser": True})
+    staff, _ = User.objects.get_or_create(
+        email=BENCH_EMAIL, defaults={"is_staff": True, "is_superuser": True}
+    )
     client = Client(HTTP_HOST="localhost")
     client.force_login(staff)
 
@@ -308,14 +365,20 @@ def main() -> None:
             " (SELECT count(*) FROM retention_outboundemail)"
         )
         counts = cursor.fetchone()
-    print("data: {:,} customers, {:,} jobs, {:,} campaign and win-back sends, {:,} reminders, "
-          "{:,} ledger lines, {:,} emails".format(*counts))
+    print(
+        "data: {:,} customers, {:,} jobs, {:,} campaign and win-back sends, {:,} reminders, "
+        "{:,} ledger lines, {:,} emails".format(*counts)
+    )
     if args.suggested_indexes:
         print("with the suggested indexes: " + ", ".join(SUGGESTED_INDEXES.values()))
-    print(f"median of {args.repeat} GETs after a warm-up each, in-process (Django test client, "
-          f"PostgreSQL {connection.cursor().connection.info.server_version // 10000}, {os.cpu_count()} cores):")
+    print(
+        f"median of {args.repeat} GETs after a warm-up each, in-process (Django test client, "
+        f"PostgreSQL {connection.cursor().connection.info.server_version // 10000}, {os.cpu_count()} cores):"
+    )
     baseline, baseline_queries = time_page(client, "/admin/", args.repeat)
-    print(f"  {'/admin/ (baseline: admin index)':<34} {baseline:8.1f} ms  {baseline_queries:3d} queries")
+    print(
+        f"  {'/admin/ (baseline: admin index)':<34} {baseline:8.1f} ms  {baseline_queries:3d} queries"
+    )
     for weeks in (4, 12, 52):
         url = f"/admin/metrics/?weeks={weeks}"
         took, queries = time_page(client, url, args.repeat)

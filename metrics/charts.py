@@ -113,23 +113,40 @@ def _frame(chart: Chart, week_ends: list[dt.date], top_value: float) -> tuple:
 
 def line_chart(*, slug: str, title: str, week_ends: list[dt.date], series: list[Series]) -> Chart:
     chart = Chart(slug=slug, title=title, kind="line", series=series)
-    x_of, slot, y_of = _frame(chart, week_ends, max((max(s.values, default=0) for s in series), default=0))
+    x_of, slot, y_of = _frame(
+        chart, week_ends, max((max(s.values, default=0) for s in series), default=0)
+    )
     for s in series:
         dots = [
-            (round(x_of(i) + slot / 2, 1), y_of(v), f"{s.name}, week ending {_week_label(week_ends[i])}: {format_number(v)}")
+            (
+                round(x_of(i) + slot / 2, 1),
+                y_of(v),
+                f"{s.name}, week ending {_week_label(week_ends[i])}: {format_number(v)}",
+            )
             for i, v in enumerate(s.values)
         ]
         chart.lines.append(
-            Line(points=" ".join(f"{x},{y}" for x, y, _ in dots), color=s.color, name=s.name, dots=dots)
+            Line(
+                points=" ".join(f"{x},{y}" for x, y, _ in dots),
+                color=s.color,
+                name=s.name,
+                dots=dots,
+            )
         )
     return chart
 
 
-def bar_chart(*, slug: str, title: str, week_ends: list[dt.date], series: list[Series], stacked: bool = True) -> Chart:
+def bar_chart(
+    *, slug: str, title: str, week_ends: list[dt.date], series: list[Series], stacked: bool = True
+) -> Chart:
     """Bars per week: stacked (parts of a whole) or side by side (to compare)."""
     chart = Chart(slug=slug, title=title, kind="bar", series=series)
     totals = [sum(values) for values in zip(*(s.values for s in series))] if series else []
-    top_value = max(totals, default=0) if stacked else max((max(s.values, default=0) for s in series), default=0)
+    top_value = (
+        max(totals, default=0)
+        if stacked
+        else max((max(s.values, default=0) for s in series), default=0)
+    )
     x_of, slot, y_of = _frame(chart, week_ends, top_value)
     gap = slot * 0.2
     for week, week_end in enumerate(week_ends):

@@ -19,7 +19,13 @@ from .periods import Period
 
 # Colours that stay apart in print and for the common colour-vision deficiencies.
 BLUE, ORANGE, GREEN, PURPLE, RED, YELLOW, GREY = (
-    "#1f77b4", "#e8710a", "#1b9e4b", "#7b4fb3", "#c9302c", "#c9a100", "#6b7280"
+    "#1f77b4",
+    "#e8710a",
+    "#1b9e4b",
+    "#7b4fb3",
+    "#c9302c",
+    "#c9a100",
+    "#6b7280",
 )
 
 
@@ -68,7 +74,9 @@ class Section:
 
 def _weekly_table(slug: str, title: str, period: Period, series: list[Series]) -> Table:
     columns = [Column("Week ending", "date")] + [Column(s.name) for s in series]
-    rows = [[week_end] + [s.values[i] for s in series] for i, week_end in enumerate(period.week_ends)]
+    rows = [
+        [week_end] + [s.values[i] for s in series] for i, week_end in enumerate(period.week_ends)
+    ]
     return Table(slug=slug, title=title, columns=columns, rows=rows, weekly=True)
 
 
@@ -111,8 +119,15 @@ def campaigns_section(period: Period) -> Section:
             ("Conversion", format_percent(totals.conversion)),
             ("Revenue", f"${totals.revenue:,.2f}"),
         ],
-        charts=[bar_chart(slug="marketing", title="Marketing emails and bookings with their codes, per week",
-                          week_ends=period.week_ends, series=series, stacked=False)],
+        charts=[
+            bar_chart(
+                slug="marketing",
+                title="Marketing emails and bookings with their codes, per week",
+                week_ends=period.week_ends,
+                series=series,
+                stacked=False,
+            )
+        ],
         tables=[
             Table(
                 slug="campaigns",
@@ -128,7 +143,9 @@ def campaigns_section(period: Period) -> Section:
                 rows=[row(c) for c in cohorts],
                 total=row(totals),
             ),
-            _weekly_table("marketing-weekly", "Marketing emails and bookings per week", period, series),
+            _weekly_table(
+                "marketing-weekly", "Marketing emails and bookings per week", period, series
+            ),
         ],
     )
 
@@ -151,8 +168,15 @@ def reminders_section(period: Period) -> Section:
             ("Customers reminded", f"{results.customers:,}"),
             ("Booked within 14 days", format_percent(results.share_booked)),
         ],
-        charts=[bar_chart(slug="reminders", title="Reminders and the bookings they led to, per week",
-                          week_ends=period.week_ends, series=series, stacked=False)],
+        charts=[
+            bar_chart(
+                slug="reminders",
+                title="Reminders and the bookings they led to, per week",
+                week_ends=period.week_ends,
+                series=series,
+                stacked=False,
+            )
+        ],
         tables=[
             Table(
                 slug="reminders",
@@ -164,7 +188,15 @@ def reminders_section(period: Period) -> Section:
                     Column("Customers who booked within 14 days"),
                     Column("Share of reminded customers who booked", "percent"),
                 ],
-                rows=[[results.sent, results.booked, results.customers, results.customers_booked, results.share_booked]],
+                rows=[
+                    [
+                        results.sent,
+                        results.booked,
+                        results.customers,
+                        results.customers_booked,
+                        results.share_booked,
+                    ]
+                ],
             ),
             _weekly_table("reminders-weekly", "Reminders per week", period, series),
         ],
@@ -178,9 +210,15 @@ def loyalty_section(period: Period) -> Section:
     rewards = selectors.redemptions_by_reward(period)
     upgrades = selectors.tier_upgrades_by_week(period)
     outstanding = sum(t.points for t in tiers)
-    points_series = [Series("Points issued", flow.issued_by_week, BLUE), Series("Points redeemed", flow.redeemed_by_week, ORANGE)]
+    points_series = [
+        Series("Points issued", flow.issued_by_week, BLUE),
+        Series("Points redeemed", flow.redeemed_by_week, ORANGE),
+    ]
     upgrade_colors = {"silver": GREY, "gold": YELLOW, "platinum": PURPLE}
-    upgrade_series = [Series(f"To {TIERS_BY_KEY[key].name}", weeks, upgrade_colors[key]) for key, weeks in upgrades.items()]
+    upgrade_series = [
+        Series(f"To {TIERS_BY_KEY[key].name}", weeks, upgrade_colors[key])
+        for key, weeks in upgrades.items()
+    ]
     return Section(
         slug="loyalty",
         title="Loyalty",
@@ -195,8 +233,18 @@ def loyalty_section(period: Period) -> Section:
             ("Tier upgrades", f"{sum(sum(s.values) for s in upgrade_series):,}"),
         ],
         charts=[
-            line_chart(slug="points", title="Points issued and redeemed per week", week_ends=period.week_ends, series=points_series),
-            bar_chart(slug="tier-upgrades", title="Tier upgrades per week", week_ends=period.week_ends, series=upgrade_series),
+            line_chart(
+                slug="points",
+                title="Points issued and redeemed per week",
+                week_ends=period.week_ends,
+                series=points_series,
+            ),
+            bar_chart(
+                slug="tier-upgrades",
+                title="Tier upgrades per week",
+                week_ends=period.week_ends,
+                series=upgrade_series,
+            ),
         ],
         tables=[
             Table(
@@ -214,9 +262,27 @@ def loyalty_section(period: Period) -> Section:
             Table(
                 slug="rewards",
                 title="Rewards redeemed",
-                columns=[Column("Reward", "text"), Column("Cost in points"), Column("Redeemed"), Column("Points spent")],
-                rows=[[r.name + ("" if r.active else " (inactive)"), r.points_cost, r.redeemed, r.points] for r in rewards],
-                total=["All rewards", None, sum(r.redeemed for r in rewards), sum(r.points for r in rewards)],
+                columns=[
+                    Column("Reward", "text"),
+                    Column("Cost in points"),
+                    Column("Redeemed"),
+                    Column("Points spent"),
+                ],
+                rows=[
+                    [
+                        r.name + ("" if r.active else " (inactive)"),
+                        r.points_cost,
+                        r.redeemed,
+                        r.points,
+                    ]
+                    for r in rewards
+                ],
+                total=[
+                    "All rewards",
+                    None,
+                    sum(r.redeemed for r in rewards),
+                    sum(r.points for r in rewards),
+                ],
             ),
             Table(
                 slug="tiers",
@@ -262,8 +328,14 @@ def customers_section(period: Period) -> Section:
             ("Inactive", f"{churn['inactive'][-1]:,}"),
             (f"At risk since {first:%b} {first.day}", f"{at_risk_change:+,}"),
         ],
-        charts=[line_chart(slug="churn", title=f"Customers per churn bucket, weeks ending {first:%b} {first.day} to {last:%b} {last.day}",
-                           week_ends=period.week_ends, series=series)],
+        charts=[
+            line_chart(
+                slug="churn",
+                title=f"Customers per churn bucket, weeks ending {first:%b} {first.day} to {last:%b} {last.day}",
+                week_ends=period.week_ends,
+                series=series,
+            )
+        ],
         tables=[_weekly_table("churn", "Customers per churn bucket per week", period, series)],
     )
 
@@ -274,7 +346,10 @@ def jobs_section(period: Period) -> Section:
     sent_weekly = selectors.emails_sent_by_week(period)
     kind_names = dict(OutboundEmail.Kind.choices)
     kind_colors = {"marketing": BLUE, "reminder": GREEN, "transactional": GREY}
-    email_series = [Series(kind_names[kind], weeks, kind_colors.get(kind, GREY)) for kind, weeks in sent_weekly.items()]
+    email_series = [
+        Series(kind_names[kind], weeks, kind_colors.get(kind, GREY))
+        for kind, weeks in sent_weekly.items()
+    ]
     statuses = selectors.EMAIL_STATUSES
     status_names = dict(OutboundEmail.Status.choices)
     failing = [r.name for r in runs if r.last and r.last.status == "failed"]
@@ -283,7 +358,14 @@ def jobs_section(period: Period) -> Section:
         title="Scheduled jobs and email",
         intro="The last run of each scheduled job, and the emails queued in the period by their delivery status now.",
         figures=[("Jobs whose last run failed", f"{len(failing)}")],
-        charts=[bar_chart(slug="emails", title="Emails delivered per week", week_ends=period.week_ends, series=email_series)],
+        charts=[
+            bar_chart(
+                slug="emails",
+                title="Emails delivered per week",
+                week_ends=period.week_ends,
+                series=email_series,
+            )
+        ],
         tables=[
             Table(
                 slug="job-runs",
@@ -309,7 +391,10 @@ def jobs_section(period: Period) -> Section:
                         r.last.as_of if r.last else None,
                         r.last.started_at if r.last else None,
                         r.last.finished_at if r.last else None,
-                        *[(r.last.stats or {}).get(key) if r.last else None for key in ("eligible", "sent", "skipped", "failed")],
+                        *[
+                            (r.last.stats or {}).get(key) if r.last else None
+                            for key in ("eligible", "sent", "skipped", "failed")
+                        ],
                         (r.last.error or (r.last.stats or {}).get("error", "")) if r.last else "",
                         r.runs,
                         r.failed,
@@ -323,8 +408,15 @@ def jobs_section(period: Period) -> Section:
                 columns=[Column("Template", "text"), Column("Kind", "text")]
                 + [Column(status_names[s]) for s in statuses]
                 + [Column("Total")],
-                rows=[[e.template, kind_names.get(e.kind, e.kind)] + [e.by_status[s] for s in statuses] + [e.total] for e in emails],
-                total=["All emails", ""] + [sum(e.by_status[s] for e in emails) for s in statuses] + [sum(e.total for e in emails)],
+                rows=[
+                    [e.template, kind_names.get(e.kind, e.kind)]
+                    + [e.by_status[s] for s in statuses]
+                    + [e.total]
+                    for e in emails
+                ],
+                total=["All emails", ""]
+                + [sum(e.by_status[s] for e in emails) for s in statuses]
+                + [sum(e.total for e in emails)],
             ),
             _weekly_table("emails-weekly", "Emails delivered per week", period, email_series),
         ],

@@ -34,7 +34,12 @@ from .periods import Period
 BOOKED_WITHIN = dt.timedelta(days=14)
 CHURN_BUCKETS = ("active", "cooling", "at_risk", "inactive")
 # The scheduled commands PRODUCT.md names; shown even before their first run.
-SCHEDULED_JOBS = ("send_seasonal_reminders", "check_service_due", "check_inactive_customers", "deliver_emails")
+SCHEDULED_JOBS = (
+    "send_seasonal_reminders",
+    "check_service_due",
+    "check_inactive_customers",
+    "deliver_emails",
+)
 
 
 def _in_period(period: Period, field: str, prefix: str = "") -> Q:
@@ -43,7 +48,12 @@ def _in_period(period: Period, field: str, prefix: str = "") -> Q:
 
 def _by_day(queryset, field: str, *group_by: str, **aggregates):
     """Rows of (day, *group_by, *aggregates) for a queryset already limited to the period."""
-    return queryset.annotate(day=TruncDate(field)).values("day", *group_by).annotate(**aggregates).order_by()
+    return (
+        queryset.annotate(day=TruncDate(field))
+        .values("day", *group_by)
+        .annotate(**aggregates)
+        .order_by()
+    )
 
 
 def _rate(part: int, whole: int) -> float | None:
@@ -74,7 +84,11 @@ def _cohort_aggregates() -> dict:
         "sent": Count("pk"),
         "codes": Count("promo_code"),
         "used": Count(job),
-        "revenue": Sum(f"{job}__amount_paid", filter=~Q(**{f"{job}__status": Job.Status.CANCELLED}), default=Decimal("0.00")),
+        "revenue": Sum(
+            f"{job}__amount_paid",
+            filter=~Q(**{f"{job}__status": Job.Status.CANCELLED}),
+            default=Decimal("0.00"),
+        ),
     }
 
 
@@ -97,7 +111,9 @@ def campaign_cohorts(period: Period) -> list[CodeCohort]:
         CodeCohort(name=str(campaign), **sends.get(campaign.pk, nothing))
         for campaign in Campaign.objects.order_by("start_month", "title")
     ]
-    winback = WinbackSend.objects.filter(_in_period(period, "sent_at")).aggregate(**_cohort_aggregates())
+    winback = WinbackSend.objects.filter(_in_period(period, "sent_at")).aggregate(
+        **_cohort_aggregates()
+    )
     rows.append(CodeCohort(name="Win-back", **winback))
     return rows
 
@@ -111,9 +127,15 @@ def marketing_by_week(period: Period) -> dict[str, list[int]]:
         Q(promo_code__campaign_send__isnull=False) | Q(promo_code__winback_send__isnull=False),
     )
     return {
-        "seasonal": period.weekly({r["day"]: r["n"] for r in _by_day(seasonal, "sent_at", n=Count("pk"))}),
-        "winback": period.weekly({r["day"]: r["n"] for r in _by_day(winback, "sent_at", n=Count("pk"))}),
-        "bookings": period.weekly({r["day"]: r["n"] for r in _by_day(bookings, "created_at", n=Count("pk"))}),
+        "seasonal": period.weekly(
+            {r["day"]: r["n"] for r in _by_day(seasonal, "sent_at", n=Count("pk"))}
+        ),
+        "winback": period.weekly(
+            {r["day"]: r["n"] for r in _by_day(winback, "sent_at", n=Count("pk"))}
+        ),
+        "bookings": period.weekly(
+            {r["day"]: r["n"] for r in _by_day(bookings, "created_at", n=Count("pk"))}
+        ),
     }
 
 
@@ -201,7 +223,12 @@ class PointsFlow:
 
 def points_flow(period: Period) -> PointsFlow:
     """One query: the period's ledger summed per day and type."""
-    rows = _by_day(PointsEntry.objects.filter(_in_period(period, "created_at")), "created_at", "type", points=Sum("points"))
+    rows = _by_day(
+        PointsEntry.objects.filter(_in_period(period, "created_at")),
+        "created_at",
+        "type",
+        points=Sum("points"),
+    )
     by_type = defaultdict(dict)
     for row in rows:
         by_type[row["type"]][row["day"]] = row["points"]
@@ -262,14 +289,25 @@ def redemptions_by_reward(period: Period) -> list[RewardRedemptions]:
         points=Sum("redemptions__points_spent", filter=in_period, default=0),
     ).order_by("-redeemed", "points_cost", "name")
     return [
-        RewardRedemptions(name=r.name, points_cost=r.points_cost, active=r.active, redeemed=r.redeemed, points=r.points)
+        RewardRedemptions(
+            name=r.name,
+            points_cost=r.points_cost,
+            active=r.active,
+            redeemed=r.redeemed,
+            points=r.points,
+        )
         for r in rewards
     ]
 
 
 def tier_upgrades_by_week(period: Period) -> dict[str, list[int]]:
     """Upgrades per week by the tier reached (Silver, Gold, Platinum): one query."""
-    rows = _by_day(TierUpgrade.objects.filter(_in_period(period, "created_at")), "created_at", "to_tier", n=Count("pk"))
+    rows = _by_day(
+        TierUpgrade.objects.filter(_in_period(period, "created_at")),
+        "created_at",
+        "to_tier",
+        n=Count("pk"),
+    )
     by_tier = defaultdict(dict)
     for row in rows:
         by_tier[row["to_tier"]][row["day"]] = row["n"]
@@ -374,7 +412,9 @@ def churn_by_week(period: Period) -> dict[str, list[int]] | None:
     counts = {bucket: [] for bucket in CHURN_BUCKETS}
     running = [0] * len(CHURN_BUCKETS)
     for week in range(period.weeks):
-        running = [total + move for total, move in zip(running, moves.get(week, [0] * len(CHURN_BUCKETS)))]
+        running = [
+            total + move for total, move in zip(running, moves.get(week, [0] * len(CHURN_BUCKETS)))
+        ]
         for bucket, total in zip(CHURN_BUCKETS, running):
             counts[bucket].append(total)
     return counts
@@ -394,7 +434,9 @@ class JobRunSummary:
 def job_runs(period: Period) -> list[JobRunSummary]:
     """The last run of each scheduled job, and its runs and failures in the period. Two queries."""
     latest = JobRun.objects.annotate(
-        recency=Window(RowNumber(), partition_by=F("name"), order_by=[F("started_at").desc(), F("pk").desc()])
+        recency=Window(
+            RowNumber(), partition_by=F("name"), order_by=[F("started_at").desc(), F("pk").desc()]
+        )
     ).filter(recency=1)
     last_by_name = {run.name: run for run in latest}
     counts = {
@@ -442,7 +484,11 @@ def emails_by_template(period: Period) -> list[EmailCounts]:
     for row in rows:
         counts = found.setdefault(
             (row["template"], row["kind"]),
-            EmailCounts(template=row["template"], kind=row["kind"], by_status=dict.fromkeys(EMAIL_STATUSES, 0)),
+            EmailCounts(
+                template=row["template"],
+                kind=row["kind"],
+                by_status=dict.fromkeys(EMAIL_STATUSES, 0),
+            ),
         )
         counts.by_status[row["status"]] = row["n"]
     return list(found.values())
@@ -451,7 +497,9 @@ def emails_by_template(period: Period) -> list[EmailCounts]:
 def emails_sent_by_week(period: Period) -> dict[str, list[int]]:
     """Emails delivered per week by kind (marketing, reminder, transactional): one query."""
     rows = _by_day(
-        OutboundEmail.objects.filter(_in_period(period, "sent_at"), status=OutboundEmail.Status.SENT),
+        OutboundEmail.objects.filter(
+            _in_period(period, "sent_at"), status=OutboundEmail.Status.SENT
+        ),
         "sent_at",
         "kind",
         n=Count("pk"),

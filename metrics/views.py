@@ -57,7 +57,11 @@ def export_csv(request, table: str):
     filename = f"retention-{found.slug}-{period.start}-to-{period.end}.csv"
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     writer = csv.writer(response)
-    writer.writerow([column.name + (" (%)" if column.kind == "percent" else "") for column in found.columns])
+    writer.writerow(
+        [column.name + (" (%)" if column.kind == "percent" else "") for column in found.columns]
+    )
     for row in found.csv_rows:
-        writer.writerow([csv_value(value, column.kind) for value, column in zip(row, found.columns)])
+        writer.writerow(
+            [csv_value(value, column.kind) for value, column in zip(row, found.columns)]
+        )
     return response

@@ -4,7 +4,12 @@ import pytest
 
 from tests.factories import UserFactory
 
-URLS = ["/admin/metrics/", "/admin/metrics/?weeks=52", "/admin/metrics/campaigns.csv", "/admin/metrics/churn.csv?weeks=4"]
+URLS = [
+    "/admin/metrics/",
+    "/admin/metrics/?weeks=52",
+    "/admin/metrics/campaigns.csv",
+    "/admin/metrics/churn.csv?weeks=4",
+]
 
 
 @pytest.mark.parametrize("url", URLS)

@@ -6,13 +6,22 @@ import pytest
 
 from tests.factories import UserFactory
 
-SCREENSHOT = Path(__file__).resolve().parents[2] / "test-results" / "metrics.png"  # and metrics.pdf, printed
+SCREENSHOT = (
+    Path(__file__).resolve().parents[2] / "test-results" / "metrics.png"
+)  # and metrics.pdf, printed
 
 
 @pytest.mark.browser
 @pytest.mark.django_db(transaction=True)
 def test_staff_see_the_charts_drawn(page, live_server, log_in, request):
-    for data in ("campaign_data", "reminder_data", "loyalty_data", "churn_data", "job_run_data", "email_data"):
+    for data in (
+        "campaign_data",
+        "reminder_data",
+        "loyalty_data",
+        "churn_data",
+        "job_run_data",
+        "email_data",
+    ):
         request.getfixturevalue(data)
     UserFactory(email="stella@example.com", is_staff=True)
     log_in(page, "stella@example.com")
@@ -36,9 +45,12 @@ def test_staff_see_the_charts_drawn(page, live_server, log_in, request):
     titles = active.locator("circle title").all_text_contents()
     assert titles[0].startswith("Active (under 30 days), week ending May 13: ")
     values = [int(title.rsplit(": ", 1)[1]) for title in titles]
-    ys = [float(point.split(",")[1]) for point in active.locator("polyline").get_attribute("points").split()]
-    for (value_a, y_a) in zip(values, ys):
-        for (value_b, y_b) in zip(values, ys):
+    ys = [
+        float(point.split(",")[1])
+        for point in active.locator("polyline").get_attribute("points").split()
+    ]
+    for value_a, y_a in zip(values, ys):
+        for value_b, y_b in zip(values, ys):
             assert (value_a > value_b) == (y_a < y_b)
 
     # Bars: one per non-zero value; the seasonal, win-back and booking counts over 4 weeks.

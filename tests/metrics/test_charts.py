@@ -18,7 +18,9 @@ def test_the_axis_ends_on_a_round_number(value, top, step):
 
 
 def test_a_line_chart_puts_each_week_at_its_value():
-    chart = line_chart(slug="t", title="T", week_ends=WEEKS, series=[Series("A", [0, 5, 10, 5], "#000")])
+    chart = line_chart(
+        slug="t", title="T", week_ends=WEEKS, series=[Series("A", [0, 5, 10, 5], "#000")]
+    )
     (line,) = chart.lines
     ys = [y for _, y, _ in line.dots]
     assert ys[0] == chart.baseline  # zero sits on the axis
@@ -32,7 +34,9 @@ def test_a_line_chart_puts_each_week_at_its_value():
 
 def test_stacked_bars_add_up_and_empty_values_draw_nothing():
     chart = bar_chart(
-        slug="t", title="T", week_ends=WEEKS,
+        slug="t",
+        title="T",
+        week_ends=WEEKS,
         series=[Series("A", [2, 0, 1, 0], "#111"), Series("B", [2, 0, 0, 0], "#222")],
     )
     assert len(chart.bars) == 3
@@ -44,7 +48,10 @@ def test_stacked_bars_add_up_and_empty_values_draw_nothing():
 
 def test_side_by_side_bars_share_the_week_slot():
     chart = bar_chart(
-        slug="t", title="T", week_ends=WEEKS, stacked=False,
+        slug="t",
+        title="T",
+        week_ends=WEEKS,
+        stacked=False,
         series=[Series("A", [3, 3, 3, 3], "#111"), Series("B", [1, 1, 1, 1], "#222")],
     )
     a, b = chart.bars[0], chart.bars[1]

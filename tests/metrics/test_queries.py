@@ -24,13 +24,22 @@ def test_the_page_query_count_is_fixed(staff_client, django_assert_num_queries, 
 
 def test_the_query_count_does_not_grow_with_the_data(staff_client, request):
     empty = page_queries(staff_client, "/admin/metrics/?weeks=12")
-    for data in ("campaign_data", "reminder_data", "loyalty_data", "churn_data", "job_run_data", "email_data"):
+    for data in (
+        "campaign_data",
+        "reminder_data",
+        "loyalty_data",
+        "churn_data",
+        "job_run_data",
+        "email_data",
+    ):
         request.getfixturevalue(data)
     full = page_queries(staff_client, "/admin/metrics/?weeks=12")
     assert empty == full == PAGE_QUERIES
 
 
-def test_an_export_runs_only_its_sections_queries(staff_client, campaign_data, django_assert_num_queries):
+def test_an_export_runs_only_its_sections_queries(
+    staff_client, campaign_data, django_assert_num_queries
+):
     with django_assert_num_queries(2 + 6):  # session and user, then the campaigns section
         staff_client.get("/admin/metrics/campaigns.csv?weeks=12")
     with django_assert_num_queries(2 + 1):

@@ -25,7 +25,12 @@ def column(tbl, name):
 
 def test_the_period_is_whole_weeks_ending_today(four_weeks):
     assert four_weeks.start == dt.date(2026, 5, 7)
-    assert four_weeks.week_ends == [dt.date(2026, 5, 13), dt.date(2026, 5, 20), dt.date(2026, 5, 27), TODAY]
+    assert four_weeks.week_ends == [
+        dt.date(2026, 5, 13),
+        dt.date(2026, 5, 20),
+        dt.date(2026, 5, 27),
+        TODAY,
+    ]
     assert Period.last(52, today=TODAY).start == TODAY - dt.timedelta(days=363)
     with pytest.raises(ValueError):
         Period.last(5, today=TODAY)
@@ -42,7 +47,10 @@ def test_campaign_figures(campaign_data, four_weeks):
     assert rows["Win-back"] == [5, 5, 2, 0.4, Decimal("160.00")]
     assert campaigns.total == ["All campaigns and win-back", 19, 19, 5, 5 / 19, Decimal("292.00")]
     assert dict(section.figures) == {
-        "Emails sent": "19", "Codes used at booking": "5", "Conversion": "26.3%", "Revenue": "$292.00",
+        "Emails sent": "19",
+        "Codes used at booking": "5",
+        "Conversion": "26.3%",
+        "Revenue": "$292.00",
     }
 
     weekly = table(section, "marketing-weekly")
@@ -59,7 +67,14 @@ def test_campaign_csv_export(campaign_data, staff_client):
     assert response["Content-Type"].startswith("text/csv")
     assert "retention-campaigns-2026-05-07-to-2026-06-03.csv" in response["Content-Disposition"]
     rows = list(csv.reader(io.StringIO(response.content.decode())))
-    assert rows[0] == ["Campaign", "Emails sent", "Promo codes created", "Codes used at booking", "Conversion (%)", "Revenue"]
+    assert rows[0] == [
+        "Campaign",
+        "Emails sent",
+        "Promo codes created",
+        "Codes used at booking",
+        "Conversion (%)",
+        "Revenue",
+    ]
     assert ["🌸 Spring refresh", "10", "10", "3", "30.0", "132.00"] in rows
     assert ["Win-back", "5", "5", "2", "40.0", "160.00"] in rows
     assert ["🍂 Fall cleanup", "0", "0", "0", "", "0.00"] in rows
@@ -69,7 +84,11 @@ def test_campaign_csv_export(campaign_data, staff_client):
 def test_reminder_figures(reminder_data, four_weeks):
     section = report.reminders_section(four_weeks)
     assert table(section, "reminders").rows == [[6, 3, 5, 2, 0.4]]
-    assert dict(section.figures) == {"Reminders sent": "6", "Customers reminded": "5", "Booked within 14 days": "40%"}
+    assert dict(section.figures) == {
+        "Reminders sent": "6",
+        "Customers reminded": "5",
+        "Booked within 14 days": "40%",
+    }
     weekly = table(section, "reminders-weekly")
     assert column(weekly, "Reminders sent") == [3, 1, 1, 1]
     assert column(weekly, "Followed by a booking within 14 days") == [1, 0, 1, 1]
@@ -92,7 +111,12 @@ def test_loyalty_figures(loyalty_data, four_weeks):
     assert rewards.total == ["All rewards", None, 3, 1000]
 
     tiers = table(section, "tiers")
-    assert tiers.rows == [["Bronze", 2, 500], ["Silver", 1, 1200], ["Gold", 1, 300], ["Platinum", 1, 5100]]
+    assert tiers.rows == [
+        ["Bronze", 2, 500],
+        ["Silver", 1, 1200],
+        ["Gold", 1, 300],
+        ["Platinum", 1, 5100],
+    ]
     assert tiers.total == ["All customers", 5, 7100]
 
     upgrades = table(section, "tier-upgrades")
@@ -121,22 +145,47 @@ def test_churn_over_a_year_agrees_with_counting_each_week(churn_data):
 
     period = Period.last(52, today=TODAY)
     churn = table(report.customers_section(period), "churn")
-    jobs = list(Job.objects.values("customer_id", "created_at", "scheduled_for", "cancelled_at", "completed_at"))
+    jobs = list(
+        Job.objects.values(
+            "customer_id", "created_at", "scheduled_for", "cancelled_at", "completed_at"
+        )
+    )
     from django.utils import timezone
 
     for index, week_end in enumerate(period.week_ends):
         expected = {"active": 0, "cooling": 0, "at_risk": 0, "inactive": 0}
         for customer_id in {j["customer_id"] for j in jobs}:
-            own = [j for j in jobs if j["customer_id"] == customer_id and timezone.localdate(j["created_at"]) <= week_end]
+            own = [
+                j
+                for j in jobs
+                if j["customer_id"] == customer_id
+                and timezone.localdate(j["created_at"]) <= week_end
+            ]
             if not own:
                 continue
             days = (week_end - max(timezone.localdate(j["created_at"]) for j in own)).days
             ahead = any(
-                min(d for d in [j["scheduled_for"], j["cancelled_at"] and timezone.localdate(j["cancelled_at"]),
-                                j["completed_at"] and timezone.localdate(j["completed_at"])] if d) > week_end
+                min(
+                    d
+                    for d in [
+                        j["scheduled_for"],
+                        j["cancelled_at"] and timezone.localdate(j["cancelled_at"]),
+                        j["completed_at"] and timezone.localdate(j["completed_at"]),
+                    ]
+                    if d
+                )
+                > week_end
                 for j in own
             )
-            bucket = "active" if days < 30 or ahead else "cooling" if days < 60 else "at_risk" if days < 90 else "inactive"
+            bucket = (
+                "active"
+                if days < 30 or ahead
+                else "cooling"
+                if days < 60
+                else "at_risk"
+                if days < 90
+                else "inactive"
+            )
             expected[bucket] += 1
         assert [row[1:] for row in churn.rows][index] == list(expected.values()), week_end
 
@@ -145,7 +194,11 @@ def test_job_runs(job_run_data, four_weeks):
     runs = table(report.jobs_section(four_weeks), "job-runs")
     rows = {row[0]: row for row in runs.rows}
     assert list(rows) == [
-        "send_seasonal_reminders", "check_service_due", "check_inactive_customers", "deliver_emails", "rebuild_search_index",
+        "send_seasonal_reminders",
+        "check_service_due",
+        "check_inactive_customers",
+        "deliver_emails",
+        "rebuild_search_index",
     ]
     seasonal = rows["send_seasonal_reminders"]
     assert seasonal[1:3] == ["failed", dt.date(2026, 6, 1)]
