@@ -42,6 +42,9 @@ from django.test import Client  # noqa: E402
 
 from campaigns.models import Campaign  # noqa: E402
 from loyalty.models import Reward  # noqa: E402
+from metrics.periods import Period  # noqa: E402
+from metrics.report import SECTIONS  # noqa: E402
+from metrics.selectors import reporting_queries  # noqa: E402
 from retention.demo import seed_service_types  # noqa: E402
 from retention.models import Customer, Provider, User  # noqa: E402
 
@@ -383,6 +386,20 @@ def main() -> None:
         url = f"/admin/metrics/?weeks={weeks}"
         took, queries = time_page(client, url, args.repeat)
         print(f"  {url:<34} {took:8.1f} ms  {queries:3d} queries  {took / baseline:6.1f}x baseline")
+    print("where the time goes (each section built once, median of --repeat, ms):")
+    print(f"  {'section':<20}" + "".join(f"{f'{weeks} weeks':>11}" for weeks in (4, 12, 52)))
+    for build in SECTIONS:
+        cells = []
+        for weeks in (4, 12, 52):
+            period = Period.last(weeks)
+            runs = []
+            for _ in range(max(args.repeat, 1)):
+                started = time.perf_counter()
+                with reporting_queries():
+                    build(period)
+                runs.append((time.perf_counter() - started) * 1000)
+            cells.append(f"{statistics.median(runs):11.0f}")
+        print(f"  {build.__name__.removesuffix('_section'):<20}" + "".join(cells))
 
 
 if __name__ == "__main__":

@@ -450,14 +450,16 @@ TABLE_SECTIONS: dict[str, Callable[[Period], Section]] = {
 
 
 def build_report(period: Period) -> list[Section]:
-    return [build(period) for build in SECTIONS]
+    with selectors.reporting_queries():
+        return [build(period) for build in SECTIONS]
 
 
 def build_table(slug: str, period: Period) -> Table | None:
     build = TABLE_SECTIONS.get(slug)
     if build is None:
         return None
-    return next((t for t in build(period).tables if t.slug == slug), None)
+    with selectors.reporting_queries():
+        return next((t for t in build(period).tables if t.slug == slug), None)
 
 
 def csv_value(value, kind: str) -> str:

