@@ -343,17 +343,25 @@ def tier_upgrades_by_week(period: Period) -> dict[str, list[int]]:
 # per customer. Moves at the same week end cancel out (a stretch shorter than a week).
 CHURN_SQL = """
 WITH before AS (
-    SELECT j.customer_id,
-           MAX(j.created_at) AS booked_at,
-           -- Until when something booked by then was scheduled ahead: from its booking
-           -- to its day, or to its completion or cancellation if sooner. Only jobs
-           -- scheduled after the first week end can still be ahead then.
-           MAX(LEAST(j.scheduled_for, (j.completed_at AT TIME ZONE %(tz)s)::date,
-                     (j.cancelled_at AT TIME ZONE %(tz)s)::date))
-               FILTER (WHERE j.scheduled_for > %(first_end)s::date) AS ahead_until
-    FROM {job} j
-    WHERE j.created_at < %(first_end_at)s
-    GROUP BY j.customer_id
+    -- Each customer's last booking up to the first week end (the booking-time index
+    -- answers this alone), and until when something booked by then was scheduled
+    -- ahead: from its booking to its day, or to its completion or cancellation if
+    -- sooner. Only jobs scheduled after the first week end can still be ahead then.
+    SELECT last.customer_id, last.booked_at, ahead.ahead_until
+    FROM (
+        SELECT customer_id, MAX(created_at) AS booked_at
+        FROM {job}
+        WHERE created_at < %(first_end_at)s
+        GROUP BY customer_id
+    ) AS last
+    LEFT JOIN (
+        SELECT customer_id,
+               MAX(LEAST(scheduled_for, (completed_at AT TIME ZONE %(tz)s)::date,
+                         (cancelled_at AT TIME ZONE %(tz)s)::date)) AS ahead_until
+        FROM {job}
+        WHERE created_at < %(first_end_at)s AND scheduled_for > %(first_end)s::date
+        GROUP BY customer_id
+    ) AS ahead ON ahead.customer_id = last.customer_id
 ),
 bookings AS (
     SELECT customer_id, (booked_at AT TIME ZONE %(tz)s)::date AS booked_on, ahead_until FROM before
