@@ -21,10 +21,10 @@ from decimal import Decimal
 from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Count, Exists, F, OuterRef, Q, Sum, Value, Window
-from django.db.models.functions import Coalesce, RowNumber, TruncDate
+from django.db.models.functions import RowNumber, TruncDate
 
 from campaigns.models import Campaign, CampaignSend
-from loyalty.models import PointsEntry, Reward, TierUpgrade
+from loyalty.models import LoyaltyAccount, PointsEntry, Reward, TierUpgrade
 from loyalty.tiers import TIERS
 from reminders.models import ServiceReminder, WinbackSend
 from retention.clock import start_of_business_day
@@ -266,19 +266,22 @@ class TierCount:
 
 
 def customers_by_tier() -> list[TierCount]:
-    """Today's customers per tier and their balances: one query. A customer without a
-    loyalty account yet holds Bronze with no points."""
-    rows = (
-        Customer.objects.values(tier_key=Coalesce("loyalty__tier", Value("bronze")))
-        .annotate(customers=Count("pk"), points=Sum("loyalty__points", default=0))
+    """Today's customers per tier and their balances. A customer without a loyalty
+    account yet holds Bronze with no points. Two queries: the accounts grouped by tier,
+    and the number of customers (cheaper than joining every customer to an account)."""
+    found = {
+        row["tier"]: row
+        for row in LoyaltyAccount.objects.values("tier")
+        .annotate(customers=Count("pk"), points=Sum("points"))
         .order_by()
-    )
-    found = {row["tier_key"]: row for row in rows}
+    }
+    without_account = Customer.objects.count() - sum(row["customers"] for row in found.values())
     return [
         TierCount(
             key=tier.key,
             name=tier.name,
-            customers=found.get(tier.key, {}).get("customers", 0),
+            customers=found.get(tier.key, {}).get("customers", 0)
+            + (without_account if tier.key == "bronze" else 0),
             points=found.get(tier.key, {}).get("points", 0),
         )
         for tier in TIERS

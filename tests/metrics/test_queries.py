@@ -6,10 +6,10 @@ from django.test.utils import CaptureQueriesContext
 
 # 2 for the session and user, 2 for the staff member's permissions (the admin's app
 # list), 1 for the portal's context processor (is this user a customer?), 17 for the
-# figures (campaigns 6, reminders 2, loyalty 4, churn 1, jobs and email 4) and 3 for
+# figures (campaigns 6, reminders 2, loyalty 5, churn 1, jobs and email 4) and 3 for
 # their transaction with JIT off (in a test: savepoint, SET LOCAL jit, release).
 REPORT = 3
-PAGE_QUERIES = 2 + 2 + 1 + 17 + REPORT
+PAGE_QUERIES = 2 + 2 + 1 + 18 + REPORT
 
 
 def page_queries(client, url) -> int:
