@@ -159,3 +159,9 @@ api.add_router("/provider", provider_router)
 from portal.api_notifications import router as notifications_router  # noqa: E402
 
 api.add_router("/customer", notifications_router)
+from loyalty.api import router as loyalty_router  # noqa: E402
+
+api.add_router("/customer", loyalty_router)
+from reminders.api import router as reminders_router  # noqa: E402
+
+api.add_router("/customer", reminders_router)

@@ -11,8 +11,11 @@ from retention.models import Customer, Job
 
 
 def service_due_alert(customer: Customer):
-    """The most urgent service due within 7 days (issue 6: reminders)."""
-    return None
+    """The most urgent service due within 7 days, overdue up to 30 days (issue 6: reminders)."""
+    from reminders.selectors import due_services
+
+    due = due_services(customer=customer, today=business_today())
+    return {"most_urgent": due[0], "count": len(due)} if due else None
 
 
 def seasonal_banner(customer: Customer):
@@ -26,8 +29,10 @@ def promo_banner(customer: Customer):
 
 
 def loyalty_widget(customer: Customer):
-    """Balance, tier and progress (issue 4: loyalty)."""
-    return None
+    """Balance, tier and progress (issue 4: loyalty); one query."""
+    from loyalty.selectors import loyalty_summary  # here, to keep loyalty's lines in this one function
+
+    return loyalty_summary(customer=customer)
 
 
 def job_stats(customer: Customer) -> dict:

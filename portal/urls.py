@@ -2,6 +2,8 @@ from django.urls import path
 from django.views.generic import RedirectView
 
 from . import views
+from . import rewards
+from . import services_due
 
 app_name = "portal"
 
@@ -12,7 +14,10 @@ urlpatterns = [
     path("customer-portal/book/", views.book, name="book"),
     path("customer-portal/jobs/", views.jobs, name="jobs"),
     path("customer-portal/notifications/", views.notifications, name="notifications"),
+    path("customer-portal/rewards/", rewards.rewards, name="rewards"),
+    path("customer-portal/rewards/redeem/", rewards.redeem, name="rewards_redeem"),
     path("provider-portal/", views.provider_portal, name="provider"),
+    path("customer-portal/services/", services_due.services, name="services"),
     path("email/unsubscribe/<str:token>/", views.unsubscribe, name="unsubscribe"),
     path("provider-portal/jobs/<uuid:job_id>/complete/", views.provider_complete_job, name="provider_complete"),
 ]

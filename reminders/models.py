@@ -3,6 +3,8 @@
 from django.db import models
 from django.utils import timezone
 
+from retention.models import Customer
+
 
 class ServiceReminder(models.Model):
     """A completed job's customer reminded that its service is due again."""
@@ -38,3 +40,13 @@ class WinbackSend(models.Model):
 
     def __str__(self):
         return f"Win-back to {self.customer} on {self.sent_at:%Y-%m-%d}"
+
+
+class CustomerChurn(Customer):
+    """Customers as staff see them for churn: days since their last booking, their last
+    reminder and last win-back (reminders.admin)."""
+
+    class Meta:
+        proxy = True
+        verbose_name = "customer churn"
+        verbose_name_plural = "customer churn"

@@ -3,19 +3,27 @@ lock, a JobRun record, progress on stderr and stats as the last line of stdout."
 
 import datetime as dt
 import json
+import logging
+import os
+import signal
 import sys
+import threading
 import zlib
 from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TextIO
 
+from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
-from django.db import connection
+from django.db import connection, transaction
 from django.utils import timezone
 
 from .clock import business_today
+from .delivery import dry_run_active
 from .models import JobRun
+
+log = logging.getLogger("retention.jobs")
 
 
 @dataclass
@@ -74,33 +82,62 @@ def run_job(
     dry_run: bool = False,
     progress_stream: TextIO = sys.stderr,
 ) -> tuple[JobRun, dict]:
-    """Runs `work` once under the job's lock and records the run."""
+    """Runs `work` once under the job's lock and records the run.
+
+    A dry run happens inside a transaction that is rolled back, and with delivery
+    switched off, so it changes nothing and sends nothing whatever `work` does.
+    """
     ctx = JobContext(name=name, as_of=as_of or business_today(), dry_run=dry_run, progress_stream=progress_stream)
     with singleton_lock(name) as acquired:
         if not acquired:
             ctx.progress("another copy is running; exiting without doing the work")
+            log.warning("%s: another copy is running; this one did nothing", name)
             ctx.stats["locked"] = True
             run = JobRun.objects.create(
                 name=name, as_of=ctx.as_of, dry_run=dry_run, status=JobRun.Status.SKIPPED,
                 finished_at=timezone.now(), stats=ctx.stats,
             )
             return run, ctx.stats
+        # Holding the lock, any run of this job still "running" died without finishing.
+        JobRun.objects.filter(name=name, status=JobRun.Status.RUNNING).update(
+            status=JobRun.Status.FAILED, finished_at=timezone.now(),
+            error="The process ended without finishing (killed or crashed).",
+        )
         run = JobRun.objects.create(name=name, as_of=ctx.as_of, dry_run=dry_run)
         ctx.progress(f"started as of {ctx.as_of}{' (dry run)' if dry_run else ''}")
+        token = dry_run_active.set(dry_run)
         try:
-            work(ctx)
+            if dry_run:
+                with transaction.atomic():
+                    work(ctx)
+                    transaction.set_rollback(True)
+            else:
+                work(ctx)
         except Exception as exc:
             ctx.stats["failed"] = ctx.stats.get("failed", 0) + 1
             ctx.stats["error"] = f"{type(exc).__name__}: {exc}"
             run.status = JobRun.Status.FAILED
             run.error = ctx.stats["error"]
             ctx.progress(f"failed: {ctx.stats['error']}")
+            log.exception("%s failed", name)
+        except BaseException as exc:  # SIGTERM, Ctrl-C: record it, then stop
+            ctx.stats["error"] = f"interrupted ({type(exc).__name__})"
+            run.status, run.error = JobRun.Status.FAILED, ctx.stats["error"]
+            run.finished_at, run.stats = timezone.now(), ctx.stats
+            run.save(update_fields=["status", "error", "finished_at", "stats"])
+            raise
         else:
             run.status = JobRun.Status.FAILED if ctx.stats.get("failed") else JobRun.Status.SUCCEEDED
+            if run.status == JobRun.Status.FAILED:
+                run.error = f"{ctx.stats['failed']} failed"
+        finally:
+            dry_run_active.reset(token)
         run.finished_at = timezone.now()
         run.stats = ctx.stats
         run.save(update_fields=["status", "error", "finished_at", "stats"])
         ctx.progress(f"finished: {run.status}")
+        log_level = logging.ERROR if run.status == JobRun.Status.FAILED else logging.INFO
+        log.log(log_level, "%s as of %s: %s %s", name, ctx.as_of, run.status, json.dumps(ctx.stats, default=str))
         return run, ctx.stats
 
 
@@ -124,6 +161,9 @@ class ScheduledJobCommand(BaseCommand):
         raise NotImplementedError
 
     def handle(self, *args, **options):
+        if threading.current_thread() is threading.main_thread():
+            # SIGTERM (a deploy, a timeout) ends the run as failed instead of leaving it "running".
+            signal.signal(signal.SIGTERM, _raise_system_exit)
         run, stats = run_job(
             name=self.job_name,
             work=self.work,
@@ -134,3 +174,29 @@ class ScheduledJobCommand(BaseCommand):
         self.stdout.write(json.dumps(stats, default=str))
         if run.status == JobRun.Status.FAILED:
             sys.exit(1)
+
+
+def _raise_system_exit(signum, frame):
+    raise SystemExit(128 + signum)
+
+
+def run_from_cron(command: str, *args: str) -> None:
+    """What each CRONJOBS line calls: the command, and a non-zero exit when it failed.
+
+    django-crontab catches every exception (SystemExit included) and exits 0; leaving
+    with os._exit makes a failure visible to cron and whatever watches it. The job run
+    record and the log say what failed either way.
+    """
+    status = 0
+    try:
+        call_command(command, *args)
+    except SystemExit as exc:
+        status = exc.code if isinstance(exc.code, int) else 1
+    except Exception:
+        log.exception("Scheduled command %s failed", command)
+        status = 1
+    if status:
+        log.error("Scheduled command %s exited with status %s", command, status)
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(status)

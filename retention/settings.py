@@ -128,7 +128,10 @@ X_FRAME_OPTIONS = "DENY"
 # Email. With RESEND_API_KEY set, the outbox delivers through Resend; without it,
 # through EMAIL_BACKEND (console by default, so development shows every email).
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Retention <hello@retention.example>")
-_email_backend = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
+_email_backend = env.str(
+    "EMAIL_BACKEND",
+    default="django.core.mail.backends.console.EmailBackend" if DEBUG else "django.core.mail.backends.smtp.EmailBackend",
+)
 MAILERS = {  # Django 6.1's successor to EMAIL_BACKEND; the variable keeps its familiar name.
     "default": {
         "BACKEND": _email_backend,
@@ -142,6 +145,20 @@ MAILERS = {  # Django 6.1's successor to EMAIL_BACKEND; the variable keeps its f
 RESEND_API_KEY = env.str("RESEND_API_KEY", default="")
 RESEND_API_URL = env.str("RESEND_API_URL", default="https://api.resend.com")
 MARKETING_EMAIL_CAP_DAYS = env.int("MARKETING_EMAIL_CAP_DAYS", default=7)
+# Delivery (retention/delivery.py). Resend allows 2 requests/s per team unless raised;
+# answers' ratelimit-limit lowers this, never raises it.
+RESEND_REQUESTS_PER_SECOND = env.float("RESEND_REQUESTS_PER_SECOND", default=2)
+RESEND_MAX_IN_FLIGHT = env.int("RESEND_MAX_IN_FLIGHT", default=4)
+RESEND_TIMEOUT_SECONDS = env.float("RESEND_TIMEOUT_SECONDS", default=15)
+EMAIL_BATCH_SIZE = env.int("EMAIL_BATCH_SIZE", default=100)
+# A batch that meets a 5xx or a timeout is retried with the same idempotency key after
+# base x 2^(attempt-1) seconds (jittered, capped), at most EMAIL_MAX_ATTEMPTS times:
+# about an hour in all, well inside the 24 hours Resend remembers a key.
+EMAIL_MAX_ATTEMPTS = env.int("EMAIL_MAX_ATTEMPTS", default=12)
+EMAIL_RETRY_BASE_SECONDS = env.float("EMAIL_RETRY_BASE_SECONDS", default=2)
+EMAIL_RETRY_MAX_SECONDS = env.float("EMAIL_RETRY_MAX_SECONDS", default=1800)
+# How long one delivery run stays for retries coming due before leaving them to the next.
+EMAIL_RETRY_WAIT_SECONDS = env.float("EMAIL_RETRY_WAIT_SECONDS", default=30)
 
 # Scheduled jobs.
 CRON_SECRET = env.str("CRON_SECRET", default="")

@@ -29,6 +29,12 @@ def pytest_configure(config):
         )
 
 
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings):
+    """Real hashing is deliberately slow; tests only need passwords to match."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture
 def service_types(db):
     """The four real service types, by slug."""
@@ -56,7 +62,7 @@ def other_customer(db):
 @pytest.fixture
 def provider(service_types):
     return ProviderFactory(
-        user__email="pro@example.com", business_name="Pro Lawn & Pool", service_types=list(service_types.values())
+        user__email="pro@example.com", business_name="Pro Lawn and Pool", service_types=list(service_types.values())
     )
 
 
@@ -108,3 +114,32 @@ def log_in(live_server):
     return log_in
 
 
+
+# --- Email: a fake Resend API the real `resend` SDK talks to ---------------------------
+
+
+@pytest.fixture
+def fake_resend(settings):
+    """A real HTTP server on 127.0.0.1 (random port) speaking Resend's email endpoints.
+
+    Points the `resend` SDK and settings.RESEND_API_KEY / RESEND_API_URL at it, so
+    retention.delivery sends through Resend. Yields the server: `.url`, `.emails`
+    (accepted email dicts in order), `.requests` (time, path, idempotency_key,
+    status), `.rate_limit` (requests per second, None = unlimited), and knobs
+    `fail_next`, `rate_limit_next`, `slow_next`, `reject_next`. See
+    retention/fake_resend.py.
+    """
+    import resend
+
+    from retention.fake_resend import FakeResend
+
+    server = FakeResend(api_key="re_fake_test_key").start()
+    saved = resend.api_url, resend.api_key, resend.default_http_client
+    resend.api_url, resend.api_key = server.url, server.api_key
+    settings.RESEND_API_KEY = server.api_key
+    settings.RESEND_API_URL = server.url
+    try:
+        yield server
+    finally:
+        resend.api_url, resend.api_key, resend.default_http_client = saved
+        server.stop()

@@ -103,3 +103,76 @@ class NotificationFactory(factory.django.DjangoModelFactory):
     kind = Notification.Kind.JOB
     title = factory.Sequence(lambda n: f"Notification {n}")
     message = "Something happened."
+
+
+# --- retention: the email outbox ------------------------------------------------------
+
+
+class OutboundEmailFactory(factory.django.DjangoModelFactory):
+    """An outbox row as build_email() writes it (rendered, pending)."""
+
+    class Meta:
+        model = "retention.OutboundEmail"
+
+    idempotency_key = factory.Sequence(lambda n: f"transactional/test-{n}")
+    template = "test_message"
+    kind = "transactional"
+    customer = None
+    to_email = factory.Sequence(lambda n: f"person{n}@example.com")
+    subject = factory.Sequence(lambda n: f"Message {n}")
+    text_body = "Hello in text."
+    html_body = '<p style="margin:0">Hello in HTML.</p>'
+
+
+# --- loyalty ---------------------------------------------------------------------------
+
+from loyalty.models import Reward  # noqa: E402
+
+
+class RewardFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Reward
+
+    name = factory.Sequence(lambda n: f"Reward {n}")
+    description = "A reward for loyal customers."
+    points_cost = 100
+    reward_type = Reward.RewardType.AMOUNT_OFF
+    reward_value = Decimal("10.00")
+
+
+# --- reminders ----------------------------------------------------------------------
+
+
+def completed_job(*, customer, service_type, provider, completed_on: dt.date, booked_on: dt.date | None = None, **fields):
+    """A job completed on a given business day; its next due date follows the service's frequency."""
+    completed_at = timezone.make_aware(dt.datetime.combine(completed_on, dt.time(12)))
+    booked_on = booked_on or completed_on - dt.timedelta(days=7)
+    return JobFactory(
+        customer=customer,
+        service_type=service_type,
+        provider=provider,
+        scheduled_for=completed_on,
+        status=Job.Status.COMPLETED,
+        created_at=timezone.make_aware(dt.datetime.combine(booked_on, dt.time(9))),
+        completed_at=completed_at,
+        next_due_date=service_type.next_due_date(completed_on),
+        **fields,
+    )
+
+
+def job_due_on(*, customer, service_type, provider, due_on: dt.date, **fields):
+    """A completed job whose service is next due on `due_on`."""
+    completed_on = due_on - dt.timedelta(days=service_type.frequency_days)
+    return completed_job(customer=customer, service_type=service_type, provider=provider, completed_on=completed_on, **fields)
+
+
+def booked_job(*, customer, service_type, provider, booked_on: dt.date, scheduled_for: dt.date, status=Job.Status.SCHEDULED):
+    """A job booked on `booked_on` (its booking time) for `scheduled_for`."""
+    return JobFactory(
+        customer=customer,
+        service_type=service_type,
+        provider=provider,
+        scheduled_for=scheduled_for,
+        status=status,
+        created_at=timezone.make_aware(dt.datetime.combine(booked_on, dt.time(10))),
+    )

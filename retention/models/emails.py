@@ -13,6 +13,7 @@ class OutboundEmail(models.Model):
 
     class Status(models.TextChoices):
         PENDING = "pending", "Pending"
+        SENDING = "sending", "Sending (claimed into a batch)"
         SENT = "sent", "Sent"
         FAILED = "failed", "Failed"
         SUPPRESSED = "suppressed", "Suppressed (consent withdrawn)"
@@ -33,6 +34,11 @@ class OutboundEmail(models.Model):
     last_error = models.TextField(blank=True)
     provider_message_id = models.CharField(max_length=200, blank=True)
     next_attempt_at = models.DateTimeField(default=timezone.now)
+    # The batch this row was claimed into: the batch's idempotency key at Resend. It is
+    # written and committed before the batch is sent, so a retry after a crash sends the
+    # same members under the same key and Resend accepts them once.
+    batch_key = models.CharField(max_length=80, blank=True)
+    claimed_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     sent_at = models.DateTimeField(null=True, blank=True)
 
@@ -45,6 +51,12 @@ class OutboundEmail(models.Model):
                 name="outbox_pending",
             ),
             models.Index(fields=["customer", "kind", "-created_at"], name="outbox_customer_kind"),
+            models.Index(
+                fields=["next_attempt_at", "batch_key"],
+                condition=models.Q(status="sending"),
+                name="outbox_sending",
+            ),
+            models.Index(fields=["batch_key"], condition=~models.Q(batch_key=""), name="outbox_batch_key"),
         ]
 
     def __str__(self):

@@ -3,6 +3,8 @@
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
+from loyalty.demo import seed_loyalty
+from reminders import demo as reminders_demo
 from retention import demo
 
 
@@ -14,6 +16,8 @@ class Command(BaseCommand):
             types = demo.seed_service_types()
             people = demo.seed_people(types)
             demo.seed_history(types, people)
+            seed_loyalty(types, people)
+            reminders_demo.seed_reminders(types, people)
         self.stdout.write(
             self.style.SUCCESS("Demo data ready. Log in with password 'demo-password' as:")
         )

@@ -1,0 +1,104 @@
+"""The rewards page: balance, tier, ways to earn, the rewards grid, points history
+and redemption.
+
+Redeeming is a plain form post (GET confirm page, POST redeem, redirect back with
+the voucher shown), so it works without JavaScript. With JavaScript the same
+POST is sent by htmx from the confirmation <dialog>, and the response is the
+dialog's result plus out-of-band updates of the balance, grid and history.
+"""
+
+import uuid
+
+from django.contrib import messages
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.urls import reverse
+
+from loyalty.models import Redemption, Reward
+from loyalty.selectors import active_rewards, loyalty_summary, recent_entries
+from loyalty.services import LoyaltyError, RewardNotFound, redeem_reward
+from loyalty.tiers import TIERS
+
+from .access import customer_required
+
+
+def _reward_cards(rewards, points: int) -> list[dict]:
+    return [
+        {"reward": reward, "affordable": points >= reward.points_cost, "short_by": max(reward.points_cost - points, 0)}
+        for reward in rewards
+    ]
+
+
+def _page_parts(customer) -> dict:
+    """What the balance card, the rewards grid and the history show (three queries)."""
+    summary = loyalty_summary(customer=customer)
+    return {
+        "loyalty": summary,
+        "cards": _reward_cards(active_rewards(), summary.points),
+        "history": recent_entries(customer=customer),
+    }
+
+
+def _own_redemption(customer, redemption_id) -> Redemption | None:
+    try:
+        redemption_id = uuid.UUID(str(redemption_id))
+    except ValueError:
+        return None
+    return (
+        Redemption.objects.filter(pk=redemption_id, account_id=customer.pk)
+        .select_related("reward", "voucher")
+        .first()
+    )
+
+
+@customer_required
+def rewards(request):
+    context = _page_parts(request.customer)
+    context["tiers"] = TIERS
+    if redeemed := request.GET.get("redeemed"):
+        context["redeemed"] = _own_redemption(request.customer, redeemed)
+    return render(request, "portal/rewards.html", context)
+
+
+def _reward_or_404(reward_id) -> Reward:
+    try:
+        reward = Reward.objects.filter(pk=uuid.UUID(str(reward_id)), active=True).first()
+    except ValueError:
+        reward = None
+    if reward is None:
+        raise Http404("That reward isn't available.")
+    return reward
+
+
+@customer_required
+def redeem(request):
+    """GET ?reward=<id>: the confirmation (cost, balance after). POST reward=<id>: redeem."""
+    customer = request.customer
+    if request.method != "POST":
+        reward = _reward_or_404(request.GET.get("reward", ""))
+        summary = loyalty_summary(customer=customer)
+        return render(
+            request,
+            "portal/rewards_confirm.html",
+            {"reward": reward, "loyalty": summary, "remaining": summary.points - reward.points_cost},
+        )
+    try:
+        reward_id = uuid.UUID(request.POST.get("reward", ""))
+        result = redeem_reward(customer=customer, reward_id=reward_id)
+    except (ValueError, RewardNotFound):
+        error = "That reward isn't available any more."
+    except LoyaltyError as exc:
+        error = str(exc)
+    else:
+        if request.htmx:
+            return render(
+                request,
+                "portal/rewards/redeem_result.html",
+                {**_page_parts(customer), "redeemed": result.redemption, "tiers": TIERS},
+            )
+        return redirect(f"{reverse('portal:rewards')}?redeemed={result.redemption.pk}")
+    if request.htmx:
+        # 200 so htmx swaps the message into the dialog.
+        return render(request, "portal/rewards/redeem_result.html", {"error": error})
+    messages.error(request, error)
+    return redirect("portal:rewards")

@@ -1,0 +1,16 @@
+"""Daily at 09:00 UTC: send win-back codes to customers gone quiet (see reminders.winback)."""
+
+from retention.scheduling import JobContext, ScheduledJobCommand
+
+from reminders.delivery import deliver_queued
+from reminders.winback import check_inactive_customers
+
+
+class Command(ScheduledJobCommand):
+    help = "Sends a win-back promo code to customers whose last booking is 90+ days old, then delivers."
+    job_name = "check_inactive_customers"
+
+    def work(self, ctx: JobContext) -> None:
+        check_inactive_customers(ctx)
+        if not ctx.dry_run:
+            deliver_queued(ctx)

@@ -1,0 +1,236 @@
+"""Reads about when a customer's services are due and how long they have been quiet.
+
+Shared by the daily jobs, the dashboard alert, the services page, the JSON API and
+the staff churn view, so all of them agree on what "due", "rebooked" and "urgent" mean.
+"""
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+
+from django.db.models import Exists, OuterRef, QuerySet, Subquery
+from django.urls import reverse
+
+from retention.models import Customer, Job, ServiceType
+
+from .models import ServiceReminder, WinbackSend
+
+# The dashboard alert and GET /api/customer/jobs/due look this far ahead and back.
+ALERT_AHEAD_DAYS = 7
+ALERT_OVERDUE_DAYS = 30  # older overdue services belong to win-back
+
+
+def rebooked_since_completion() -> Exists:
+    """True when the customer booked the same service again after this job was
+    completed: a scheduled or completed job of that type created afterwards."""
+    return Exists(
+        Job.objects.filter(
+            customer_id=OuterRef("customer_id"),
+            service_type_id=OuterRef("service_type_id"),
+            created_at__gt=OuterRef("completed_at"),
+            status__in=[Job.Status.SCHEDULED, Job.Status.COMPLETED],
+        )
+    )
+
+
+# --- Urgency ---------------------------------------------------------------------------
+
+URGENCY_LABELS = {
+    "overdue": "Overdue",
+    "today": "Due today",
+    "soon": "Due soon",
+    "upcoming": "Coming up",
+    "later": "Not due yet",
+}
+
+
+def urgency_for(days_until_due: int) -> str:
+    """overdue (< 0), today (0), soon (1-3 days), upcoming (4-7 days), later (8+)."""
+    if days_until_due < 0:
+        return "overdue"
+    if days_until_due == 0:
+        return "today"
+    if days_until_due <= 3:
+        return "soon"
+    if days_until_due <= 7:
+        return "upcoming"
+    return "later"
+
+
+def when_due(days_until_due: int) -> str:
+    """The due date in words: "3 days overdue", "today", "in 1 day"."""
+    if days_until_due == 0:
+        return "today"
+    n = abs(days_until_due)
+    days = f"{n} day{'s' if n != 1 else ''}"
+    return f"{days} overdue" if days_until_due < 0 else f"in {days}"
+
+
+def tel_href(phone: str) -> str:
+    """A tel: link for a phone number as people type it."""
+    return "tel:" + re.sub(r"[^0-9+]", "", phone)
+
+
+def book_url(service_slug: str, *, book_path: str | None = None) -> str:
+    """The booking page with this service chosen (batch jobs pass `book_path` resolved once)."""
+    return f"{book_path or reverse('portal:book')}?service={service_slug}"
+
+
+# --- What a customer has due -------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DueService:
+    job: Job
+    due_date: dt.date
+    days_until_due: int
+
+    @property
+    def urgency(self) -> str:
+        return urgency_for(self.days_until_due)
+
+    @property
+    def urgency_label(self) -> str:
+        return URGENCY_LABELS[self.urgency]
+
+    @property
+    def when(self) -> str:
+        return when_due(self.days_until_due)
+
+    @property
+    def service_type(self) -> ServiceType:
+        return self.job.service_type
+
+    @property
+    def provider_tel(self) -> str:
+        return tel_href(self.job.provider.phone)
+
+    @property
+    def book_url(self) -> str:
+        return book_url(self.job.service_type.slug)
+
+
+def due_services(
+    *,
+    customer: Customer,
+    today: dt.date,
+    ahead_days: int = ALERT_AHEAD_DAYS,
+    overdue_days: int = ALERT_OVERDUE_DAYS,
+) -> list[DueService]:
+    """The customer's services due from `overdue_days` ago to `ahead_days` ahead that
+    they have not booked again, most urgent (earliest due) first. One query."""
+    jobs = (
+        Job.objects.filter(
+            customer=customer,
+            status=Job.Status.COMPLETED,
+            next_due_date__gte=today - dt.timedelta(days=overdue_days),
+            next_due_date__lte=today + dt.timedelta(days=ahead_days),
+        )
+        .filter(~rebooked_since_completion())
+        .select_related("service_type", "provider")
+        .order_by("next_due_date", "service_type__name", "-completed_at")
+    )
+    seen, due = set(), []
+    for job in jobs:
+        # Two completions of one service booked before either finished: the first listed wins.
+        if job.service_type_id in seen:
+            continue
+        seen.add(job.service_type_id)
+        due.append(DueService(job=job, due_date=job.next_due_date, days_until_due=(job.next_due_date - today).days))
+    return due
+
+
+@dataclass(frozen=True)
+class ServiceSummary:
+    """One service type the customer has had done, for the services page."""
+
+    service_type: ServiceType
+    last_completed_at: dt.datetime
+    next_due_date: dt.date
+    days_until_due: int
+    booked_for: dt.date | None
+
+    @property
+    def urgency(self) -> str:
+        return urgency_for(self.days_until_due)
+
+    @property
+    def urgency_label(self) -> str:
+        return URGENCY_LABELS[self.urgency]
+
+    @property
+    def when(self) -> str:
+        return when_due(self.days_until_due)
+
+    @property
+    def book_url(self) -> str:
+        return book_url(self.service_type.slug)
+
+
+def service_summaries(*, customer: Customer, today: dt.date) -> list[ServiceSummary]:
+    """Each service type the customer has had completed: when last, when next due, and
+    any visit already booked for it; soonest due first. One query."""
+    completed = Job.objects.filter(
+        customer=customer, status=Job.Status.COMPLETED, service_type=OuterRef("pk")
+    ).order_by("-completed_at")
+    booked = Job.objects.filter(
+        customer=customer, status=Job.Status.SCHEDULED, service_type=OuterRef("pk"), scheduled_for__gte=today
+    ).order_by("scheduled_for")
+    types = (
+        ServiceType.objects.filter(Exists(completed))
+        .annotate(
+            last_completed_at=Subquery(completed.values("completed_at")[:1]),
+            next_due=Subquery(completed.values("next_due_date")[:1]),
+            booked_for=Subquery(booked.values("scheduled_for")[:1]),
+        )
+        .order_by("next_due", "name")
+    )
+    return [
+        ServiceSummary(
+            service_type=st,
+            last_completed_at=st.last_completed_at,
+            next_due_date=st.next_due,
+            days_until_due=(st.next_due - today).days,
+            booked_for=st.booked_for,
+        )
+        for st in types
+    ]
+
+
+# --- Churn: how long since a customer's last booking -----------------------------------------
+
+# (key, label, lowest days since last booking, highest or None)
+CHURN_STAGES = [
+    ("active", "Active (under 30 days)", 0, 29),
+    ("cooling", "Cooling (30-59 days)", 30, 59),
+    ("at_risk", "At risk (60-89 days)", 60, 89),
+    ("inactive", "Inactive (90+ days)", 90, None),
+]
+
+
+def churn_stage(days_since_last_booking: int | None) -> str:
+    if days_since_last_booking is None:
+        return "never booked"
+    for _key, label, low, high in CHURN_STAGES:
+        if days_since_last_booking >= low and (high is None or days_since_last_booking <= high):
+            return label
+    return CHURN_STAGES[0][1]  # a booking dated in the future counts as active
+
+
+def last_booking_at() -> Subquery:
+    """A customer's last booking: their most recent job by booking time (any status)."""
+    return Subquery(Job.objects.filter(customer_id=OuterRef("pk")).order_by("-created_at").values("created_at")[:1])
+
+
+def with_churn_dates(customers: QuerySet) -> QuerySet:
+    """Annotates last booking, last service reminder and last win-back: three subqueries
+    in the one SELECT, so a changelist page costs no query per row."""
+    return customers.annotate(
+        last_booking_at=last_booking_at(),
+        last_reminder_at=Subquery(
+            ServiceReminder.objects.filter(customer_id=OuterRef("pk")).order_by("-sent_at").values("sent_at")[:1]
+        ),
+        last_winback_at=Subquery(
+            WinbackSend.objects.filter(customer_id=OuterRef("pk")).order_by("-sent_at").values("sent_at")[:1]
+        ),
+    )

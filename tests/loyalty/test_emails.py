@@ -1,0 +1,34 @@
+"""Loyalty emails leave through the outbox and reach Resend after the change commits."""
+
+import json
+
+from loyalty.models import Redemption, TierUpgrade
+from tests.factories import RewardFactory
+
+
+def test_the_redemption_email_reaches_resend_after_commit(
+    customer_client, customer, grant, fake_resend, django_capture_on_commit_callbacks
+):
+    grant(customer, 150)
+    reward = RewardFactory(name="$10 off", points_cost=150)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = customer_client.post(
+            "/api/customer/loyalty/redeem", json.dumps({"rewardId": str(reward.pk)}), content_type="application/json"
+        )
+    assert response.status_code == 200
+    code = Redemption.objects.get().voucher.code
+    [sent] = fake_resend.emails
+    assert sent["to"] == [customer.email]
+    assert code in sent["subject"] and code in sent["text"] and code in sent["html"]
+
+
+def test_the_tier_upgrade_email_reaches_resend_once(customer, complete, fake_resend, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        completion = complete(customer, "1000.00")
+    with django_capture_on_commit_callbacks(execute=True):
+        complete(customer, "50.00")
+    upgrade = TierUpgrade.objects.get()
+    assert upgrade.job_id == completion.job.pk
+    [sent] = fake_resend.emails
+    assert sent["to"] == [customer.email]
+    assert "Silver" in sent["subject"]

@@ -1,0 +1,187 @@
+"""check_inactive_customers: who is won back, the shared marketing cap, cooldown, and
+that a booking ends win-back."""
+
+import datetime as dt
+import io
+import json
+from decimal import Decimal
+
+import pytest
+import time_machine
+from django.core import mail
+from django.core.management import call_command
+from django.utils import timezone
+
+from reminders.models import WinbackSend
+from retention.emails import Kind, under_marketing_cap
+from retention.models import Notification, OutboundEmail, PromoCode
+from tests.factories import CustomerFactory, booked_job, completed_job
+
+# Tests travel to noon (UTC) on this day and run as of it.
+TODAY = dt.date(2026, 6, 15)
+
+
+def days(n: int) -> dt.date:
+    return TODAY + dt.timedelta(days=n)
+
+
+def run(*args, on: dt.date = TODAY) -> dict:
+    out, err = io.StringIO(), io.StringIO()
+    with time_machine.travel(dt.datetime.combine(on, dt.time(16), tzinfo=dt.UTC), tick=False):
+        call_command("check_inactive_customers", *args, stdout=out, stderr=err)
+    return json.loads(out.getvalue().strip().splitlines()[-1])
+
+
+@pytest.fixture
+def last_booked(customer, provider, lawn):
+    """last_booked(n): the customer's last booking was n days before TODAY (a job done then)."""
+
+    def make(n, *, who=None):
+        day = days(-n)
+        return completed_job(customer=who or customer, service_type=lawn, provider=provider, completed_on=day, booked_on=day)
+
+    return make
+
+
+def winbacks(customer) -> int:
+    return WinbackSend.objects.filter(customer=customer).count()
+
+
+@pytest.mark.django_db
+class TestWhoIsWonBack:
+    def test_ninety_days_is_won_back_eighty_nine_is_not(self, last_booked, customer):
+        last_booked(90)
+        recent = CustomerFactory()
+        last_booked(89, who=recent)
+        stats = run()
+        assert winbacks(customer) == 1
+        assert winbacks(recent) == 0
+        assert stats["eligible"] == 1 and stats["sent"] == 1 and stats["inactive"] == 1
+
+    def test_the_last_booking_counts_not_the_first(self, last_booked, customer):
+        last_booked(200)
+        last_booked(30)
+        assert run()["inactive"] == 0
+        assert winbacks(customer) == 0
+
+    def test_never_booked_is_not_a_winback(self, customer):
+        assert run()["inactive"] == 0
+
+    def test_something_scheduled_ahead_is_not_won_back(self, last_booked, customer, provider, lawn):
+        last_booked(120)
+        # Booked long ago for a date still ahead: the last booking is old, but they are coming.
+        booked_job(customer=customer, service_type=lawn, provider=provider, booked_on=days(-100), scheduled_for=days(3))
+        stats = run()
+        assert winbacks(customer) == 0
+        assert stats["skippedByReason"]["scheduledAhead"] == 1
+
+    def test_opted_out_is_not_won_back(self, last_booked, customer):
+        customer.marketing_opt_in = False
+        customer.save()
+        last_booked(120)
+        stats = run()
+        assert winbacks(customer) == 0
+        assert OutboundEmail.objects.count() == 0 and Notification.objects.count() == 0
+        assert stats["skippedByReason"]["optedOut"] == 1
+
+
+@pytest.mark.django_db
+class TestWhatAWinbackIs:
+    def test_code_email_notification_and_record(self, settings, last_booked, customer):
+        settings.WINBACK_DISCOUNT_PERCENT = 15
+        last_booked(100)
+        run()
+        send = WinbackSend.objects.get(customer=customer)
+        promo = send.promo_code
+        assert promo.customer == customer and promo.source == PromoCode.Source.WINBACK
+        assert promo.discount_type == PromoCode.DiscountType.PERCENT and promo.discount_value == Decimal("15")
+        assert promo.used_at is None
+        assert promo.expires_at - send.sent_at == dt.timedelta(days=30)
+        assert not promo.service_types.exists()  # any service
+        email = OutboundEmail.objects.get(customer=customer)
+        assert email.kind == Kind.MARKETING and email.template == "winback"
+        assert email.idempotency_key == f"winback/{send.pk}"
+        assert promo.code in email.text_body and promo.code in email.html_body
+        assert "15% off" in email.subject
+        assert "List-Unsubscribe" in email.headers and "List-Unsubscribe-Post" in email.headers
+        assert "/email/unsubscribe/" in email.html_body
+        note = Notification.objects.get(customer=customer)
+        assert note.kind == Notification.Kind.WINBACK and promo.code in note.message
+
+    def test_delivered_after_the_writes(self, last_booked, customer):
+        last_booked(100)
+        stats = run()
+        assert stats["delivery"]["sent"] == 1
+        assert [m.to for m in mail.outbox] == [[customer.email]]
+
+    def test_dry_run_writes_nothing(self, last_booked):
+        last_booked(100)
+        stats = run("--dry-run")
+        assert stats["eligible"] == 1 and stats["sent"] == 0
+        assert WinbackSend.objects.count() == 0 and PromoCode.objects.count() == 0
+        assert OutboundEmail.objects.count() == 0 and Notification.objects.count() == 0
+
+
+@pytest.mark.django_db
+class TestCooldownAndCap:
+    def test_cooldown_ninety_days(self, settings, last_booked, customer):
+        settings.MARKETING_EMAIL_CAP_DAYS = 7
+        last_booked(200)
+        assert run()["sent"] == 1
+        second = run(on=days(89))
+        assert second["sent"] == 0 and second["skippedByReason"]["cooldown"] == 1
+        assert run(on=days(91))["sent"] == 1
+        assert winbacks(customer) == 2
+
+    def test_rerun_same_day_sends_nothing_new(self, last_booked, customer):
+        last_booked(100)
+        run()
+        assert run()["sent"] == 0
+        assert winbacks(customer) == 1 and OutboundEmail.objects.count() == 1
+
+    def test_a_seasonal_email_in_the_last_seven_days_caps_winback(self, last_booked, customer):
+        last_booked(100)
+        # What the seasonal job leaves in the outbox: a marketing email, three days ago.
+        OutboundEmail.objects.create(
+            idempotency_key="seasonal/test-1", template="seasonal", kind=Kind.MARKETING, customer=customer,
+            to_email=customer.email, subject="Spring offer", text_body="t", html_body="h",
+            status=OutboundEmail.Status.SENT,
+            created_at=timezone.make_aware(dt.datetime.combine(days(-3), dt.time(12))),
+        )
+        stats = run()
+        assert winbacks(customer) == 0
+        assert stats["skippedByReason"]["marketingCap"] == 1
+        # Eight days after the seasonal email the cap no longer applies.
+        assert run(on=days(5))["sent"] == 1
+
+    def test_a_failed_marketing_email_does_not_count_against_the_cap(self, last_booked, customer):
+        last_booked(100)
+        OutboundEmail.objects.create(
+            idempotency_key="seasonal/failed", template="seasonal", kind=Kind.MARKETING, customer=customer,
+            to_email=customer.email, subject="s", text_body="t", html_body="h", status=OutboundEmail.Status.FAILED,
+            created_at=timezone.make_aware(dt.datetime.combine(days(-1), dt.time(12))),
+        )
+        assert run()["sent"] == 1
+
+    def test_winback_counts_against_the_cap_seasonal_email_checks(self, last_booked, customer):
+        last_booked(100)
+        run()
+        with time_machine.travel(dt.datetime.combine(days(3), dt.time(16), tzinfo=dt.UTC), tick=False):
+            assert not under_marketing_cap(customer)
+        with time_machine.travel(dt.datetime.combine(days(8), dt.time(16), tzinfo=dt.UTC), tick=False):
+            assert under_marketing_cap(customer)
+
+
+@pytest.mark.django_db
+def test_a_booking_after_a_winback_stops_the_next_one(last_booked, customer, other_customer, provider, lawn):
+    last_booked(100)
+    last_booked(100, who=other_customer)
+    run()
+    # The customer comes back 10 days later and books; the other stays quiet.
+    booked_job(customer=customer, service_type=lawn, provider=provider, booked_on=days(10), scheduled_for=days(12))
+    assert run(on=days(11))["inactive"] == 1  # only the other, and they are in cooldown
+    # 95 days on, the cooldown is over: the quiet customer gets another, the returned one does not.
+    stats = run(on=days(95))
+    assert winbacks(other_customer) == 2
+    assert winbacks(customer) == 1
+    assert stats["sent"] == 1
