@@ -36,6 +36,7 @@ INSTALLED_APPS = [
     "reminders",
     "actions",
     "portal",
+    "metrics",  # staff-only numbers over every app above
 ]
 
 MIDDLEWARE = [
