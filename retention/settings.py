@@ -37,6 +37,7 @@ INSTALLED_APPS = [
     "reminders",
     "actions",
     "portal",
+    "metrics",  # staff-only numbers over every app above
 ]
 
 MIDDLEWARE = [

@@ -12,6 +12,7 @@ urlpatterns = [
         name="login",
     ),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("admin/metrics/", include("metrics.urls")),  # before admin's own catch-all
     path("admin/", admin.site.urls),
     path("api/", api.urls),
     path("", include("portal.urls")),

@@ -1,0 +1,48 @@
+"""The page runs a fixed number of aggregate queries, however much data there is."""
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+# 2 for the session and user, 2 for the staff member's permissions (the admin's app
+# list), 1 for the portal's context processor (is this user a customer?), 17 for the
+# figures (campaigns 6, reminders 2, loyalty 5, churn 1, jobs and email 4) and 3 for
+# their transaction with JIT off (in a test: savepoint, SET LOCAL jit, release).
+REPORT = 3
+PAGE_QUERIES = 2 + 2 + 1 + 18 + REPORT
+
+
+def page_queries(client, url) -> int:
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(url).status_code == 200
+    return len(queries)
+
+
+@pytest.mark.parametrize("weeks", [4, 12, 52])
+def test_the_page_query_count_is_fixed(staff_client, django_assert_num_queries, weeks):
+    with django_assert_num_queries(PAGE_QUERIES):
+        staff_client.get(f"/admin/metrics/?weeks={weeks}")
+
+
+def test_the_query_count_does_not_grow_with_the_data(staff_client, request):
+    empty = page_queries(staff_client, "/admin/metrics/?weeks=12")
+    for data in (
+        "campaign_data",
+        "reminder_data",
+        "loyalty_data",
+        "churn_data",
+        "job_run_data",
+        "email_data",
+    ):
+        request.getfixturevalue(data)
+    full = page_queries(staff_client, "/admin/metrics/?weeks=12")
+    assert empty == full == PAGE_QUERIES
+
+
+def test_an_export_runs_only_its_sections_queries(
+    staff_client, campaign_data, django_assert_num_queries
+):
+    with django_assert_num_queries(2 + REPORT + 6):  # session and user, the campaigns section
+        staff_client.get("/admin/metrics/campaigns.csv?weeks=12")
+    with django_assert_num_queries(2 + REPORT + 1):
+        staff_client.get("/admin/metrics/churn.csv?weeks=52")
