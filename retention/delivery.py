@@ -28,11 +28,8 @@ import random
 import re
 import threading
 import time
-import zlib
 from collections import deque
-from collections.abc import Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from contextlib import contextmanager
 from dataclasses import dataclass
 
 import requests
@@ -45,6 +42,7 @@ from django.utils import timezone
 from resend.http_client import HTTPClient
 
 from .emails import consents
+from .locks import advisory_lock
 from .models import OutboundEmail
 
 log = logging.getLogger(__name__)
@@ -487,28 +485,6 @@ def _note_error(stats: dict, batch: Batch, error: str) -> None:
         stats["errors"].append(f"{batch.key} ({len(batch.emails)} emails): {error}")
 
 
-@contextmanager
-def delivery_lock(*, wait: bool) -> Iterator[bool]:
-    """One delivering process at a time (so the rate limit holds across processes)."""
-    if connection.vendor != "postgresql":
-        yield True
-        return
-    key = zlib.crc32(b"retention.delivery")
-    with connection.cursor() as cursor:
-        if wait:
-            cursor.execute("SELECT pg_advisory_lock(%s)", [key])
-            acquired = True
-        else:
-            cursor.execute("SELECT pg_try_advisory_lock(%s)", [key])
-            acquired = cursor.fetchone()[0]
-    try:
-        yield acquired
-    finally:
-        if acquired:
-            with connection.cursor() as cursor:
-                cursor.execute("SELECT pg_advisory_unlock(%s)", [key])
-
-
 def _has_due_work() -> bool:
     now = timezone.now()
     return OutboundEmail.objects.filter(
@@ -573,7 +549,7 @@ def deliver_pending(
         retry_wait_seconds = settings.EMAIL_RETRY_WAIT_SECONDS
     left_work = False
     while True:
-        with delivery_lock(wait=wait_for_lock) as held:
+        with advisory_lock("delivery", wait=wait_for_lock) as held:
             if not held:
                 stats["busy"] = True
                 return stats

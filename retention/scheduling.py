@@ -8,19 +8,18 @@ import os
 import signal
 import sys
 import threading
-import zlib
 from collections.abc import Callable
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TextIO
 
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from .clock import business_today
 from .delivery import dry_run_active
+from .locks import advisory_lock
 from .models import JobRun
 
 log = logging.getLogger("retention.jobs")
@@ -53,25 +52,9 @@ class JobContext:
         self.progress_stream.flush()
 
 
-@contextmanager
 def singleton_lock(name: str):
-    """Yields True if this process holds the job's lock, False if another copy does.
-
-    A PostgreSQL session advisory lock: released on exit or if the process dies.
-    """
-    if connection.vendor != "postgresql":
-        yield True  # the SQLite demo runs one process
-        return
-    key = zlib.crc32(f"retention.job.{name}".encode())
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_try_advisory_lock(%s)", [key])
-        acquired = cursor.fetchone()[0]
-    try:
-        yield acquired
-    finally:
-        if acquired:
-            with connection.cursor() as cursor:
-                cursor.execute("SELECT pg_advisory_unlock(%s)", [key])
+    """Yields True if this process holds the job's lock, False if another copy does."""
+    return advisory_lock(f"job.{name}", wait=False)
 
 
 def run_job(
