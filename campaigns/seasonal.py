@@ -23,7 +23,7 @@ from django.utils import timezone
 from django.utils.formats import date_format
 
 from retention.clock import business_today, start_of_business_day
-from retention.emails import absolute_url, build_email, marketing_cap_start
+from retention.emails import absolute_url, build_email, marketing_capped
 from retention.models import Customer, Job, Notification, OutboundEmail, PromoCode, ServiceType
 from retention.scheduling import JobContext
 
@@ -116,14 +116,7 @@ def customers_with_flags(run: SeasonalRun) -> QuerySet[Customer]:
         has_active_code=Exists(
             PromoCode.objects.filter(customer=OuterRef("pk"), used_at__isnull=True, expires_at__gt=run.moment)
         ),
-        marketing_capped=Exists(
-            OutboundEmail.objects.filter(
-                customer=OuterRef("pk"),
-                kind=OutboundEmail.Kind.MARKETING,
-                created_at__gt=marketing_cap_start(run.moment),
-                status__in=[OutboundEmail.Status.PENDING, OutboundEmail.Status.SENT],
-            )
-        ),
+        marketing_capped=marketing_capped(run.moment),
         already_sent=Exists(
             CampaignSend.objects.filter(
                 customer=OuterRef("pk"), campaign=run.campaign, season_year=run.season_year

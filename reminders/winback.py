@@ -4,8 +4,8 @@ A customer whose last booking is WINBACK_INACTIVE_DAYS or more old, with nothing
 scheduled ahead, opted in to marketing, under the marketing frequency cap and not
 sent a win-back in the last WINBACK_COOLDOWN_DAYS gets a personal promo code, the
 win-back email, a notification and a WinbackSend record, written in one transaction
-per batch. The cap is a query on the outbox (marketing email pending or sent), so
-seasonal and win-back emails share it. A booking ends win-back: it is the new
+per batch. The cap is retention.emails.marketing_capped (marketing email queued, sending or
+sent), so seasonal and win-back emails share it. A booking ends win-back: it is the new
 last booking.
 """
 
@@ -19,7 +19,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from retention.clock import business_today, start_of_business_day
-from retention.emails import Kind, absolute_url, build_email
+from retention.emails import Kind, absolute_url, build_email, marketing_capped
 from retention.models import Customer, Job, Notification, OutboundEmail, PromoCode
 from retention.scheduling import JobContext
 
@@ -41,19 +41,6 @@ def scheduled_ahead(as_of: dt.date) -> Exists:
     )
 
 
-def over_marketing_cap(moment: dt.datetime) -> Exists:
-    """Marketing email (seasonal or win-back) pending or sent within the cap: the same
-    rule as retention.emails.under_marketing_cap, as SQL."""
-    return Exists(
-        OutboundEmail.objects.filter(
-            customer_id=OuterRef("pk"),
-            kind=Kind.MARKETING,
-            status__in=[OutboundEmail.Status.PENDING, OutboundEmail.Status.SENT],
-            created_at__gt=moment - dt.timedelta(days=settings.MARKETING_EMAIL_CAP_DAYS),
-        )
-    )
-
-
 def in_cooldown(moment: dt.datetime) -> Exists:
     return Exists(
         WinbackSend.objects.filter(
@@ -71,7 +58,7 @@ def inactive_customers(as_of: dt.date) -> QuerySet:
 
 def winback_targets(as_of: dt.date, *, moment: dt.datetime) -> QuerySet:
     return inactive_customers(as_of).filter(
-        ~scheduled_ahead(as_of), ~in_cooldown(moment), ~over_marketing_cap(moment), marketing_opt_in=True
+        ~scheduled_ahead(as_of), ~in_cooldown(moment), ~marketing_capped(moment), marketing_opt_in=True
     )
 
 
@@ -79,7 +66,7 @@ def count_by_reason(as_of: dt.date, *, moment: dt.datetime) -> dict:
     """The inactive customers and why the others are skipped, in one query. A
     customer is counted under the first reason that applies, in this order."""
     ahead, opted_out = Q(scheduled_ahead(as_of)), Q(marketing_opt_in=False)
-    cooldown, capped = Q(in_cooldown(moment)), Q(over_marketing_cap(moment))
+    cooldown, capped = Q(in_cooldown(moment)), Q(marketing_capped(moment))
     return inactive_customers(as_of).aggregate(
         inactive=Count("pk"),
         scheduledAhead=Count("pk", filter=ahead),

@@ -76,12 +76,18 @@ def under_marketing_cap(customer: Customer, now: dt.datetime | None = None) -> b
     return not recent_marketing(now).filter(customer=customer).exists()
 
 
+def marketing_capped(as_of_moment: dt.datetime | None = None) -> Exists:
+    """The frequency cap as SQL, for annotating or filtering a Customer queryset: True
+    when the customer has marketing email (any kind: seasonal, win-back) queued, on its
+    way or delivered within MARKETING_EMAIL_CAP_DAYS before `as_of_moment`. The one
+    cap rule every batch job uses; under_marketing_cap is the same for one customer."""
+    return Exists(recent_marketing(as_of_moment).filter(customer_id=OuterRef("pk")))
+
+
 def marketable_customers(customers: QuerySet, now: dt.datetime | None = None) -> QuerySet:
     """Narrows a Customer queryset to those a marketing email may go to now: opted in
     and under the frequency cap. One query, for batch jobs."""
-    return customers.filter(
-        ~Exists(recent_marketing(now).filter(customer=OuterRef("pk"))), marketing_opt_in=True
-    )
+    return customers.filter(~marketing_capped(now), marketing_opt_in=True)
 
 
 def build_email(

@@ -145,6 +145,18 @@ def test_a_marketing_email_3_days_ago_caps_the_customer(winter, lapsed):
     assert stats["skippedByReason"]["marketingCap"] == 1
 
 
+def test_a_marketing_email_being_sent_caps_the_customer(winter, lapsed):
+    # Claimed by a delivery run (status sending) but not marked sent yet: it still counts.
+    OutboundEmail.objects.create(
+        idempotency_key="winback/1", template="winback", kind=OutboundEmail.Kind.MARKETING, customer=lapsed,
+        to_email=lapsed.email, subject="We miss you", text_body=".", html_body=".",
+        status=OutboundEmail.Status.SENDING, created_at=NOW - dt.timedelta(days=1),
+    )
+    stats = run()
+    assert stats["sent"] == 0
+    assert stats["skippedByReason"]["marketingCap"] == 1
+
+
 def test_a_marketing_email_8_days_ago_does_not_cap(winter, lapsed):
     OutboundEmail.objects.create(
         idempotency_key="winback/1", template="winback", kind=OutboundEmail.Kind.MARKETING, customer=lapsed,

@@ -154,6 +154,18 @@ class TestCooldownAndCap:
         # Eight days after the seasonal email the cap no longer applies.
         assert run(on=days(5))["sent"] == 1
 
+    def test_a_marketing_email_being_sent_caps_winback(self, last_booked, customer):
+        last_booked(100)
+        # Claimed by a delivery run (status sending) but not marked sent yet: it still counts.
+        OutboundEmail.objects.create(
+            idempotency_key="seasonal/sending", template="seasonal", kind=Kind.MARKETING, customer=customer,
+            to_email=customer.email, subject="s", text_body="t", html_body="h", status=OutboundEmail.Status.SENDING,
+            created_at=timezone.make_aware(dt.datetime.combine(days(-1), dt.time(12))),
+        )
+        stats = run()
+        assert winbacks(customer) == 0
+        assert stats["skippedByReason"]["marketingCap"] == 1
+
     def test_a_failed_marketing_email_does_not_count_against_the_cap(self, last_booked, customer):
         last_booked(100)
         OutboundEmail.objects.create(
