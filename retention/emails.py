@@ -110,7 +110,8 @@ def build_email(
         headers["List-Unsubscribe"] = f"<{link}>"
         headers["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     folder = f"emails/{template}"
-    subject = " ".join(render_to_string(f"{folder}/subject.txt", context).split())
+    # The subject and text part are plain text: rendered without HTML escaping.
+    subject = " ".join(render_to_string(f"{folder}/subject.txt", context, using="text").split())
     return OutboundEmail(
         idempotency_key=idempotency_key,
         template=template,
@@ -118,7 +119,7 @@ def build_email(
         customer=customer,
         to_email=to_email,
         subject=subject,
-        text_body=render_to_string(f"{folder}/body.txt", context),
+        text_body=render_to_string(f"{folder}/body.txt", context, using="text"),
         html_body=render_to_string(f"{folder}/body.html", context),
         headers=headers,
     )

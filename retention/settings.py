@@ -69,6 +69,15 @@ TEMPLATES = [
             ],
         },
     },
+    {
+        # Plain text (email subjects and text parts): nothing is HTML-escaped, so
+        # "Lawn & Garden" stays as written. Render with render_to_string(..., using="text").
+        "NAME": "text",
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {"autoescape": False},
+    },
 ]
 
 # Unset DATABASE_URL means a SQLite file: the zero-setup demo only. Tests and

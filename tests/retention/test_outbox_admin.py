@@ -73,8 +73,8 @@ def test_rendered_email_is_viewable(staff_client):
 
 
 def test_preview_renders_every_email_template_with_sample_data(staff_client, settings):
-    settings.TEMPLATES = [
-        {**settings.TEMPLATES[0], "DIRS": [*settings.TEMPLATES[0]["DIRS"], TEST_TEMPLATES]}
+    settings.TEMPLATES = [  # both engines: HTML, and plain text for subjects and text parts
+        {**engine, "DIRS": [*engine["DIRS"], TEST_TEMPLATES]} for engine in settings.TEMPLATES
     ]
     names = list(email_template_dirs())
     assert "test_offer" in names and "_layout" not in names
