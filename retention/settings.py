@@ -136,13 +136,18 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 
 # Email. With RESEND_API_KEY set, the outbox delivers through Resend; without it,
-# through EMAIL_BACKEND (console by default, so development shows every email).
+# through EMAIL_BACKEND (PRODUCT.md: "Without a Resend key, emails go to the
+# console/file backend").
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Retention <hello@retention.example>")
-# Development prints email (console); production defaults to SMTP (localhost:25 unless configured) for the
-# few emails Django itself sends and for the outbox when there is no Resend key.
+RESEND_API_KEY = env.str("RESEND_API_KEY", default="")
+# Default: the console backend without a Resend key (so nothing is sent by accident);
+# SMTP (localhost:25 unless EMAIL_HOST etc. say otherwise) with one, for the few emails
+# Django itself sends (admin error reports) while the outbox goes through Resend.
 _email_backend = env.str(
     "EMAIL_BACKEND",
-    default="django.core.mail.backends.console.EmailBackend" if DEBUG else "django.core.mail.backends.smtp.EmailBackend",
+    default="django.core.mail.backends.smtp.EmailBackend"
+    if RESEND_API_KEY
+    else "django.core.mail.backends.console.EmailBackend",
 )
 MAILERS = {  # Django 6.1's successor to EMAIL_BACKEND; the variable keeps its familiar name.
     "default": {
@@ -154,7 +159,6 @@ MAILERS = {  # Django 6.1's successor to EMAIL_BACKEND; the variable keeps its f
         ),
     },
 }
-RESEND_API_KEY = env.str("RESEND_API_KEY", default="")
 RESEND_API_URL = env.str("RESEND_API_URL", default="https://api.resend.com")
 MARKETING_EMAIL_CAP_DAYS = env.int("MARKETING_EMAIL_CAP_DAYS", default=7)
 # Delivery (retention/delivery.py). Resend allows 2 requests/s per team unless raised;
