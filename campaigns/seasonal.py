@@ -25,7 +25,7 @@ from django.utils.formats import date_format
 from retention.clock import business_today, start_of_business_day
 from retention.emails import absolute_url, build_email, marketing_capped
 from retention.models import Customer, Job, Notification, OutboundEmail, PromoCode, ServiceType
-from retention.scheduling import JobContext
+from retention.scheduling import JobContext, deliver_queued
 
 from .models import Campaign, CampaignSend
 from .selectors import active_campaign, booking_path
@@ -242,10 +242,7 @@ def send_seasonal_reminders(ctx: JobContext) -> None:
     """The job: queue the campaign's codes and emails, then deliver the outbox."""
     queue_seasonal_offers(ctx)
     if not ctx.dry_run and ctx.stats["campaign"] is not None:
-        from retention.delivery import deliver_pending
-
-        ctx.stats["delivery"] = deliver_pending()
-        ctx.progress(f"delivered: {ctx.stats['delivery']}")
+        deliver_queued(ctx, template=EMAIL_TEMPLATE)
 
 
 def queue_seasonal_offers(ctx: JobContext) -> None:

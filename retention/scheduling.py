@@ -18,9 +18,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from .clock import business_today
-from .delivery import dry_run_active
+from .delivery import deliver_pending, dry_run_active
 from .locks import advisory_lock
-from .models import JobRun
+from .models import JobRun, OutboundEmail
 
 log = logging.getLogger("retention.jobs")
 
@@ -34,6 +34,7 @@ class JobContext:
     dry_run: bool
     progress_stream: TextIO = field(default=sys.stderr, repr=False)
     stats: dict = field(default_factory=dict)
+    started_at: dt.datetime = field(default_factory=timezone.now)  # the real moment, even under --date
 
     def __post_init__(self):
         self.stats = {
@@ -55,6 +56,27 @@ class JobContext:
 def singleton_lock(name: str):
     """Yields True if this process holds the job's lock, False if another copy does."""
     return advisory_lock(f"job.{name}", wait=False)
+
+
+def deliver_queued(ctx: JobContext, *, template: str) -> None:
+    """After a job's writes have committed: delivers the outbox, outside any transaction.
+
+    The job's `failed` counts only its own emails (this template, queued since the run
+    started) that failed for good; the whole delivery run, including other emails that
+    happened to be due (a bounced tier-upgrade email, say), is reported under
+    `delivery`. An email that met a temporary error stays queued for deliver_emails.
+    """
+    delivery = deliver_pending()
+    own_failed = OutboundEmail.objects.filter(
+        template=template, created_at__gte=ctx.started_at, status=OutboundEmail.Status.FAILED
+    ).count()
+    ctx.stats["delivery"] = delivery
+    ctx.stats["deliveryFailed"] = own_failed
+    ctx.stats["failed"] += own_failed
+    ctx.progress(
+        f"delivered {delivery.get('sent', 0)} email(s); {own_failed} of this run's failed"
+        f" ({delivery.get('failed', 0)} failed in all)"
+    )
 
 
 def run_job(

@@ -1,9 +1,8 @@
 """Daily at 09:00 UTC: send win-back codes to customers gone quiet (see reminders.winback)."""
 
-from retention.scheduling import JobContext, ScheduledJobCommand
+from retention.scheduling import JobContext, ScheduledJobCommand, deliver_queued
 
-from reminders.delivery import deliver_queued
-from reminders.winback import check_inactive_customers
+from reminders.winback import TEMPLATE, check_inactive_customers
 
 
 class Command(ScheduledJobCommand):
@@ -13,4 +12,4 @@ class Command(ScheduledJobCommand):
     def work(self, ctx: JobContext) -> None:
         check_inactive_customers(ctx)
         if not ctx.dry_run:
-            deliver_queued(ctx)
+            deliver_queued(ctx, template=TEMPLATE)

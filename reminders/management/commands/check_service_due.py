@@ -1,9 +1,8 @@
 """Daily at 11:00 UTC: remind customers whose services are due (see reminders.service_due)."""
 
-from retention.scheduling import JobContext, ScheduledJobCommand
+from retention.scheduling import JobContext, ScheduledJobCommand, deliver_queued
 
-from reminders.delivery import deliver_queued
-from reminders.service_due import check_service_due
+from reminders.service_due import TEMPLATE, check_service_due
 
 
 class Command(ScheduledJobCommand):
@@ -13,4 +12,4 @@ class Command(ScheduledJobCommand):
     def work(self, ctx: JobContext) -> None:
         check_service_due(ctx)
         if not ctx.dry_run:
-            deliver_queued(ctx)
+            deliver_queued(ctx, template=TEMPLATE)
