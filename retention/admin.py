@@ -1,6 +1,7 @@
 """Staff admin for the shared core. Job actions that span apps live in actions/admin.py."""
 
 import json
+from functools import partial
 
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
@@ -11,7 +12,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 
-from .delivery import deliver_soon, retry_emails
+from .delivery import BATCH_LIMIT, deliver_soon, retry_emails
 from .email_preview import render_all_previews
 from .models import (
     Customer,
@@ -126,8 +127,10 @@ class OutboundEmailAdmin(admin.ModelAdmin):
     @admin.action(description="Retry the selected emails (failed ones re-queue; waiting ones go now)",
                   permissions=["view"])
     def retry(self, request, queryset):
+        # The first batch of the selection goes now; the rest with deliver_emails.
+        keys = list(queryset.values_list("idempotency_key", flat=True)[:BATCH_LIMIT])
         count = retry_emails(queryset)
-        transaction.on_commit(deliver_soon)
+        transaction.on_commit(partial(deliver_soon, keys))
         self.message_user(request, f"{count} email(s) queued again; delivery is starting.", messages.SUCCESS)
 
     def get_urls(self):

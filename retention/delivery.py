@@ -29,6 +29,7 @@ import re
 import threading
 import time
 from collections import deque
+from collections.abc import Collection
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 
@@ -48,6 +49,7 @@ from .models import OutboundEmail
 log = logging.getLogger(__name__)
 Status = OutboundEmail.Status
 BATCH_LIMIT = 100  # Resend's batch endpoint takes at most 100 emails
+SOON_LOCK_ATTEMPTS, SOON_LOCK_PAUSE_SECONDS = 5, 0.1  # deliver_soon's wait: half a second at most
 MAX_ERRORS_IN_STATS = 20
 
 # Set by the job runner during --dry-run: nothing is sent.
@@ -332,9 +334,12 @@ def batch_key_for(emails: list[OutboundEmail], claimed_at: dt.datetime) -> str:
     return f"batch/{digest.hexdigest()[:40]}"
 
 
-def claim_batches(*, size: int, count: int, limit: int | None, stats: dict) -> list[Batch]:
-    """Claims up to `count` batches of up to `size` due pending emails, in one
-    transaction, and commits the claim before anything is sent."""
+def claim_batches(
+    *, size: int, count: int, limit: int | None, stats: dict, keys: list[str] | None = None
+) -> list[Batch]:
+    """Claims up to `count` batches of up to `size` due pending emails (only those with
+    these idempotency `keys`, if given), in one transaction, and commits the claim
+    before anything is sent."""
     now = timezone.now()
     wanted = size * count if limit is None else min(size * count, limit)
     if wanted <= 0:
@@ -342,7 +347,7 @@ def claim_batches(*, size: int, count: int, limit: int | None, stats: dict) -> l
     with transaction.atomic():
         rows = list(
             OutboundEmail.objects.select_for_update(skip_locked=True, of=("self",))
-            .filter(status=Status.PENDING, next_attempt_at__lte=now)
+            .filter(status=Status.PENDING, next_attempt_at__lte=now, **_only(keys))
             .select_related("customer")
             .order_by("next_attempt_at", "id")[:wanted]
         )
@@ -364,15 +369,27 @@ def claim_batches(*, size: int, count: int, limit: int | None, stats: dict) -> l
             batches.append(Batch(key=key, emails=chunk))
     if not batches and len(rows) == wanted and withdrawn:
         return claim_batches(
-            size=size, count=count, limit=None if limit is None else limit - len(rows), stats=stats
+            size=size,
+            count=count,
+            limit=None if limit is None else limit - len(rows),
+            stats=stats,
+            keys=keys,
         )
     return batches
 
 
-def due_claimed_batch(*, exclude: set[str]) -> Batch | None:
-    """A batch claimed earlier and not marked: after a crash, or due for a retry."""
+def _only(keys: list[str] | None) -> dict:
+    """The filter for "only these emails", or none."""
+    return {} if keys is None else {"idempotency_key__in": keys}
+
+
+def due_claimed_batch(*, exclude: set[str], keys: list[str] | None = None) -> Batch | None:
+    """A batch claimed earlier and not marked: after a crash, or due for a retry (one
+    holding one of these `keys`, if given)."""
     key = (
-        OutboundEmail.objects.filter(status=Status.SENDING, next_attempt_at__lte=timezone.now())
+        OutboundEmail.objects.filter(
+            status=Status.SENDING, next_attempt_at__lte=timezone.now(), **_only(keys)
+        )
         .exclude(batch_key__in=exclude)
         .order_by("next_attempt_at", "id")
         .values_list("batch_key", flat=True)
@@ -504,10 +521,25 @@ def retry_emails(queryset) -> int:
     return waiting + failed
 
 
-def deliver_soon() -> None:
-    """Called after a web request's transaction commits; failures stay for deliver_emails."""
+def deliver_soon(keys: Collection[str]) -> None:
+    """Called after a web request's transaction commits, with the idempotency keys of
+    the emails it queued: sends those (at most one batch's worth) and nothing else, so
+    a request never waits for someone else's backlog (a seasonal run's thousands).
+    Whatever is left, failures included, goes with deliver_emails.
+
+    When another process is delivering, it tries again briefly (that one may be a
+    request sending only its own email), then leaves the rest to deliver_emails.
+    """
+    keys = list(keys)[:BATCH_LIMIT]
+    if not keys:
+        return
     try:
-        deliver_pending(wait_for_lock=False, retry_wait_seconds=0)
+        for attempt in range(SOON_LOCK_ATTEMPTS):
+            if attempt:
+                time.sleep(SOON_LOCK_PAUSE_SECONDS)
+            stats = deliver_pending(keys=keys, wait_for_lock=False, retry_wait_seconds=0)
+            if not stats.get("busy"):
+                return
     except Exception:  # the outbox keeps the row; deliver_emails retries it
         log.exception("Delivering right after commit failed; deliver_emails will retry")
 
@@ -531,6 +563,7 @@ def deliver_pending(
     wait_for_lock: bool = True,
     retry_wait_seconds: float | None = None,
     sender=None,
+    keys: Collection[str] | None = None,
 ) -> dict:
     """Sends what is due in the outbox, in batches. Returns counts: `sent`, `failed`,
     `suppressed` (consent withdrawn), `retried` (emails that met a 429/5xx/timeout),
@@ -539,7 +572,8 @@ def deliver_pending(
     `limit` caps the emails claimed; `retry_wait_seconds` is how long to stay for
     retries that come due (default EMAIL_RETRY_WAIT_SECONDS); with `wait_for_lock`
     False it returns at once when another process is delivering (that one picks the
-    new rows up). Safe to call at any time, from any number of processes.
+    new rows up). With `keys`, only the emails with these idempotency keys are sent.
+    Safe to call at any time, from any number of processes.
     """
     stats = new_stats()
     if dry_run_active.get():
@@ -547,6 +581,7 @@ def deliver_pending(
         return stats
     if retry_wait_seconds is None:
         retry_wait_seconds = settings.EMAIL_RETRY_WAIT_SECONDS
+    keys = None if keys is None else list(keys)
     left_work = False
     while True:
         with advisory_lock("delivery", wait=wait_for_lock) as held:
@@ -554,10 +589,10 @@ def deliver_pending(
                 stats["busy"] = True
                 return stats
             left_work = _deliver_locked(
-                stats, limit=limit, retry_wait_seconds=retry_wait_seconds, sender=sender
+                stats, limit=limit, retry_wait_seconds=retry_wait_seconds, sender=sender, keys=keys
             )
         # Someone may have queued and found us holding the lock just before we let go.
-        if wait_for_lock or limit is not None or not _has_due_work():
+        if wait_for_lock or limit is not None or keys is not None or not _has_due_work():
             break
     if left_work:
         stats["deferred"] = OutboundEmail.objects.filter(
@@ -566,9 +601,11 @@ def deliver_pending(
     return stats
 
 
-def _deliver_locked(stats: dict, *, limit: int | None, retry_wait_seconds: float, sender) -> bool:
+def _deliver_locked(
+    stats: dict, *, limit: int | None, retry_wait_seconds: float, sender, keys: list[str] | None
+) -> bool:
     """Returns whether work was left for a later run."""
-    pipeline = _Pipeline(stats, limit=limit, sender=sender or get_sender())
+    pipeline = _Pipeline(stats, limit=limit, sender=sender or get_sender(), keys=keys)
     pipeline.run(retry_wait_seconds=retry_wait_seconds)
     return pipeline.left_work
 
@@ -579,8 +616,9 @@ class _Pipeline:
     its own connection, and this thread records the answers: the limiter never waits
     for the database."""
 
-    def __init__(self, stats: dict, *, limit: int | None, sender):
+    def __init__(self, stats: dict, *, limit: int | None, sender, keys: list[str] | None = None):
         self.stats = stats
+        self.keys = keys  # only these emails (deliver_soon), or all that are due
         self.sender = sender
         self.size = min(BATCH_LIMIT, settings.EMAIL_BATCH_SIZE)
         self.depth = sender.max_in_flight
@@ -635,7 +673,7 @@ class _Pipeline:
             return True
         # Nothing due now: stay for retries that come due within the deadline.
         next_due = (
-            OutboundEmail.objects.filter(status=Status.SENDING)
+            OutboundEmail.objects.filter(status=Status.SENDING, **_only(self.keys))
             .order_by("next_attempt_at")
             .values_list("next_attempt_at", flat=True)
             .first()
@@ -656,7 +694,7 @@ class _Pipeline:
             batch = None
             if self.look_for_claimed:
                 busy = {b.key for b in self.in_flight.values()} | {b.key for b in self.claimed}
-                batch = due_claimed_batch(exclude=busy)
+                batch = due_claimed_batch(exclude=busy, keys=self.keys)
                 self.look_for_claimed = batch is not None
             if batch is None and self.claimed:
                 batch = self.claimed.popleft()
@@ -673,7 +711,13 @@ class _Pipeline:
         # The first claim is one batch, so the first request leaves at once.
         count = 1 if self.first_claim else self.depth
         self.first_claim = False
-        kwargs = {"size": self.size, "count": count, "limit": self.budget, "stats": self.stats}
+        kwargs = {
+            "size": self.size,
+            "count": count,
+            "limit": self.budget,
+            "stats": self.stats,
+            "keys": self.keys,
+        }
         if self.threaded_claims:
             self.claiming = self.claimer.submit(claim_batches, **kwargs)
         else:

@@ -8,6 +8,7 @@ transactional email always goes. Both are checked here and again at delivery.
 """
 
 import datetime as dt
+from functools import partial
 
 from django.conf import settings
 from django.core import signing
@@ -140,8 +141,9 @@ def queue_email(
     Returns None (and writes nothing) when the customer has not consented or the
     marketing cap is reached. A key already queued is not queued again. The customer's
     row is locked while deciding, so two marketing emails queued at once cannot both
-    pass the cap. With `deliver_after_commit`, delivery is attempted right after the
-    caller's transaction commits (failures stay in the outbox for deliver_emails).
+    pass the cap. With `deliver_after_commit`, this email (and nothing else from the
+    outbox) is sent right after the caller's transaction commits (failures stay in the
+    outbox for deliver_emails).
     """
     with transaction.atomic():
         if customer is not None and kind != Kind.TRANSACTIONAL:
@@ -162,5 +164,5 @@ def queue_email(
     if deliver_after_commit:
         from .delivery import deliver_soon
 
-        transaction.on_commit(deliver_soon)
+        transaction.on_commit(partial(deliver_soon, [idempotency_key]))
     return created[0]

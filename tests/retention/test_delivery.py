@@ -207,7 +207,7 @@ def test_email_queued_in_a_transaction_goes_out_right_after_commit(fake_resend, 
     from retention.emails import queue_email
 
     settings.TEMPLATES = [
-        {**settings.TEMPLATES[0], "DIRS": [*settings.TEMPLATES[0]["DIRS"], TEST_TEMPLATES]}
+        {**engine, "DIRS": [*engine["DIRS"], TEST_TEMPLATES]} for engine in settings.TEMPLATES
     ]
     customer = CustomerFactory()
     with transaction.atomic():
@@ -231,7 +231,7 @@ def test_failed_delivery_after_commit_stays_for_deliver_emails(fake_resend, sett
     from retention.emails import queue_email
 
     settings.TEMPLATES = [
-        {**settings.TEMPLATES[0], "DIRS": [*settings.TEMPLATES[0]["DIRS"], TEST_TEMPLATES]}
+        {**engine, "DIRS": [*engine["DIRS"], TEST_TEMPLATES]} for engine in settings.TEMPLATES
     ]
     fake_resend.fail_next(1, status=500)
     with transaction.atomic():
@@ -246,3 +246,40 @@ def test_failed_delivery_after_commit_stays_for_deliver_emails(fake_resend, sett
     email = OutboundEmail.objects.get()
     assert email.status == Status.SENDING and email.attempts == 1  # waiting for its retry
     assert fake_resend.emails == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_request_sends_only_the_email_it_queued_not_the_backlog(fake_resend, settings):
+    from django.db import transaction
+
+    from retention.emails import queue_email
+
+    settings.TEMPLATES = [
+        {**engine, "DIRS": [*engine["DIRS"], TEST_TEMPLATES]} for engine in settings.TEMPLATES
+    ]
+    OutboundEmailFactory.create_batch(150)  # a seasonal run's backlog, waiting for delivery
+    customer = CustomerFactory()
+    with transaction.atomic():  # a web request: a redemption queues its confirmation
+        queue_email(
+            template="test_offer",
+            customer=customer,
+            kind="transactional",
+            idempotency_key="transactional/request-1",
+            context={"discount": 5},
+        )
+
+    assert [e["to"] for e in fake_resend.emails] == [[customer.email]]
+    assert len(fake_resend.requests) == 1
+    assert OutboundEmail.objects.get(idempotency_key="transactional/request-1").status == Status.SENT
+    assert OutboundEmail.objects.filter(status=Status.PENDING).count() == 150  # for deliver_emails
+
+
+def test_deliver_soon_sends_at_most_one_batch(fake_resend):
+    from retention.delivery import BATCH_LIMIT, deliver_soon
+
+    emails = OutboundEmailFactory.create_batch(BATCH_LIMIT + 20)
+
+    deliver_soon([e.idempotency_key for e in emails])
+
+    assert len(fake_resend.emails) == BATCH_LIMIT
+    assert OutboundEmail.objects.filter(status=Status.PENDING).count() == 20
