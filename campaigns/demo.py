@@ -6,10 +6,9 @@ from decimal import Decimal
 
 from retention.clock import business_today
 from retention.models import Customer, PromoCode, ServiceType
-from retention.promo import issue_promo_code
+from retention.promo import code_expiry, issue_promo_code
 
 from .models import Campaign, CampaignSend
-from .seasonal import code_expiry
 from .selectors import active_campaign
 
 CAMPAIGNS = [

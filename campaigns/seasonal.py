@@ -25,6 +25,7 @@ from django.utils.formats import date_format
 from retention.clock import business_today, start_of_business_day
 from retention.emails import absolute_url, build_email, marketing_capped
 from retention.models import Customer, Job, Notification, OutboundEmail, PromoCode, ServiceType
+from retention.promo import code_expiry
 from retention.scheduling import JobContext, deliver_queued
 
 from .models import Campaign, CampaignSend
@@ -45,12 +46,6 @@ SKIP_REASONS = [
     ("marketingCap", Q(marketing_capped=True)),
     ("alreadySent", Q(already_sent=True)),
 ]
-
-
-def code_expiry(valid_through: dt.date) -> dt.datetime:
-    """A code valid through a day works until the very end of that business day, so
-    its expiry shows as that day everywhere ("expired on", the banners)."""
-    return start_of_business_day(valid_through + dt.timedelta(days=1)) - dt.timedelta(microseconds=1)
 
 
 @dataclass

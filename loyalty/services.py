@@ -18,10 +18,11 @@ from django.db import transaction
 from django.db.models import Case, F, Q, Sum, Value, When
 from django.utils import timezone
 
+from retention.clock import business_today
 from retention.emails import Kind, queue_email
 from retention.models import Customer, Job, Notification, PromoCode, User
 from retention.notifications import notify
-from retention.promo import issue_promo_code
+from retention.promo import code_expiry, issue_promo_code
 
 from .models import LoyaltyAccount, PointsEntry, Redemption, Reward, TierUpgrade
 from .tiers import TIERS, TIERS_BY_KEY, Tier, tier_for
@@ -221,7 +222,7 @@ def redeem_reward(*, customer: Customer, reward_id: uuid.UUID | str) -> Redempti
         voucher = issue_promo_code(
             customer=customer,
             source=PromoCode.Source.VOUCHER,
-            expires_at=now + dt.timedelta(days=reward.voucher_valid_days),
+            expires_at=code_expiry(business_today() + dt.timedelta(days=reward.voucher_valid_days)),
             **voucher_terms(reward),
         )
         redemption = Redemption.objects.create(

@@ -21,6 +21,7 @@ from django.utils import timezone
 from retention.clock import business_today, start_of_business_day
 from retention.emails import Kind, absolute_url, build_email, marketing_capped
 from retention.models import Customer, Job, Notification, OutboundEmail, PromoCode
+from retention.promo import code_expiry
 from retention.scheduling import JobContext
 
 from .models import WinbackSend
@@ -80,7 +81,10 @@ def winback_batch(*, as_of: dt.date, moment: dt.datetime, customer_ids: list[int
     """Issues codes and queues the emails for these customers in one transaction,
     checking eligibility again inside it. Returns how many were sent a win-back."""
     now = timezone.now()
-    expires_at = now + dt.timedelta(days=settings.WINBACK_CODE_VALID_DAYS)
+    # Valid through the end of the business day WINBACK_CODE_VALID_DAYS after as_of
+    # (so a --date run issues the code that run would have).
+    valid_through = as_of + dt.timedelta(days=settings.WINBACK_CODE_VALID_DAYS)
+    expires_at = code_expiry(valid_through)
     percent = Decimal(settings.WINBACK_DISCOUNT_PERCENT)
     with transaction.atomic():
         customers = list(
@@ -110,7 +114,7 @@ def winback_batch(*, as_of: dt.date, moment: dt.datetime, customer_ids: list[int
                     customer=customer,
                     kind=Notification.Kind.WINBACK,
                     title=f"We miss you: {promo.label} your next service",
-                    message=f"Use code {promo.code} by {timezone.localdate(expires_at):%B %-d}.",
+                    message=f"Use code {promo.code} by {valid_through:%B %-d}.",
                     action_url=f"{book_path}?code={promo.code}",
                     created_at=now,
                 )
@@ -123,7 +127,7 @@ def winback_batch(*, as_of: dt.date, moment: dt.datetime, customer_ids: list[int
                     idempotency_key=f"{TEMPLATE}/{send.pk}",
                     context={
                         "promo": promo,
-                        "expires_on": timezone.localdate(expires_at),
+                        "expires_on": valid_through,
                         "book_url": f"{book_url}?code={promo.code}",
                     },
                 )

@@ -11,6 +11,7 @@ from decimal import Decimal
 from django.utils import timezone
 from django.utils.formats import date_format
 
+from .clock import start_of_business_day
 from .models import Customer, PromoCode, ServiceType
 from .models.promo import normalize_code
 
@@ -21,6 +22,13 @@ class PromoCodeError(Exception):
 
 # Unknown codes and other customers' codes get the same answer, so codes cannot be probed.
 NOT_VALID = "That promo code isn't valid."
+
+
+def code_expiry(valid_through: dt.date) -> dt.datetime:
+    """A code valid through a day works until the very end of that business day, so
+    its expiry shows as that day everywhere ("expired on", the banners). Every code
+    (seasonal, win-back, loyalty voucher) expires this way: code_expiry(as_of + days)."""
+    return start_of_business_day(valid_through + dt.timedelta(days=1)) - dt.timedelta(microseconds=1)
 
 
 def issue_promo_code(

@@ -50,6 +50,9 @@ def test_redeeming_deducts_writes_the_ledger_issues_a_voucher_notifies_and_queue
     body = response.json()
     redemption = Redemption.objects.get()
     voucher = redemption.voucher
+    # The end of the business day (New York) 60 days after June 1: July 31.
+    expires_at = dt.datetime.fromisoformat(body["redemption"].pop("expiresAt"))
+    assert expires_at == dt.datetime(2026, 8, 1, 3, 59, 59, 999999, tzinfo=dt.UTC)
     assert body == {
         "success": True,
         "points": 50,
@@ -58,7 +61,6 @@ def test_redeeming_deducts_writes_the_ledger_issues_a_voucher_notifies_and_queue
             "rewardId": str(reward.pk),
             "pointsSpent": 250,
             "voucherCode": voucher.code,
-            "expiresAt": (moment + dt.timedelta(days=60)).isoformat(),
         },
     }
     entry = PointsEntry.objects.get(type=PointsEntry.Type.REDEEM)

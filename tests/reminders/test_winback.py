@@ -96,7 +96,8 @@ class TestWhatAWinbackIs:
         assert promo.customer == customer and promo.source == PromoCode.Source.WINBACK
         assert promo.discount_type == PromoCode.DiscountType.PERCENT and promo.discount_value == Decimal("15")
         assert promo.used_at is None
-        assert promo.expires_at - send.sent_at == dt.timedelta(days=30)
+        # Valid through the end of the business day (New York) 30 days on: July 15.
+        assert promo.expires_at == dt.datetime(2026, 7, 16, 3, 59, 59, 999999, tzinfo=dt.UTC)
         assert not promo.service_types.exists()  # any service
         email = OutboundEmail.objects.get(customer=customer)
         assert email.kind == Kind.MARKETING and email.template == "winback"
@@ -107,6 +108,16 @@ class TestWhatAWinbackIs:
         assert "/email/unsubscribe/" in email.html_body
         note = Notification.objects.get(customer=customer)
         assert note.kind == Notification.Kind.WINBACK and promo.code in note.message
+
+    def test_under_date_the_code_expires_at_the_end_of_as_of_plus_30_business_days(self, last_booked, customer):
+        last_booked(100)
+        run("--date", days(10).isoformat())  # as of June 25, run on June 15
+        promo = WinbackSend.objects.get(customer=customer).promo_code
+        # The end of July 25 in New York (EDT, UTC-4), not the real now + 30 days.
+        assert promo.expires_at == dt.datetime(2026, 7, 26, 3, 59, 59, 999999, tzinfo=dt.UTC)
+        assert timezone.localtime(promo.expires_at).date() == dt.date(2026, 7, 25)
+        assert "July 25, 2026" in OutboundEmail.objects.get(customer=customer).text_body
+        assert "July 25" in Notification.objects.get(customer=customer).message
 
     def test_delivered_after_the_writes(self, last_booked, customer):
         last_booked(100)
