@@ -23,7 +23,7 @@ from django.utils import timezone
 from django.utils.formats import date_format
 
 from retention.clock import business_today, start_of_business_day
-from retention.emails import absolute_url, build_email, marketing_capped
+from retention.emails import absolute_url, build_email, marketing_capped, marketing_email_lock
 from retention.models import Customer, Job, Notification, OutboundEmail, PromoCode, ServiceType
 from retention.promo import code_expiry
 from retention.scheduling import JobContext, deliver_queued
@@ -262,14 +262,15 @@ def queue_seasonal_offers(ctx: JobContext) -> None:
             ctx.progress(f"would send {customer.email}: {offer}")
         return
 
-    for batch in eligible_batches(run, size=settings.JOB_BATCH_SIZE):
-        stats["batches"] += 1
-        try:
-            written = send_batch(run, batch)
-        except DatabaseError as exc:
-            stats["failed"] += len(batch)
-            ctx.progress(f"batch {stats['batches']} failed and was rolled back: {exc}")
-            continue
-        stats["sent"] += written
-        stats["codesCreated"] += written
-        ctx.progress(f"batch {stats['batches']}: sent {written} (total {stats['sent']})")
+    with marketing_email_lock():  # win-back waits (and re-checks the cap) until we are done
+        for batch in eligible_batches(run, size=settings.JOB_BATCH_SIZE):
+            stats["batches"] += 1
+            try:
+                written = send_batch(run, batch)
+            except DatabaseError as exc:
+                stats["failed"] += len(batch)
+                ctx.progress(f"batch {stats['batches']} failed and was rolled back: {exc}")
+                continue
+            stats["sent"] += written
+            stats["codesCreated"] += written
+            ctx.progress(f"batch {stats['batches']}: sent {written} (total {stats['sent']})")

@@ -19,7 +19,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from retention.clock import business_today, start_of_business_day
-from retention.emails import Kind, absolute_url, build_email, marketing_capped
+from retention.emails import Kind, absolute_url, build_email, marketing_capped, marketing_email_lock
 from retention.models import Customer, Job, Notification, OutboundEmail, PromoCode
 from retention.promo import code_expiry
 from retention.scheduling import JobContext
@@ -153,17 +153,18 @@ def check_inactive_customers(ctx: JobContext, *, batch_size: int | None = None) 
     ctx.progress(f"{counts['inactive']} inactive customer(s), {len(target_ids)} to win back")
     if ctx.dry_run:
         return
-    for start in range(0, len(target_ids), batch_size):
-        batch = target_ids[start : start + batch_size]
-        try:
-            sent = winback_batch(as_of=ctx.as_of, moment=moment, customer_ids=batch)
-        except Exception as exc:  # one bad batch must not stop the rest; it is retried tomorrow
-            ctx.stats["failed"] += len(batch)
-            ctx.stats.setdefault("errors", []).append(f"{type(exc).__name__}: {exc}")
-            ctx.progress(f"batch of {len(batch)} customer(s) failed: {exc}")
-            continue
-        ctx.stats["sent"] += sent
-        if stale := len(batch) - sent:  # stopped being eligible since selection (a booking)
-            ctx.stats["skipped"] += stale
-            skipped["noLongerEligible"] = skipped.get("noLongerEligible", 0) + stale
-        ctx.progress(f"won back {ctx.stats['sent']}/{len(target_ids)} customer(s)")
+    with marketing_email_lock():  # seasonal waits (and re-checks the cap) until we are done
+        for start in range(0, len(target_ids), batch_size):
+            batch = target_ids[start : start + batch_size]
+            try:
+                sent = winback_batch(as_of=ctx.as_of, moment=moment, customer_ids=batch)
+            except Exception as exc:  # one bad batch must not stop the rest; it is retried tomorrow
+                ctx.stats["failed"] += len(batch)
+                ctx.stats.setdefault("errors", []).append(f"{type(exc).__name__}: {exc}")
+                ctx.progress(f"batch of {len(batch)} customer(s) failed: {exc}")
+                continue
+            ctx.stats["sent"] += sent
+            if stale := len(batch) - sent:  # stopped being eligible since selection (a booking)
+                ctx.stats["skipped"] += stale
+                skipped["noLongerEligible"] = skipped.get("noLongerEligible", 0) + stale
+            ctx.progress(f"won back {ctx.stats['sent']}/{len(target_ids)} customer(s)")

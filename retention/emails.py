@@ -18,6 +18,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
+from .locks import advisory_lock
 from .models import Customer, OutboundEmail
 
 Kind = OutboundEmail.Kind
@@ -83,6 +84,14 @@ def marketing_capped(as_of_moment: dt.datetime | None = None) -> Exists:
     way or delivered within MARKETING_EMAIL_CAP_DAYS before `as_of_moment`. The one
     cap rule every batch job uses; under_marketing_cap is the same for one customer."""
     return Exists(recent_marketing(as_of_moment).filter(customer_id=OuterRef("pk")))
+
+
+def marketing_email_lock():
+    """Held by each batch job that queues marketing email (seasonal, win-back) around
+    its writes, waiting for the other: their in-transaction cap re-checks take no row
+    lock, so two jobs writing at once could each pass the cap for the same customer.
+    One job's emails are committed before the other's re-checks read the outbox."""
+    return advisory_lock("marketing-email", wait=True)
 
 
 def marketable_customers(customers: QuerySet, now: dt.datetime | None = None) -> QuerySet:
