@@ -18,8 +18,9 @@ from retention.scheduling import JobContext
 from tests.factories import CampaignFactory
 
 BATCH = 500
-# Campaign, its service types, the skipped-by-reason count, the eligible ids.
-FIXED = 4
+# Campaign, its service types, the skipped-by-reason count, the eligible ids, and
+# taking and releasing the marketing-email lock.
+FIXED = 6
 # Load the batch's customers; savepoint, codes, their service types, sends,
 # notifications, emails, release.
 PER_BATCH = 8

@@ -27,7 +27,8 @@ BATCH = 100
 # SELECT, one INSERT per table written, RELEASE SAVEPOINT (the test runs inside a
 # transaction; in production the savepoint pair is BEGIN/COMMIT).
 SERVICE_DUE_FIXED, SERVICE_DUE_PER_BATCH = 3, 6  # reminders, notifications, emails
-WINBACK_FIXED, WINBACK_PER_BATCH = 2, 7  # promo codes, win-back sends, notifications, emails
+# Fixed: the counts, the target ids, taking and releasing the marketing-email lock.
+WINBACK_FIXED, WINBACK_PER_BATCH = 4, 7  # promo codes, win-back sends, notifications, emails
 
 
 def customers_with_a_job(n: int, *, provider, service_type, completed_on: dt.date) -> list[Customer]:
