@@ -19,8 +19,8 @@ TEST_TEMPLATES = Path(__file__).parent / "templates"
 
 @pytest.fixture(autouse=True)
 def email_templates(settings):
-    settings.TEMPLATES = [
-        {**settings.TEMPLATES[0], "DIRS": [*settings.TEMPLATES[0]["DIRS"], TEST_TEMPLATES]}
+    settings.TEMPLATES = [  # both engines: HTML, and plain text for subjects and text parts
+        {**engine, "DIRS": [*engine["DIRS"], TEST_TEMPLATES]} for engine in settings.TEMPLATES
     ]
 
 
