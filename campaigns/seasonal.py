@@ -18,18 +18,18 @@ from django.conf import settings
 from django.db import DatabaseError, transaction
 from django.db.models import Case, CharField, Count, Exists, OuterRef, Q, QuerySet, Value, When
 from django.template.defaultfilters import linebreaksbr
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 
 from retention.clock import business_today, start_of_business_day
-from retention.emails import absolute_url, build_email, marketing_capped, marketing_email_lock
+from retention.emails import build_email, marketing_capped, marketing_email_lock
+from retention.links import absolute_url, booking_url
 from retention.models import Customer, Job, Notification, OutboundEmail, PromoCode, ServiceType
 from retention.promo import code_expiry
 from retention.scheduling import JobContext, deliver_queued
 
 from .models import Campaign, CampaignSend
-from .selectors import active_campaign, booking_path
+from .selectors import active_campaign
 
 JOB_NAME = "send_seasonal_reminders"
 EMAIL_TEMPLATE = "seasonal_offer"
@@ -57,7 +57,6 @@ class SeasonalRun:
     as_of: dt.date
     moment: dt.datetime  # "now" for expiry and the frequency cap
     service_types: tuple[ServiceType, ...]
-    book_base: str  # the booking page's path
 
     @cached_property
     def email_context(self) -> dict:
@@ -80,7 +79,8 @@ class SeasonalRun:
         return code_expiry(self.valid_through)
 
     def booking_path(self, code: str) -> str:
-        return booking_path(service_types=self.service_types, code=code, base=self.book_base)
+        """The "Schedule Services" link: the first covered service chosen, the code filled in."""
+        return booking_url(service=self.service_types[0] if self.service_types else None, code=code)
 
 
 def start_run(*, as_of: dt.date) -> SeasonalRun | None:
@@ -96,7 +96,6 @@ def start_run(*, as_of: dt.date) -> SeasonalRun | None:
         as_of=as_of,
         moment=moment,
         service_types=tuple(campaign.service_types.order_by("name")),
-        book_base=reverse("portal:book"),
     )
 
 

@@ -1,15 +1,13 @@
 """Reads about campaigns: which one runs in a month, and what a customer is offered."""
 
 import datetime as dt
-from collections.abc import Sequence
 from dataclasses import dataclass
-from urllib.parse import urlencode
 
 from django.db.models import F, Q
-from django.urls import reverse
 from django.utils import timezone
 
 from retention.clock import business_today
+from retention.links import booking_url
 from retention.models import Customer, PromoCode, ServiceType
 
 from .models import Campaign, CampaignSend
@@ -33,19 +31,6 @@ def active_campaign(*, on: dt.date | None = None) -> Campaign | None:
     return campaign_for_month((on or business_today()).month)
 
 
-def booking_path(*, service_types: Sequence[ServiceType] = (), code: str = "", base: str | None = None) -> str:
-    """The "Schedule Services" link: booking, with the campaign's first service
-    chosen when it is limited to some, and the customer's code filled in. Batch
-    callers pass `base` (the booking path, reversed once)."""
-    query = {}
-    if service_types:
-        query["service"] = service_types[0].slug
-    if code:
-        query["code"] = code
-    path = base or reverse("portal:book")
-    return f"{path}?{urlencode(query)}" if query else path
-
-
 @dataclass(frozen=True)
 class SeasonalOffer:
     """What the SeasonalBanner and the seasonal-campaign API show a customer."""
@@ -65,8 +50,11 @@ class SeasonalOffer:
 
     @property
     def booking_path(self) -> str:
-        return booking_path(
-            service_types=self.service_types, code=self.promo_code.code if self.promo_usable else ""
+        """The "Schedule Services" link: the campaign's first service chosen when it is
+        limited to some, and the customer's code filled in while usable."""
+        return booking_url(
+            service=self.service_types[0] if self.service_types else None,
+            code=self.promo_code.code if self.promo_usable else None,
         )
 
 

@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from retention.clock import business_today
 from retention.emails import Kind, queue_email
+from retention.links import booking_url
 from retention.models import Customer, Job, Notification, PromoCode, User
 from retention.notifications import notify
 from retention.promo import code_expiry, issue_promo_code
@@ -248,7 +249,13 @@ def redeem_reward(*, customer: Customer, reward_id: uuid.UUID | str) -> Redempti
             customer=customer,
             kind=Kind.TRANSACTIONAL,
             idempotency_key=f"redemption/{redemption.pk}",
-            context={"reward": reward, "voucher": voucher, "points": balance, "rewards_url": REWARDS_URL},
+            context={
+                "reward": reward,
+                "voucher": voucher,
+                "points": balance,
+                "rewards_url": REWARDS_URL,
+                "book_url": booking_url(service=reward.service_type, code=voucher.code, absolute=True),
+            },
         )
     return RedemptionResult(redemption=redemption, points=balance)
 

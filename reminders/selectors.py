@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from django.db.models import Exists, OuterRef, QuerySet, Subquery
 from django.urls import reverse
 
+from retention.links import booking_url
 from retention.models import Customer, Job, ServiceType
 
 from .models import ServiceReminder, WinbackSend
@@ -71,11 +72,6 @@ def tel_href(phone: str) -> str:
     return "tel:" + re.sub(r"[^0-9+]", "", phone)
 
 
-def book_url(service_slug: str, *, book_path: str | None = None) -> str:
-    """The booking page with this service chosen (batch jobs pass `book_path` resolved once)."""
-    return f"{book_path or reverse('portal:book')}?service={service_slug}"
-
-
 # --- What a customer has due -------------------------------------------------------------
 
 
@@ -107,7 +103,7 @@ class DueService:
 
     @property
     def book_url(self) -> str:
-        return book_url(self.job.service_type.slug)
+        return booking_url(service=self.job.service_type.slug)
 
 
 def due_services(
@@ -164,7 +160,7 @@ class ServiceSummary:
 
     @property
     def book_url(self) -> str:
-        return book_url(self.service_type.slug)
+        return booking_url(service=self.service_type.slug)
 
 
 def service_summaries(*, customer: Customer, today: dt.date) -> list[ServiceSummary]:

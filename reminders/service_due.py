@@ -19,11 +19,12 @@ from django.urls import reverse
 from django.utils import timezone
 
 from retention.emails import Kind, absolute_url, build_email
+from retention.links import booking_url
 from retention.models import Customer, Job, Notification, OutboundEmail
 from retention.scheduling import JobContext
 
 from .models import ServiceReminder
-from .selectors import book_url, rebooked_since_completion, tel_href, urgency_for, when_due
+from .selectors import rebooked_since_completion, tel_href, urgency_for, when_due
 
 REMIND_OVERDUE_DAYS = 30  # older overdue services belong to win-back
 REMIND_AHEAD_DAYS = 3
@@ -117,11 +118,11 @@ def remind_batch(*, as_of: dt.date, customer_ids: list[int]) -> tuple[int, int]:
             by_customer[job.customer_id].append((job, reminder))
         notifications, emails = [], []
         # Resolved once per batch: reverse() per email would cost more than the SQL.
-        services_path, book_path = reverse("portal:services"), reverse("portal:book")
+        services_path = reverse("portal:services")
         services_url = absolute_url(services_path)
         for pairs in by_customer.values():
             customer = pairs[0][0].customer
-            services = [service_context(job, as_of, book_path=book_path) for job, _ in pairs]
+            services = [service_context(job, as_of) for job, _ in pairs]
             notifications.append(reminder_notification(customer, services, now, action_url=services_path))
             emails.append(
                 build_email(
@@ -138,7 +139,7 @@ def remind_batch(*, as_of: dt.date, customer_ids: list[int]) -> tuple[int, int]:
     return len(jobs), len(emails)
 
 
-def service_context(job: Job, as_of: dt.date, *, book_path: str) -> dict:
+def service_context(job: Job, as_of: dt.date) -> dict:
     days = (job.next_due_date - as_of).days
     return {
         "name": job.service_type.name,
@@ -150,7 +151,7 @@ def service_context(job: Job, as_of: dt.date, *, book_path: str) -> dict:
         "provider_name": job.provider.business_name,
         "provider_phone": job.provider.phone,
         "provider_tel": tel_href(job.provider.phone),
-        "book_url": absolute_url(book_url(job.service_type.slug, book_path=book_path)),
+        "book_url": booking_url(service=job.service_type.slug, absolute=True),
     }
 
 

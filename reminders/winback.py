@@ -15,11 +15,11 @@ from decimal import Decimal
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
-from django.urls import reverse
 from django.utils import timezone
 
 from retention.clock import business_today, start_of_business_day
-from retention.emails import Kind, absolute_url, build_email, marketing_capped, marketing_email_lock
+from retention.emails import Kind, build_email, marketing_capped, marketing_email_lock
+from retention.links import booking_url
 from retention.models import Customer, Job, Notification, OutboundEmail, PromoCode
 from retention.promo import code_expiry
 from retention.scheduling import JobContext
@@ -105,8 +105,6 @@ def winback_batch(*, as_of: dt.date, moment: dt.datetime, customer_ids: list[int
             WinbackSend(customer=customer, promo_code=promo, sent_at=now)
             for customer, promo in zip(customers, promos, strict=True)
         )
-        book_path = reverse("portal:book")  # once per batch, not per email
-        book_url = absolute_url(book_path)
         notifications, emails = [], []
         for customer, promo, send in zip(customers, promos, sends, strict=True):
             notifications.append(
@@ -115,7 +113,7 @@ def winback_batch(*, as_of: dt.date, moment: dt.datetime, customer_ids: list[int
                     kind=Notification.Kind.WINBACK,
                     title=f"We miss you: {promo.label} your next service",
                     message=f"Use code {promo.code} by {valid_through:%B %-d}.",
-                    action_url=f"{book_path}?code={promo.code}",
+                    action_url=booking_url(code=promo.code),
                     created_at=now,
                 )
             )
@@ -128,7 +126,7 @@ def winback_batch(*, as_of: dt.date, moment: dt.datetime, customer_ids: list[int
                     context={
                         "promo": promo,
                         "expires_on": valid_through,
-                        "book_url": f"{book_url}?code={promo.code}",
+                        "book_url": booking_url(code=promo.code, absolute=True),
                     },
                 )
             )

@@ -16,6 +16,7 @@ from django.template.utils import get_app_template_dirs
 from django.utils import timezone
 
 from .emails import build_email
+from .links import booking_url
 from .models import Customer, OutboundEmail, User
 
 REQUIRED_FILES = ("subject.txt", "body.txt", "body.html")
@@ -98,7 +99,7 @@ def sample_context() -> dict:
         "points_awarded": 149,
         "reward": {"name": "$25 off your next service", "points_cost": 500},
         "voucher_code": "VCH4RW9TQ2ZD",
-        "book_url": f"{site}/customer-portal/book/",
+        "book_url": booking_url(code="SPRG7XK4M2QP", absolute=True),
         "dashboard_url": f"{site}/customer-portal/",
         "rewards_url": f"{site}/customer-portal/rewards/",
     }

@@ -18,15 +18,12 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
+from .links import absolute_url
 from .locks import advisory_lock
 from .models import Customer, OutboundEmail
 
 Kind = OutboundEmail.Kind
 UNSUBSCRIBE_SALT = "retention.unsubscribe"
-
-
-def absolute_url(path: str) -> str:
-    return f"{settings.SITE_URL}{path}"
 
 
 def unsubscribe_token(customer: Customer) -> str:

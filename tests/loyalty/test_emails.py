@@ -32,3 +32,23 @@ def test_the_tier_upgrade_email_reaches_resend_once(customer, complete, fake_res
     [sent] = fake_resend.emails
     assert sent["to"] == [customer.email]
     assert "Silver" in sent["subject"]
+
+
+def test_the_redemption_email_links_to_booking_with_the_voucher_and_its_service(
+    customer, grant, lawn, settings
+):
+    from loyalty.models import Reward
+    from loyalty.services import redeem_reward
+    from retention.models import OutboundEmail
+
+    settings.SITE_URL = "https://homeservices.example"
+    grant(customer, 150)
+    reward = RewardFactory(
+        name="Free mowing", points_cost=150, reward_type=Reward.RewardType.FREE_SERVICE, service_type=lawn
+    )
+    redeem_reward(customer=customer, reward_id=reward.pk)
+    code = Redemption.objects.get().voucher.code
+    email = OutboundEmail.objects.get(template="loyalty_redemption")
+    link = f"https://homeservices.example/customer-portal/book/?service=lawn-care&code={code}"
+    assert link in email.text_body
+    assert link.replace("&", "&amp;") in email.html_body
