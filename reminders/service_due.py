@@ -46,7 +46,7 @@ def jobs_in_window(as_of: dt.date) -> QuerySet:
 def reminder_targets(as_of: dt.date) -> QuerySet:
     """Due jobs to remind: not reminded for this due date, not booked again, reminders on."""
     return jobs_in_window(as_of).filter(
-        ~already_reminded(), ~rebooked_since_completion(), customer__service_reminders_opt_in=True
+        ~already_reminded(), ~rebooked_since_completion(as_of), customer__service_reminders_opt_in=True
     )
 
 
@@ -59,7 +59,7 @@ def select_targets(as_of: dt.date) -> tuple[dict, list[tuple[int, object]]]:
     not_reminded = window.filter(~already_reminded())
     due, not_reminded_count = window.count(), not_reminded.count()
     rows = list(
-        not_reminded.filter(~rebooked_since_completion())
+        not_reminded.filter(~rebooked_since_completion(as_of))
         .order_by("customer_id")
         .values_list("customer_id", "pk", "customer__service_reminders_opt_in")
     )
