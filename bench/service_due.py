@@ -68,6 +68,7 @@ JOIN retention_customer c ON c.id = j.customer_id
 WHERE j.status = 'completed'
   AND j.next_due_date BETWEEN %(start)s AND %(end)s
   AND c.service_reminders_opt_in
+  AND EXISTS (SELECT 1 FROM retention_user u WHERE u.id = c.user_id AND u.is_active)
   AND NOT EXISTS (
       SELECT 1 FROM reminders_servicereminder r WHERE r.job_id = j.id AND r.due_date = j.next_due_date)
   AND NOT EXISTS (

@@ -167,6 +167,18 @@ class TestWhoIsReminded:
         assert stats["sent"] == 0
 
 
+    def test_deactivated_account_is_not_reminded(self, due, customer):
+        customer.user.is_active = False
+        customer.user.save()
+        due(1)
+        active = CustomerFactory()
+        due(1, who=active)
+        stats = run()
+        assert reminded_due_dates(customer) == [] and reminded_due_dates(active) == [days(1)]
+        assert not OutboundEmail.objects.filter(customer=customer).exists()
+        assert not Notification.objects.filter(customer=customer).exists()
+        assert stats["skippedByReason"]["deactivated"] == 1 and stats["sent"] == 1
+
 @pytest.mark.django_db
 class TestOncePerDueDate:
     def test_three_consecutive_days_remind_each_due_date_once(self, due, customer):

@@ -85,6 +85,18 @@ class TestWhoIsWonBack:
         assert stats["skippedByReason"]["optedOut"] == 1
 
 
+    def test_deactivated_account_is_not_won_back(self, last_booked, customer):
+        customer.user.is_active = False
+        customer.user.save()
+        last_booked(120)
+        active = CustomerFactory()
+        last_booked(120, who=active)
+        stats = run()
+        assert winbacks(customer) == 0 and winbacks(active) == 1
+        assert not OutboundEmail.objects.filter(customer=customer).exists()
+        assert not Notification.objects.filter(customer=customer).exists()
+        assert stats["eligible"] == 1 and stats["inactive"] == 1  # not a candidate at all
+
 @pytest.mark.django_db
 class TestWhatAWinbackIs:
     def test_code_email_notification_and_record(self, settings, last_booked, customer):
