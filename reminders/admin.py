@@ -90,11 +90,11 @@ class ServiceReminderAdmin(admin.ModelAdmin):
 
 @admin.register(WinbackSend)
 class WinbackSendAdmin(admin.ModelAdmin):
-    list_display = ["customer", "promo_code", "sent_at"]
+    list_display = ["customer", "promo_code", "sent_on", "sent_at"]
     list_select_related = ["customer__user", "promo_code"]
     search_fields = ["customer__user__email", "promo_code__code"]
     date_hierarchy = "sent_at"
-    readonly_fields = ["customer", "promo_code", "sent_at"]
+    readonly_fields = ["customer", "promo_code", "sent_on", "sent_at"]
 
     def has_add_permission(self, request):
         return False

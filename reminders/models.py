@@ -3,6 +3,7 @@
 from django.db import models
 from django.utils import timezone
 
+from retention.clock import business_today
 from retention.models import Customer
 
 
@@ -33,9 +34,15 @@ class WinbackSend(models.Model):
         "retention.PromoCode", on_delete=models.PROTECT, related_name="winback_send"
     )
     sent_at = models.DateTimeField(default=timezone.now)
+    # The business day of the run that sent it (the job's as-of date): at most one
+    # win-back per customer per day, whatever retries or overlapping runs do.
+    sent_on = models.DateField(default=business_today)
 
     class Meta:
         ordering = ["-sent_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["customer", "sent_on"], name="winback_once_per_customer_day"),
+        ]
         indexes = [models.Index(fields=["customer", "-sent_at"], name="winback_customer_sent")]
 
     def __str__(self):

@@ -114,7 +114,7 @@ def winback_batch(*, as_of: dt.date, moment: dt.datetime, customer_ids: list[int
             for customer in customers
         )
         sends = WinbackSend.objects.bulk_create(
-            WinbackSend(customer=customer, promo_code=promo, sent_at=now)
+            WinbackSend(customer=customer, promo_code=promo, sent_at=now, sent_on=as_of)
             for customer, promo in zip(customers, promos, strict=True)
         )
         book_path = reverse("portal:book")  # once per batch, not per email
