@@ -20,7 +20,10 @@ class ServiceReminder(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["job", "due_date"], name="reminder_once_per_due_date"),
         ]
-        indexes = [models.Index(fields=["customer", "-sent_at"], name="reminder_customer_sent")]
+        indexes = [
+            models.Index(fields=["customer", "-sent_at"], name="reminder_customer_sent"),
+            models.Index(fields=["sent_at"], name="reminder_sent"),  # the staff metrics' periods
+        ]
 
     def __str__(self):
         return f"{self.job.service_type} due {self.due_date} for {self.customer}"
@@ -43,7 +46,10 @@ class WinbackSend(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["customer", "sent_on"], name="winback_once_per_customer_day"),
         ]
-        indexes = [models.Index(fields=["customer", "-sent_at"], name="winback_customer_sent")]
+        indexes = [
+            models.Index(fields=["customer", "-sent_at"], name="winback_customer_sent"),
+            models.Index(fields=["sent_at"], name="winback_sent"),  # the staff metrics' periods
+        ]
 
     def __str__(self):
         return f"Win-back to {self.customer} on {self.sent_at:%Y-%m-%d}"
