@@ -219,7 +219,11 @@ def service_summaries(*, customer: Customer, today: dt.date) -> list[ServiceSumm
 
 # --- Churn: how long since a customer's last booking -----------------------------------------
 
-# (key, label, lowest days since last booking, highest or None)
+# The churn stages by days since the last booking, the one definition the staff churn
+# view here and the metrics page's weekly churn chart (metrics.selectors) both read.
+# (key, label, lowest days since last booking, highest or None), in order. A customer
+# with a job scheduled ahead is in the first stage, active, however long ago they
+# booked it (PRODUCT.md: never inactive).
 CHURN_STAGES = [
     ("active", "Active (under 30 days)", 0, 29),
     ("cooling", "Cooling (30-59 days)", 30, 59),
@@ -228,9 +232,11 @@ CHURN_STAGES = [
 ]
 
 
-def churn_stage(days_since_last_booking: int | None) -> str:
+def churn_stage(days_since_last_booking: int | None, *, job_ahead: bool = False) -> str:
     if days_since_last_booking is None:
         return "never booked"
+    if job_ahead:
+        return CHURN_STAGES[0][1]
     for _key, label, low, high in CHURN_STAGES:
         if days_since_last_booking >= low and (high is None or days_since_last_booking <= high):
             return label
