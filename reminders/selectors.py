@@ -232,6 +232,11 @@ CHURN_STAGES = [
 ]
 
 
+def churn_stage_starts() -> dict[str, int]:
+    """The days since the last booking at which each stage begins, by key."""
+    return {key: low for key, _label, low, _high in CHURN_STAGES}
+
+
 def churn_stage(days_since_last_booking: int | None, *, job_ahead: bool = False) -> str:
     if days_since_last_booking is None:
         return "never booked"
