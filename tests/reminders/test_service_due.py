@@ -137,7 +137,9 @@ class TestWhoIsReminded:
         assert reminded_due_dates(customer) == [days(-6)]
 
     @pytest.mark.parametrize("scheduled_for", [3, -20])
-    def test_cancelled_visit_booked_before_the_completion_does_not_count(self, due, customer, provider, lawn, scheduled_for):
+    def test_cancelled_visit_booked_before_the_completion_does_not_count(
+        self, due, customer, provider, lawn, scheduled_for
+    ):
         due(1)
         booked_job(
             customer=customer, service_type=lawn, provider=provider, booked_on=days(-16),
