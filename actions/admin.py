@@ -19,7 +19,7 @@ class JobAdmin(admin.ModelAdmin):
     readonly_fields = ["status", "completed_at", "cancelled_at", "next_due_date", "created_at"]
     actions = ["mark_completed", "mark_cancelled"]
 
-    @admin.action(description="Mark selected jobs completed (awards points)")
+    @admin.action(description="Mark selected jobs completed (awards points)", permissions=["change"])
     def mark_completed(self, request, queryset):
         done = 0
         for job in queryset:
@@ -29,8 +29,10 @@ class JobAdmin(admin.ModelAdmin):
                 self.message_user(request, f"{job}: {exc}", messages.WARNING)
         self.message_user(request, f"Completed {done} job(s).")
 
-    @admin.action(description="Cancel selected jobs (reverses points of completed ones)")
+    @admin.action(description="Cancel selected jobs (reverses points of completed ones)", permissions=["change"])
     def mark_cancelled(self, request, queryset):
-        for job in queryset:
+        cancelled = 0
+        for job in queryset.exclude(status=Job.Status.CANCELLED):
             cancel_job(job=job)
-        self.message_user(request, f"Cancelled {queryset.count()} job(s).")
+            cancelled += 1
+        self.message_user(request, f"Cancelled {cancelled} job(s).")

@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from loyalty.services import award_job_points, points_awarded_for, reverse_job_points
 from retention.clock import business_date, business_today
-from retention.models import Customer, Job, Provider, ServiceType
+from retention.models import Customer, Job, Notification, Provider, ServiceType
 from retention.notifications import notify
 from retention.promo import claim_promo_code, find_usable_code
 
@@ -26,6 +26,10 @@ class BookingError(Exception):
 
 class JobStateError(Exception):
     """The job is not in a state that allows this step."""
+
+
+class AmountError(ValueError):
+    """The amount paid given at completion is not acceptable; the message says why."""
 
 
 def pick_provider(*, service_type: ServiceType, on: dt.date) -> Provider:
@@ -103,7 +107,7 @@ def complete_job(*, job: Job, amount: Decimal | None = None) -> Completion:
         if job.status == Job.Status.CANCELLED:
             raise JobStateError("A cancelled job cannot be completed.")
         if amount is not None and amount < 0:
-            raise ValueError("The amount paid cannot be negative.")
+            raise AmountError("The amount paid cannot be negative.")
         now = timezone.now()
         job.status = Job.Status.COMPLETED
         job.completed_at = now
@@ -114,7 +118,7 @@ def complete_job(*, job: Job, amount: Decimal | None = None) -> Completion:
         points = award_job_points(job=job)
         notify(
             customer=job.customer,
-            kind="job",
+            kind=Notification.Kind.JOB,
             title=f"{job.service_type.name} completed",
             message=(
                 f"{job.provider.business_name} completed your {job.service_type.name.lower()}."

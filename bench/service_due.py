@@ -68,12 +68,16 @@ JOIN retention_customer c ON c.id = j.customer_id
 WHERE j.status = 'completed'
   AND j.next_due_date BETWEEN %(start)s AND %(end)s
   AND c.service_reminders_opt_in
+  AND EXISTS (SELECT 1 FROM retention_user u WHERE u.id = c.user_id AND u.is_active)
   AND NOT EXISTS (
       SELECT 1 FROM reminders_servicereminder r WHERE r.job_id = j.id AND r.due_date = j.next_due_date)
   AND NOT EXISTS (
       SELECT 1 FROM retention_job k
-      WHERE k.customer_id = j.customer_id AND k.service_type_id = j.service_type_id
-        AND k.created_at > j.completed_at AND k.status IN ('scheduled', 'completed'))
+      WHERE k.customer_id = j.customer_id AND k.service_type_id = j.service_type_id AND k.id <> j.id
+        AND k.status IN ('scheduled', 'completed')
+        AND ((k.status = 'scheduled' AND k.scheduled_for >= %(as_of)s)
+             OR (k.status = 'completed' AND k.completed_at > j.completed_at)
+             OR k.created_at > j.completed_at))
 """
 FLOOR_WRITE = """
 WITH reminded AS (
@@ -237,7 +241,7 @@ def time_floor() -> float:
     start, end = due_window(AS_OF)
     started = time.perf_counter()
     with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(FLOOR_SELECT, {"start": start, "end": end})
+        cursor.execute(FLOOR_SELECT, {"start": start, "end": end, "as_of": AS_OF})
         cursor.execute(FLOOR_WRITE, floor_templates())
     return time.perf_counter() - started
 

@@ -168,6 +168,7 @@ class CampaignSend(models.Model):
 
     class Meta:
         ordering = ["-sent_at"]
+        indexes = [models.Index(fields=["sent_at"], name="campaign_send_sent")]  # staff metrics by period
         constraints = [
             models.UniqueConstraint(
                 fields=["campaign", "customer", "season_year"], name="campaign_send_once_per_season"

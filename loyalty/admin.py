@@ -2,6 +2,8 @@
 read-only, and points change only through "Adjust points", which records the
 reason and the staff member (loyalty.services.adjust_points)."""
 
+from urllib.parse import urlencode
+
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
@@ -121,7 +123,7 @@ class LoyaltyAccountAdmin(ReadOnlyAdmin):
 
     @admin.display(description="Adjust")
     def adjust_link(self, obj):
-        url = reverse("admin:loyalty_adjust_points") + f"?email={obj.customer.email}"
+        url = reverse("admin:loyalty_adjust_points") + "?" + urlencode({"email": obj.customer.email})
         return format_html('<a class="button" href="{}">Adjust points</a>', url)
 
     def get_urls(self):

@@ -71,7 +71,10 @@ class PointsEntry(models.Model):
     class Meta:
         ordering = ["-created_at", "-id"]
         verbose_name_plural = "points entries"
-        indexes = [models.Index(fields=["account", "-created_at", "-id"], name="points_account_new")]
+        indexes = [
+            models.Index(fields=["account", "-created_at", "-id"], name="points_account_new"),
+            models.Index(fields=["created_at"], name="points_created"),  # staff metrics by period
+        ]
         constraints = [
             # A job earns once, gets one tier bonus and one reversal, however often
             # completion or cancellation arrives.

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from loyalty.tiers import TIERS_BY_KEY
+from reminders.selectors import CHURN_STAGES
 from retention.models import OutboundEmail
 
 from . import selectors
@@ -306,12 +307,8 @@ def customers_section(period: Period) -> Section:
             intro="Customers by days since their last booking, as of each week's last day.",
             note="Churn by week needs PostgreSQL; this database (the SQLite demo) leaves it out.",
         )
-    series = [
-        Series("Active (under 30 days)", churn["active"], GREEN),
-        Series("Cooling (30-59 days)", churn["cooling"], YELLOW),
-        Series("At risk (60-89 days)", churn["at_risk"], ORANGE),
-        Series("Inactive (90+ days)", churn["inactive"], RED),
-    ]
+    colours = {"active": GREEN, "cooling": YELLOW, "at_risk": ORANGE, "inactive": RED}
+    series = [Series(label, churn[key], colours[key]) for key, label, _low, _high in CHURN_STAGES]
     first, last = period.week_ends[0], period.week_ends[-1]
     at_risk_change = churn["at_risk"][-1] - churn["at_risk"][0]
     return Section(

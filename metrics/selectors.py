@@ -27,12 +27,15 @@ from campaigns.models import Campaign, CampaignSend
 from loyalty.models import LoyaltyAccount, PointsEntry, Reward, TierUpgrade
 from loyalty.tiers import TIERS
 from reminders.models import ServiceReminder, WinbackSend
+from reminders.selectors import churn_stage_starts
 from retention.clock import start_of_business_day
 from retention.models import Customer, Job, JobRun, OutboundEmail
 
 from .periods import Period
 
 BOOKED_WITHIN = dt.timedelta(days=14)
+# The churn stages are reminders' (reminders.selectors.CHURN_STAGES, which the staff
+# churn view uses too); CHURN_SQL is written for these four, in this order.
 CHURN_BUCKETS = ("active", "cooling", "at_risk", "inactive")
 # The scheduled commands PRODUCT.md names; shown even before their first run.
 SCHEDULED_JOBS = (
@@ -332,8 +335,9 @@ def tier_upgrades_by_week(period: Period) -> dict[str, list[int]]:
 
 # --- Customers -------------------------------------------------------------------------
 
-# Days since the last booking (any job, by booking time) as of each week's last day:
-# active < 30, cooling 30-59, at risk 60-89, inactive 90+. A customer with a job
+# Days since the last booking (any job, by booking time) as of each week's last day, in
+# reminders' churn stages (active < 30, cooling 30-59, at risk 60-89, inactive 90+; the
+# bounds are passed in from reminders.selectors.CHURN_STAGES). A customer with a job
 # scheduled ahead is active (PRODUCT.md). Customers who had not booked yet are left out.
 #
 # Rather than look up every customer at every week end (customers x weeks), each
@@ -377,7 +381,7 @@ bookings AS (
 stretches AS (
     SELECT booked_on,
            LEAD(booked_on) OVER w AS next_booked_on,
-           GREATEST(booked_on + 30, MAX(ahead_until) OVER (w ROWS UNBOUNDED PRECEDING)) AS active_until
+           GREATEST(booked_on + %(cooling_from)s, MAX(ahead_until) OVER (w ROWS UNBOUNDED PRECEDING)) AS active_until
     FROM bookings
     WINDOW w AS (PARTITION BY customer_id ORDER BY booked_on)
 ),
@@ -397,8 +401,8 @@ moves AS (
     CROSS JOIN LATERAL (VALUES
         (s.booked_on, 1, 0, 0, 0),
         (LEAST(s.active_until, s.next_booked_on), -1, 1, 0, 0),
-        (LEAST(GREATEST(s.booked_on + 60, s.active_until), s.next_booked_on), 0, -1, 1, 0),
-        (LEAST(GREATEST(s.booked_on + 90, s.active_until), s.next_booked_on), 0, 0, -1, 1),
+        (LEAST(GREATEST(s.booked_on + %(at_risk_from)s, s.active_until), s.next_booked_on), 0, -1, 1, 0),
+        (LEAST(GREATEST(s.booked_on + %(inactive_from)s, s.active_until), s.next_booked_on), 0, 0, -1, 1),
         (s.next_booked_on, 0, 0, 0, -1)
     ) AS e(day, active, cooling, at_risk, inactive)
     WHERE e.day <= %(last_end)s::date
@@ -419,10 +423,16 @@ def churn_by_week(period: Period) -> dict[str, list[int]] | None:
     """
     if connection.vendor != "postgresql":
         return None
+    starts = churn_stage_starts()
+    if tuple(starts) != CHURN_BUCKETS:
+        raise ValueError(f"CHURN_SQL counts {CHURN_BUCKETS}; reminders' churn stages are {tuple(starts)}")
     with connection.cursor() as cursor:
         cursor.execute(
             CHURN_SQL.format(job=Job._meta.db_table),
             {
+                "cooling_from": starts["cooling"],
+                "at_risk_from": starts["at_risk"],
+                "inactive_from": starts["inactive"],
                 "tz": settings.TIME_ZONE,
                 "weeks": period.weeks,
                 "first_end": period.week_ends[0],

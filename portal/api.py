@@ -8,7 +8,7 @@ from django.http import HttpRequest
 from ninja import NinjaAPI, Router, Schema
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
-from actions.jobs import JobStateError, complete_job
+from actions.jobs import AmountError, JobStateError, complete_job
 from retention.api import ERROR_RESPONSES, ApiError, not_found, provider_auth
 from retention.models import Job
 
@@ -133,6 +133,8 @@ def update_provider_job(request: HttpRequest, job_id: str, payload: CompleteJobI
         completion = complete_job(job=job, amount=amount)
     except JobStateError as exc:
         raise ApiError(400, "invalid_state", str(exc)) from None
+    except AmountError as exc:
+        raise ApiError(400, "invalid_request", str(exc)) from None
     job = completion.job
     return {
         "job": {

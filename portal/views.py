@@ -8,7 +8,7 @@ from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from actions.jobs import BookingError, JobStateError, book_job, complete_job, quote
+from actions.jobs import AmountError, BookingError, JobStateError, book_job, complete_job, quote
 from campaigns.throttle import promo_code_attempt
 from retention.clock import business_today
 from retention.models import Job, ServiceType
@@ -138,7 +138,7 @@ def provider_complete_job(request, job_id):
         return redirect("portal:provider")
     try:
         completion = complete_job(job=job, amount=form.cleaned_data["amount"])
-    except JobStateError as exc:
+    except (JobStateError, AmountError) as exc:
         messages.error(request, str(exc))
         return redirect("portal:provider")
     if completion.completed_now:

@@ -4,11 +4,13 @@ their last booking, and the reminder and win-back records (read-only)."""
 import datetime as dt
 
 from django.contrib import admin
+from django.db.models import Q
 
 from retention.clock import business_date, business_today, start_of_business_day
 
 from .models import CustomerChurn, ServiceReminder, WinbackSend
 from .selectors import CHURN_STAGES, churn_stage, with_churn_dates
+from .winback import scheduled_ahead
 
 
 class DaysSinceLastBookingFilter(admin.SimpleListFilter):
@@ -21,20 +23,23 @@ class DaysSinceLastBookingFilter(admin.SimpleListFilter):
     def queryset(self, request, queryset):
         if self.value() == "never":
             return queryset.filter(last_booking_at__isnull=True)
-        for key, _label, low, high in CHURN_STAGES:
+        for index, (key, _label, low, high) in enumerate(CHURN_STAGES):
             if self.value() == key:
                 # Booked on business day D is n days ago when today - D = n.
                 today = business_today()
-                queryset = queryset.filter(last_booking_at__lt=start_of_business_day(today - dt.timedelta(days=low - 1)))
+                in_stage = Q(last_booking_at__lt=start_of_business_day(today - dt.timedelta(days=low - 1)))
                 if high is not None:
-                    queryset = queryset.filter(last_booking_at__gte=start_of_business_day(today - dt.timedelta(days=high)))
-                return queryset
+                    in_stage &= Q(last_booking_at__gte=start_of_business_day(today - dt.timedelta(days=high)))
+                # A job scheduled ahead makes a customer active, whenever they booked.
+                if index == 0:
+                    return queryset.filter(in_stage | Q(job_ahead=True))
+                return queryset.filter(in_stage, job_ahead=False)
         return queryset
 
 
 @admin.register(CustomerChurn)
 class CustomerChurnAdmin(admin.ModelAdmin):
-    list_display = ["__str__", "email", "last_booking", "days_since_last_booking", "stage", "last_reminder", "last_winback", "marketing_opt_in"]
+    list_display = ["__str__", "email", "last_booking", "days_since_last_booking", "stage", "job_scheduled_ahead", "last_reminder", "last_winback", "marketing_opt_in"]
     list_filter = [DaysSinceLastBookingFilter, "marketing_opt_in", "service_reminders_opt_in"]
     search_fields = ["user__email", "user__name", "phone"]
     list_select_related = ["user"]
@@ -42,7 +47,9 @@ class CustomerChurnAdmin(admin.ModelAdmin):
     show_full_result_count = False
 
     def get_queryset(self, request):
-        return with_churn_dates(super().get_queryset(request))
+        # job_ahead: the win-back job's own "scheduled ahead" rule, so staff see a
+        # customer as active exactly when win-back leaves them alone for it.
+        return with_churn_dates(super().get_queryset(request)).annotate(job_ahead=scheduled_ahead(business_today()))
 
     def has_add_permission(self, request):
         return False
@@ -65,7 +72,11 @@ class CustomerChurnAdmin(admin.ModelAdmin):
 
     @admin.display(description="Stage")
     def stage(self, obj):
-        return churn_stage(self.days_since_last_booking(obj))
+        return churn_stage(self.days_since_last_booking(obj), job_ahead=obj.job_ahead)
+
+    @admin.display(description="Job ahead", boolean=True)
+    def job_scheduled_ahead(self, obj):
+        return obj.job_ahead
 
     @admin.display(description="Last reminder", ordering="last_reminder_at")
     def last_reminder(self, obj):
@@ -90,11 +101,11 @@ class ServiceReminderAdmin(admin.ModelAdmin):
 
 @admin.register(WinbackSend)
 class WinbackSendAdmin(admin.ModelAdmin):
-    list_display = ["customer", "promo_code", "sent_at"]
+    list_display = ["customer", "promo_code", "sent_on", "sent_at"]
     list_select_related = ["customer__user", "promo_code"]
     search_fields = ["customer__user__email", "promo_code__code"]
     date_hierarchy = "sent_at"
-    readonly_fields = ["customer", "promo_code", "sent_at"]
+    readonly_fields = ["customer", "promo_code", "sent_on", "sent_at"]
 
     def has_add_permission(self, request):
         return False

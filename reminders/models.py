@@ -3,6 +3,7 @@
 from django.db import models
 from django.utils import timezone
 
+from retention.clock import business_today
 from retention.models import Customer
 
 
@@ -19,7 +20,10 @@ class ServiceReminder(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["job", "due_date"], name="reminder_once_per_due_date"),
         ]
-        indexes = [models.Index(fields=["customer", "-sent_at"], name="reminder_customer_sent")]
+        indexes = [
+            models.Index(fields=["customer", "-sent_at"], name="reminder_customer_sent"),
+            models.Index(fields=["sent_at"], name="reminder_sent"),  # the staff metrics' periods
+        ]
 
     def __str__(self):
         return f"{self.job.service_type} due {self.due_date} for {self.customer}"
@@ -33,10 +37,19 @@ class WinbackSend(models.Model):
         "retention.PromoCode", on_delete=models.PROTECT, related_name="winback_send"
     )
     sent_at = models.DateTimeField(default=timezone.now)
+    # The business day of the run that sent it (the job's as-of date): at most one
+    # win-back per customer per day, whatever retries or overlapping runs do.
+    sent_on = models.DateField(default=business_today)
 
     class Meta:
         ordering = ["-sent_at"]
-        indexes = [models.Index(fields=["customer", "-sent_at"], name="winback_customer_sent")]
+        constraints = [
+            models.UniqueConstraint(fields=["customer", "sent_on"], name="winback_once_per_customer_day"),
+        ]
+        indexes = [
+            models.Index(fields=["customer", "-sent_at"], name="winback_customer_sent"),
+            models.Index(fields=["sent_at"], name="winback_sent"),  # the staff metrics' periods
+        ]
 
     def __str__(self):
         return f"Win-back to {self.customer} on {self.sent_at:%Y-%m-%d}"

@@ -8,7 +8,7 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 
-from django.db.models import Exists, OuterRef, QuerySet, Subquery
+from django.db.models import Case, Exists, OuterRef, Q, QuerySet, Subquery, Value, When
 from django.urls import reverse
 
 from retention.links import booking_url
@@ -21,16 +21,29 @@ ALERT_AHEAD_DAYS = 7
 ALERT_OVERDUE_DAYS = 30  # older overdue services belong to win-back
 
 
-def rebooked_since_completion() -> Exists:
-    """True when the customer booked the same service again after this job was
-    completed: a scheduled or completed job of that type created afterwards."""
+def rebooks(*, as_of: dt.date, completed_at: OuterRef) -> Q:
+    """Whether another job of the same customer and service (not cancelled) books or
+    does that service again after a completion at `completed_at`: it is scheduled for
+    `as_of` or later, or it was completed later, or it was booked after the completion.
+    A visit booked before the completion but still ahead counts too (PRODUCT.md: a
+    customer with a job scheduled ahead is never a reminder target for that service)."""
+    return Q(status__in=[Job.Status.SCHEDULED, Job.Status.COMPLETED]) & (
+        Q(status=Job.Status.SCHEDULED, scheduled_for__gte=as_of)
+        | Q(status=Job.Status.COMPLETED, completed_at__gt=completed_at)
+        | Q(created_at__gt=completed_at)
+    )
+
+
+def rebooked_since_completion(as_of: dt.date) -> Exists:
+    """True for a completed job whose service is booked or done again (`rebooks`), so it
+    is no longer due: the one rule the daily job, the alert, the services page and the
+    JSON API share."""
     return Exists(
         Job.objects.filter(
+            rebooks(as_of=as_of, completed_at=OuterRef("completed_at")),
             customer_id=OuterRef("customer_id"),
             service_type_id=OuterRef("service_type_id"),
-            created_at__gt=OuterRef("completed_at"),
-            status__in=[Job.Status.SCHEDULED, Job.Status.COMPLETED],
-        )
+        ).exclude(pk=OuterRef("pk"))
     )
 
 
@@ -122,13 +135,13 @@ def due_services(
             next_due_date__gte=today - dt.timedelta(days=overdue_days),
             next_due_date__lte=today + dt.timedelta(days=ahead_days),
         )
-        .filter(~rebooked_since_completion())
+        .filter(~rebooked_since_completion(today))
         .select_related("service_type", "provider")
         .order_by("next_due_date", "service_type__name", "-completed_at")
     )
     seen, due = set(), []
     for job in jobs:
-        # Two completions of one service booked before either finished: the first listed wins.
+        # Two completions of one service at the very same moment: the first listed wins.
         if job.service_type_id in seen:
             continue
         seen.add(job.service_type_id)
@@ -165,20 +178,27 @@ class ServiceSummary:
 
 def service_summaries(*, customer: Customer, today: dt.date) -> list[ServiceSummary]:
     """Each service type the customer has had completed: when last, when next due, and
-    any visit already booked for it; soonest due first. One query."""
+    the visit booked for it, if any; soonest due first. One query.
+
+    A visit is one that rebooks the latest completion by the due list's rule (`rebooks`),
+    so a service shows "Booked" exactly when the alert and the API leave it out; the
+    next one ahead is shown first."""
     completed = Job.objects.filter(
         customer=customer, status=Job.Status.COMPLETED, service_type=OuterRef("pk")
     ).order_by("-completed_at")
     booked = Job.objects.filter(
-        customer=customer, status=Job.Status.SCHEDULED, service_type=OuterRef("pk"), scheduled_for__gte=today
-    ).order_by("scheduled_for")
+        rebooks(as_of=today, completed_at=OuterRef("last_completed_at")),
+        customer=customer,
+        status=Job.Status.SCHEDULED,
+        service_type=OuterRef("pk"),
+    ).order_by(Case(When(scheduled_for__gte=today, then=Value(0)), default=Value(1)), "scheduled_for")
     types = (
         ServiceType.objects.filter(Exists(completed))
         .annotate(
             last_completed_at=Subquery(completed.values("completed_at")[:1]),
             next_due=Subquery(completed.values("next_due_date")[:1]),
-            booked_for=Subquery(booked.values("scheduled_for")[:1]),
         )
+        .annotate(booked_for=Subquery(booked.values("scheduled_for")[:1]))
         .order_by("next_due", "name")
     )
     return [
@@ -195,7 +215,11 @@ def service_summaries(*, customer: Customer, today: dt.date) -> list[ServiceSumm
 
 # --- Churn: how long since a customer's last booking -----------------------------------------
 
-# (key, label, lowest days since last booking, highest or None)
+# The churn stages by days since the last booking, the one definition the staff churn
+# view here and the metrics page's weekly churn chart (metrics.selectors) both read.
+# (key, label, lowest days since last booking, highest or None), in order. A customer
+# with a job scheduled ahead is in the first stage, active, however long ago they
+# booked it (PRODUCT.md: never inactive).
 CHURN_STAGES = [
     ("active", "Active (under 30 days)", 0, 29),
     ("cooling", "Cooling (30-59 days)", 30, 59),
@@ -204,9 +228,16 @@ CHURN_STAGES = [
 ]
 
 
-def churn_stage(days_since_last_booking: int | None) -> str:
+def churn_stage_starts() -> dict[str, int]:
+    """The days since the last booking at which each stage begins, by key."""
+    return {key: low for key, _label, low, _high in CHURN_STAGES}
+
+
+def churn_stage(days_since_last_booking: int | None, *, job_ahead: bool = False) -> str:
     if days_since_last_booking is None:
         return "never booked"
+    if job_ahead:
+        return CHURN_STAGES[0][1]
     for _key, label, low, high in CHURN_STAGES:
         if days_since_last_booking >= low and (high is None or days_since_last_booking <= high):
             return label

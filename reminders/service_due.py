@@ -45,9 +45,13 @@ def jobs_in_window(as_of: dt.date) -> QuerySet:
 
 
 def reminder_targets(as_of: dt.date) -> QuerySet:
-    """Due jobs to remind: not reminded for this due date, not booked again, reminders on."""
+    """Due jobs to remind: not reminded for this due date, not booked again, reminders on,
+    the customer's account active."""
     return jobs_in_window(as_of).filter(
-        ~already_reminded(), ~rebooked_since_completion(), customer__service_reminders_opt_in=True
+        ~already_reminded(),
+        ~rebooked_since_completion(as_of),
+        customer__service_reminders_opt_in=True,
+        customer__user__is_active=True,
     )
 
 
@@ -60,15 +64,17 @@ def select_targets(as_of: dt.date) -> tuple[dict, list[tuple[int, object]]]:
     not_reminded = window.filter(~already_reminded())
     due, not_reminded_count = window.count(), not_reminded.count()
     rows = list(
-        not_reminded.filter(~rebooked_since_completion())
+        not_reminded.filter(~rebooked_since_completion(as_of))
         .order_by("customer_id")
-        .values_list("customer_id", "pk", "customer__service_reminders_opt_in")
+        .values_list("customer_id", "pk", "customer__service_reminders_opt_in", "customer__user__is_active")
     )
-    targets = [(customer_id, pk) for customer_id, pk, reminders_on in rows if reminders_on]
+    reminders_on = [row for row in rows if row[2]]
+    targets = [(customer_id, pk) for customer_id, pk, _on, account_active in reminders_on if account_active]
     skipped = {
         "alreadyReminded": due - not_reminded_count,
         "rebooked": not_reminded_count - len(rows),
-        "remindersOff": len(rows) - len(targets),
+        "remindersOff": len(rows) - len(reminders_on),
+        "deactivated": len(reminders_on) - len(targets),
     }
     return {"due": due, "skipped": skipped}, targets
 

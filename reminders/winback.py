@@ -52,9 +52,12 @@ def in_cooldown(moment: dt.datetime) -> Exists:
 
 def inactive_customers(as_of: dt.date) -> QuerySet:
     """Customers whose last booking is old enough. Booked on business day D is
-    "90 days old" from D + 90 on."""
+    "90 days old" from D + 90 on. A deactivated account (user.is_active off) is never a
+    candidate, so it is not counted here either."""
     booked_before = start_of_business_day(as_of - dt.timedelta(days=settings.WINBACK_INACTIVE_DAYS - 1))
-    return Customer.objects.annotate(last_booking_at=last_booking_at()).filter(last_booking_at__lt=booked_before)
+    return Customer.objects.annotate(last_booking_at=last_booking_at()).filter(
+        last_booking_at__lt=booked_before, user__is_active=True
+    )
 
 
 def winback_targets(as_of: dt.date, *, moment: dt.datetime) -> QuerySet:
@@ -102,7 +105,7 @@ def winback_batch(*, as_of: dt.date, moment: dt.datetime, customer_ids: list[int
             for customer in customers
         )
         sends = WinbackSend.objects.bulk_create(
-            WinbackSend(customer=customer, promo_code=promo, sent_at=now)
+            WinbackSend(customer=customer, promo_code=promo, sent_at=now, sent_on=as_of)
             for customer, promo in zip(customers, promos, strict=True)
         )
         notifications, emails = [], []

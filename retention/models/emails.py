@@ -45,6 +45,7 @@ class OutboundEmail(models.Model):
     class Meta:
         ordering = ["-created_at"]
         indexes = [
+            models.Index(fields=["created_at"], name="outbox_created"),  # staff metrics by period
             models.Index(
                 fields=["next_attempt_at", "id"],
                 condition=models.Q(status="pending"),

@@ -2,6 +2,7 @@
 their last booking, last reminder and last win-back, in a fixed number of queries."""
 
 import datetime as dt
+import re
 
 import pytest
 import time_machine
@@ -10,7 +11,8 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from reminders.models import ServiceReminder, WinbackSend
-from tests.factories import CustomerFactory, PromoCodeFactory, UserFactory, completed_job
+from retention.models import Job
+from tests.factories import CustomerFactory, PromoCodeFactory, UserFactory, booked_job, completed_job
 
 TODAY = dt.date(2026, 6, 15)
 URL = "/admin/reminders/customerchurn/"
@@ -58,6 +60,41 @@ def test_filter_by_days_since_last_booking(staff_client, by_stage, stage, expect
     assert response.status_code == 200
     assert emails_listed(response.content.decode()) == {f"booked{n}@example.com" for n in expected}
 
+
+@pytest.fixture
+def booked_long_ago(provider, lawn):
+    """Customers whose last booking is 120 days old: one with that visit still ahead, one
+    whose visit was cancelled, one whose visit day has passed (never done)."""
+    people = {}
+    for name, scheduled_for, status in [
+        ("ahead", 3, Job.Status.SCHEDULED),
+        ("cancelled", 3, Job.Status.CANCELLED),
+        ("passed", -1, Job.Status.SCHEDULED),
+    ]:
+        customer = CustomerFactory(user__email=f"{name}@example.com")
+        booked_job(
+            customer=customer, service_type=lawn, provider=provider, booked_on=TODAY - dt.timedelta(days=120),
+            scheduled_for=TODAY + dt.timedelta(days=scheduled_for), status=status,
+        )
+        people[name] = customer
+    return people
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("stage", "expected"),
+    [("active", {"ahead"}), ("cooling", set()), ("at_risk", set()), ("inactive", {"cancelled", "passed"})],
+)
+def test_a_job_scheduled_ahead_makes_a_customer_active(staff_client, booked_long_ago, stage, expected):
+    html = staff_client.get(URL, {"churn": stage}).content.decode()
+    assert emails_listed(html) == {f"{name}@example.com" for name in expected}
+
+
+@pytest.mark.django_db
+def test_stage_column_says_active_for_a_job_scheduled_ahead(staff_client, booked_long_ago):
+    html = staff_client.get(URL, {"q": "ahead@example.com"}).content.decode()
+    assert re.findall(r'<td class="field-stage">([^<]*)</td>', html) == ["Active (under 30 days)"]
+    assert re.findall(r'<td class="field-days_since_last_booking">([^<]*)</td>', html) == ["120"]
 
 @pytest.mark.django_db
 def test_never_booked_filter(staff_client, by_stage):

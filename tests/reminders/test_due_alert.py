@@ -10,6 +10,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from reminders.selectors import urgency_for
+from retention.models import Job
 from tests.factories import ProviderFactory, booked_job, completed_job, job_due_on
 
 TODAY = dt.date(2026, 6, 15)
@@ -74,6 +75,30 @@ class TestJobsDueApi:
         job_due_on(customer=customer, service_type=lawn, provider=provider, due_on=days(1))
         booked_job(customer=customer, service_type=lawn, provider=provider, booked_on=days(-1), scheduled_for=days(4))
         assert customer_client.get("/api/customer/jobs/due").json()["jobs"] == []
+
+    def test_visit_booked_before_the_completion_and_still_ahead_is_not_due(
+        self, customer_client, customer, provider, lawn
+    ):
+        job_due_on(customer=customer, service_type=lawn, provider=provider, due_on=days(1))  # done days(-13)
+        booked_job(customer=customer, service_type=lawn, provider=provider, booked_on=days(-16), scheduled_for=days(3))
+        assert customer_client.get("/api/customer/jobs/due").json()["jobs"] == []
+        assert 'data-testid="service-due-alert"' not in customer_client.get("/customer-portal/").content.decode()
+
+    def test_older_completion_superseded_by_a_newer_one_is_not_due(self, customer_client, customer, provider, lawn):
+        job_due_on(customer=customer, service_type=lawn, provider=provider, due_on=days(-10), booked_on=days(-30))
+        newer = job_due_on(customer=customer, service_type=lawn, provider=provider, due_on=days(5), booked_on=days(-29))
+        jobs = customer_client.get("/api/customer/jobs/due").json()["jobs"]
+        assert [(j["id"], j["daysUntilDue"]) for j in jobs] == [(str(newer.id), 5)]
+
+    def test_cancelled_visit_booked_before_the_completion_does_not_count(
+        self, customer_client, customer, provider, lawn
+    ):
+        job = job_due_on(customer=customer, service_type=lawn, provider=provider, due_on=days(1))
+        booked_job(
+            customer=customer, service_type=lawn, provider=provider, booked_on=days(-16),
+            scheduled_for=days(3), status=Job.Status.CANCELLED,
+        )
+        assert [j["id"] for j in customer_client.get("/api/customer/jobs/due").json()["jobs"]] == [str(job.id)]
 
     def test_another_customers_jobs_never_appear(self, customer_client, other_customer, provider, lawn):
         job_due_on(customer=other_customer, service_type=lawn, provider=provider, due_on=days(1))
@@ -160,6 +185,16 @@ class TestServicesPage:
         completed_job(customer=customer, service_type=lawn, provider=provider, completed_on=days(-12))
         booked_job(customer=customer, service_type=lawn, provider=provider, booked_on=days(-1), scheduled_for=days(3))
         assert "Booked for Jun 18" in customer_client.get("/customer-portal/services/").content.decode()
+
+    def test_a_visit_booked_since_the_completion_whose_day_passed_is_shown_booked(
+        self, customer_client, customer, provider, lawn
+    ):
+        # Not done yet but booked after the last completion: the alert leaves it out, so
+        # the page says it is booked rather than overdue.
+        completed_job(customer=customer, service_type=lawn, provider=provider, completed_on=days(-20))
+        booked_job(customer=customer, service_type=lawn, provider=provider, booked_on=days(-10), scheduled_for=days(-2))
+        html = customer_client.get("/customer-portal/services/").content.decode()
+        assert "Booked for Jun 13" in html and "Overdue" not in html
 
     def test_only_the_customers_own_services(self, customer_client, other_customer, provider, lawn):
         completed_job(customer=other_customer, service_type=lawn, provider=provider, completed_on=days(-12))

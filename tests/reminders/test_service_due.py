@@ -116,6 +116,38 @@ class TestWhoIsReminded:
         run()
         assert reminded_due_dates(customer) == [days(1)]
 
+    def test_visit_booked_before_the_completion_and_still_ahead_is_not_reminded(self, due, customer, provider, lawn):
+        job = due(1)  # completed on days(-13)
+        booked_job(customer=customer, service_type=lawn, provider=provider, booked_on=days(-16), scheduled_for=days(3))
+        stats = run()
+        assert not ServiceReminder.objects.filter(job=job).exists()
+        assert stats["skippedByReason"]["rebooked"] == 1
+
+    def test_visit_booked_before_the_completion_now_past_does_not_count(self, due, customer, provider, lawn):
+        due(1)  # completed on days(-13); the other visit's day has passed and it was never done
+        booked_job(customer=customer, service_type=lawn, provider=provider, booked_on=days(-16), scheduled_for=days(-1))
+        run()
+        assert reminded_due_dates(customer) == [days(1)]
+
+    def test_older_completion_superseded_by_a_newer_one_booked_before_it(self, customer, provider, lawn):
+        # Both visits were booked before the first was done (booked 7 days before each completion).
+        job_due_on(customer=customer, service_type=lawn, provider=provider, due_on=days(-10), booked_on=days(-30))
+        job_due_on(customer=customer, service_type=lawn, provider=provider, due_on=days(-6), booked_on=days(-29))
+        run()
+        assert reminded_due_dates(customer) == [days(-6)]
+
+    @pytest.mark.parametrize("scheduled_for", [3, -20])
+    def test_cancelled_visit_booked_before_the_completion_does_not_count(
+        self, due, customer, provider, lawn, scheduled_for
+    ):
+        due(1)
+        booked_job(
+            customer=customer, service_type=lawn, provider=provider, booked_on=days(-16),
+            scheduled_for=days(scheduled_for), status=Job.Status.CANCELLED,
+        )
+        run()
+        assert reminded_due_dates(customer) == [days(1)]
+
     def test_another_service_booked_is_still_reminded(self, due, customer, provider, service_types):
         due(1)
         booked_job(
@@ -136,6 +168,18 @@ class TestWhoIsReminded:
         assert stats["skippedByReason"]["remindersOff"] == 1
         assert stats["sent"] == 0
 
+
+    def test_deactivated_account_is_not_reminded(self, due, customer):
+        customer.user.is_active = False
+        customer.user.save()
+        due(1)
+        active = CustomerFactory()
+        due(1, who=active)
+        stats = run()
+        assert reminded_due_dates(customer) == [] and reminded_due_dates(active) == [days(1)]
+        assert not OutboundEmail.objects.filter(customer=customer).exists()
+        assert not Notification.objects.filter(customer=customer).exists()
+        assert stats["skippedByReason"]["deactivated"] == 1 and stats["sent"] == 1
 
 @pytest.mark.django_db
 class TestOncePerDueDate:

@@ -10,12 +10,15 @@ import pytest
 import time_machine
 from django.core import mail
 from django.core.management import call_command
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from reminders.models import WinbackSend
+from reminders.winback import check_inactive_customers
 from retention.emails import Kind, under_marketing_cap
 from retention.models import Notification, OutboundEmail, PromoCode
-from tests.factories import CustomerFactory, booked_job, completed_job
+from retention.scheduling import JobContext
+from tests.factories import CustomerFactory, PromoCodeFactory, booked_job, completed_job
 
 # Tests travel to noon (UTC) on this day and run as of it.
 TODAY = dt.date(2026, 6, 15)
@@ -84,6 +87,18 @@ class TestWhoIsWonBack:
         assert OutboundEmail.objects.count() == 0 and Notification.objects.count() == 0
         assert stats["skippedByReason"]["optedOut"] == 1
 
+
+    def test_deactivated_account_is_not_won_back(self, last_booked, customer):
+        customer.user.is_active = False
+        customer.user.save()
+        last_booked(120)
+        active = CustomerFactory()
+        last_booked(120, who=active)
+        stats = run()
+        assert winbacks(customer) == 0 and winbacks(active) == 1
+        assert not OutboundEmail.objects.filter(customer=customer).exists()
+        assert not Notification.objects.filter(customer=customer).exists()
+        assert stats["eligible"] == 1 and stats["inactive"] == 1  # not a candidate at all
 
 @pytest.mark.django_db
 class TestWhatAWinbackIs:
@@ -194,6 +209,40 @@ class TestCooldownAndCap:
         with time_machine.travel(dt.datetime.combine(days(8), dt.time(16), tzinfo=dt.UTC), tick=False):
             assert under_marketing_cap(customer)
 
+
+@pytest.mark.django_db
+class TestOncePerCustomerPerDay:
+    """The database, not only the cooldown query, stops a second win-back the same day."""
+
+    def test_a_second_send_to_a_customer_on_one_day_fails_at_the_database(self, customer):
+        WinbackSend.objects.create(customer=customer, promo_code=PromoCodeFactory(customer=customer), sent_on=TODAY)
+        with pytest.raises(IntegrityError), transaction.atomic():
+            WinbackSend.objects.create(customer=customer, promo_code=PromoCodeFactory(customer=customer), sent_on=TODAY)
+        WinbackSend.objects.create(customer=customer, promo_code=PromoCodeFactory(customer=customer), sent_on=days(1))
+        assert winbacks(customer) == 2
+
+    def test_the_job_stamps_its_as_of_date(self, last_booked, customer):
+        last_booked(100)
+        run("--date", days(2).isoformat())
+        assert WinbackSend.objects.get(customer=customer).sent_on == days(2)
+
+    def test_without_the_cooldown_a_same_day_rerun_fails_instead_of_sending_twice(
+        self, settings, last_booked, customer
+    ):
+        settings.WINBACK_COOLDOWN_DAYS = 0  # take the query's guard away: the constraint is left
+        settings.MARKETING_EMAIL_CAP_DAYS = 0
+        last_booked(100)
+        ctx, again = (
+            JobContext(name="check_inactive_customers", as_of=TODAY, dry_run=False, progress_stream=io.StringIO())
+            for _ in range(2)
+        )
+        with time_machine.travel(dt.datetime.combine(TODAY, dt.time(16), tzinfo=dt.UTC)):
+            check_inactive_customers(ctx)
+            check_inactive_customers(again)
+        assert ctx.stats["sent"] == 1
+        assert again.stats["eligible"] == 1 and again.stats["sent"] == 0 and again.stats["failed"] == 1
+        assert "winback_once_per_customer_day" in again.stats["errors"][0]
+        assert winbacks(customer) == 1 and OutboundEmail.objects.count() == 1
 
 @pytest.mark.django_db
 def test_a_booking_after_a_winback_stops_the_next_one(last_booked, customer, other_customer, provider, lawn):

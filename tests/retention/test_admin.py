@@ -34,3 +34,19 @@ def test_staff_can_complete_a_job_from_admin(staff_client, customer, provider, l
     assert response.status_code == 302
     job.refresh_from_db()
     assert job.status == "completed" and job.next_due_date is not None
+
+
+def test_view_only_staff_cannot_run_job_actions(client, django_user_model, customer, provider, lawn):
+    from django.contrib.auth.models import Permission
+
+    viewer = django_user_model.objects.create_user(email="viewer@example.com", password="pw", is_staff=True)
+    viewer.user_permissions.add(Permission.objects.get(codename="view_job"))
+    client.force_login(viewer)
+    job = JobFactory(customer=customer, provider=provider, service_type=lawn)
+    response = client.post(
+        reverse("admin:retention_job_changelist"),
+        {"action": "mark_completed", "_selected_action": [str(job.pk)]},
+    )
+    job.refresh_from_db()
+    assert job.status == "scheduled"
+    assert response.status_code in (200, 302, 403)

@@ -1,0 +1,54 @@
+"""The churn chart's buckets are reminders' churn stages (reminders.selectors.CHURN_STAGES),
+the ones the staff churn view filters by: change the stages and the chart follows."""
+
+import datetime as dt
+
+import pytest
+
+from metrics import selectors
+from metrics.periods import Period
+from reminders import selectors as reminder_selectors
+from retention.models import Job
+
+from tests.factories import CustomerFactory
+
+from .conftest import TODAY, at, book
+
+DAYS_SINCE = (15, 25, 45, 75, 100)  # at the period's last day, TODAY
+
+
+@pytest.fixture
+def booked_days_ago(lawn, provider):
+    for days in DAYS_SINCE:
+        day = TODAY - dt.timedelta(days=days)
+        book(CustomerFactory(), lawn, provider, booked_at=at(day.month, day.day), status=Job.Status.COMPLETED)
+
+
+def last_week(churn: dict[str, list[int]]) -> dict[str, int]:
+    return {bucket: counts[-1] for bucket, counts in churn.items()}
+
+
+def as_staff_see_it() -> dict[str, int]:
+    """The last week's buckets by the churn view's own rule."""
+    labels = {label: key for key, label, _low, _high in reminder_selectors.CHURN_STAGES}
+    counts = dict.fromkeys(selectors.CHURN_BUCKETS, 0)
+    for days in DAYS_SINCE:
+        counts[labels[reminder_selectors.churn_stage(days)]] += 1
+    return counts
+
+
+@pytest.mark.django_db
+def test_the_chart_uses_the_churn_views_stages(booked_days_ago):
+    churn = last_week(selectors.churn_by_week(Period.last(4, today=TODAY)))
+    assert churn == {"active": 2, "cooling": 1, "at_risk": 1, "inactive": 1} == as_staff_see_it()
+
+
+@pytest.mark.django_db
+def test_changing_the_stages_moves_the_chart_too(monkeypatch, booked_days_ago):
+    monkeypatch.setattr(
+        "reminders.selectors.CHURN_STAGES",
+        [("active", "Active", 0, 19), ("cooling", "Cooling", 20, 39), ("at_risk", "At risk", 40, 79),
+         ("inactive", "Inactive", 80, None)],
+    )
+    churn = last_week(selectors.churn_by_week(Period.last(4, today=TODAY)))
+    assert churn == {"active": 1, "cooling": 1, "at_risk": 2, "inactive": 1} == as_staff_see_it()
