@@ -9,7 +9,6 @@ import re
 from dataclasses import dataclass
 
 from django.db.models import Case, Exists, OuterRef, Q, QuerySet, Subquery, Value, When
-from django.urls import reverse
 
 from retention.links import booking_url
 from retention.models import Customer, Job, ServiceType
