@@ -54,11 +54,6 @@ def promo_code_attempt(*, customer: Customer, text: str):
         _not_a_guess(attempt)
 
 
-def wrong_attempts(*, customer: Customer, now: dt.datetime | None = None) -> int:
-    since = (now or timezone.now()) - WINDOW
-    return PromoCodeAttempt.objects.filter(customer=customer, wrong=True, attempted_at__gt=since).count()
-
-
 def _begin_attempt(customer: Customer) -> PromoCodeAttempt:
     now = timezone.now()
     with transaction.atomic():

@@ -6,38 +6,32 @@ returns None is not shown.
 
 from django.db.models import Count, Q, Sum
 
+from campaigns.selectors import active_promo_codes, seasonal_offer
+from loyalty.selectors import loyalty_summary
+from reminders.selectors import due_services
 from retention.clock import business_today
 from retention.models import Customer, Job
 
 
 def service_due_alert(customer: Customer):
-    """The most urgent service due within 7 days, overdue up to 30 days (issue 6: reminders)."""
-    from reminders.selectors import due_services
-
+    """The most urgent service due within 7 days, overdue up to 30 days; one query."""
     due = due_services(customer=customer, today=business_today())
     return {"most_urgent": due[0], "count": len(due)} if due else None
 
 
 def seasonal_banner(customer: Customer):
-    """The active seasonal campaign and the customer's code (issue 5: campaigns).
-    Three queries; None when no campaign runs this month."""
-    from campaigns.selectors import seasonal_offer
-
+    """The active seasonal campaign and the customer's code; three queries.
+    None when no campaign runs this month."""
     return seasonal_offer(customer=customer)
 
 
 def promo_banner(customer: Customer):
-    """The customer's active promo codes and vouchers (issue 5: campaigns).
-    Two queries; None when there are none."""
-    from campaigns.selectors import active_promo_codes
-
+    """The customer's active promo codes and vouchers; two queries. None when there are none."""
     return active_promo_codes(customer=customer) or None
 
 
 def loyalty_widget(customer: Customer):
-    """Balance, tier and progress (issue 4: loyalty); one query."""
-    from loyalty.selectors import loyalty_summary  # here, to keep loyalty's lines in this one function
-
+    """Balance, tier and progress to the next tier; one query."""
     return loyalty_summary(customer=customer)
 
 

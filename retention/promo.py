@@ -83,6 +83,3 @@ def claim_promo_code(*, promo: PromoCode) -> None:
         raise PromoCodeError("That promo code has already been used.")
     promo.used_at = now
 
-
-def active_promo_codes(*, customer: Customer):
-    return customer.promo_codes.filter(used_at__isnull=True, expires_at__gt=timezone.now())
