@@ -521,6 +521,28 @@ def retry_emails(queryset) -> int:
     return waiting + failed
 
 
+def deliver_after_response(keys: Collection[str]) -> None:
+    """Delivers a web request's emails without keeping its visitor waiting: on a
+    background thread (with its own database connection) when
+    EMAIL_DELIVER_IN_BACKGROUND is on, as in production; inline otherwise.
+
+    A thread cut short (the worker restarting) leaves its rows pending or `sending`
+    with their batch key, and deliver_emails finishes them exactly once.
+    """
+    keys = list(keys)
+    if not settings.EMAIL_DELIVER_IN_BACKGROUND:
+        deliver_soon(keys)
+        return
+
+    def run() -> None:
+        try:
+            deliver_soon(keys)
+        finally:
+            connection.close()  # this thread's own connection
+
+    threading.Thread(target=run, name="deliver-after-response", daemon=True).start()
+
+
 def deliver_soon(keys: Collection[str]) -> None:
     """Called after a web request's transaction commits, with the idempotency keys of
     the emails it queued: sends those (at most one batch's worth) and nothing else, so

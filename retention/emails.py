@@ -168,7 +168,7 @@ def queue_email(
         )
         created = OutboundEmail.objects.bulk_create([email], ignore_conflicts=True)
     if deliver_after_commit:
-        from .delivery import deliver_soon
+        from .delivery import deliver_after_response
 
-        transaction.on_commit(partial(deliver_soon, [idempotency_key]))
+        transaction.on_commit(partial(deliver_after_response, [idempotency_key]))
     return created[0]

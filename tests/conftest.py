@@ -35,6 +35,13 @@ def fast_password_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(autouse=True)
+def deliver_inline(settings):
+    """Tests run inside a transaction a background thread cannot see, so after-commit
+    delivery runs inline; tests/retention/test_deliver_after_response.py covers the thread."""
+    settings.EMAIL_DELIVER_IN_BACKGROUND = False
+
+
 @pytest.fixture
 def service_types(db):
     """The four real service types, by slug."""
