@@ -87,10 +87,9 @@ def tel_href(phone: str) -> str:
 # --- What a customer has due -------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class DueService:
-    job: Job
-    due_date: dt.date
+class Urgent:
+    """Urgency, its badge text and "when" in words, from `days_until_due`."""
+
     days_until_due: int
 
     @property
@@ -104,6 +103,13 @@ class DueService:
     @property
     def when(self) -> str:
         return when_due(self.days_until_due)
+
+
+@dataclass(frozen=True)
+class DueService(Urgent):
+    job: Job
+    due_date: dt.date
+    days_until_due: int
 
     @property
     def service_type(self) -> ServiceType:
@@ -149,7 +155,7 @@ def due_services(
 
 
 @dataclass(frozen=True)
-class ServiceSummary:
+class ServiceSummary(Urgent):
     """One service type the customer has had done, for the services page."""
 
     service_type: ServiceType
@@ -157,18 +163,6 @@ class ServiceSummary:
     next_due_date: dt.date
     days_until_due: int
     booked_for: dt.date | None
-
-    @property
-    def urgency(self) -> str:
-        return urgency_for(self.days_until_due)
-
-    @property
-    def urgency_label(self) -> str:
-        return URGENCY_LABELS[self.urgency]
-
-    @property
-    def when(self) -> str:
-        return when_due(self.days_until_due)
 
     @property
     def book_url(self) -> str:
