@@ -12,7 +12,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 
-from .delivery import BATCH_LIMIT, deliver_soon, retry_emails
+from .delivery import BATCH_LIMIT, deliver_after_response, retry_emails
 from .email_preview import render_all_previews
 from .models import (
     Customer,
@@ -130,7 +130,7 @@ class OutboundEmailAdmin(admin.ModelAdmin):
         # The first batch of the selection goes now; the rest with deliver_emails.
         keys = list(queryset.values_list("idempotency_key", flat=True)[:BATCH_LIMIT])
         count = retry_emails(queryset)
-        transaction.on_commit(partial(deliver_soon, keys))
+        transaction.on_commit(partial(deliver_after_response, keys))
         self.message_user(request, f"{count} email(s) queued again; delivery is starting.", messages.SUCCESS)
 
     def get_urls(self):

@@ -19,11 +19,13 @@ email. Without RESEND_API_KEY the same path hands each batch to Django's email
 backend (console or file in development).
 """
 
+import atexit
 import contextvars
 import datetime as dt
 import hashlib
 import json
 import logging
+import queue
 import random
 import re
 import threading
@@ -37,7 +39,7 @@ import requests
 import resend
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, mailers, make_msgid
-from django.db import connection, transaction
+from django.db import close_old_connections, connection, transaction
 from django.db.models import Case, F, Value, When
 from django.utils import timezone
 from resend.http_client import HTTPClient
@@ -521,26 +523,74 @@ def retry_emails(queryset) -> int:
     return waiting + failed
 
 
-def deliver_after_response(keys: Collection[str]) -> None:
-    """Delivers a web request's emails without keeping its visitor waiting: on a
-    background thread (with its own database connection) when
-    EMAIL_DELIVER_IN_BACKGROUND is on, as in production; inline otherwise.
+class AfterResponseDelivery:
+    """One background thread per process that delivers what web requests queued.
 
-    A thread cut short (the worker restarting) leaves its rows pending or `sending`
-    with their batch key, and deliver_emails finishes them exactly once.
+    Requests hand it their emails' keys after commit and answer at once; the thread
+    sends everything handed to it so far in one go, waiting for the delivery lock if
+    another process holds it (nobody is waiting on this thread), and keeps its database
+    connection between sends as CONN_MAX_AGE allows. Emails it has not sent when the
+    process exits stay in the outbox for deliver_emails; at exit it gets a few seconds
+    to finish what it was handed.
     """
+
+    EXIT_GRACE_SECONDS = 10.0
+
+    def __init__(self):
+        self._keys: queue.SimpleQueue[list[str] | None] = queue.SimpleQueue()
+        self._thread: threading.Thread | None = None
+        self._start_lock = threading.Lock()
+
+    def submit(self, keys: list[str]) -> None:
+        self._keys.put(keys)
+        with self._start_lock:
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(target=self._run, name="deliver-after-response", daemon=True)
+                self._thread.start()
+                atexit.register(self.finish)
+
+    def finish(self) -> None:
+        """Lets the thread send what it was handed, then stop (at process exit)."""
+        thread = self._thread
+        if thread is not None and thread.is_alive():
+            self._keys.put(None)
+            thread.join(self.EXIT_GRACE_SECONDS)
+
+    def _run(self) -> None:
+        stopping = False
+        while not stopping:
+            handed = [self._keys.get()]
+            while True:
+                try:
+                    handed.append(self._keys.get_nowait())
+                except queue.Empty:
+                    break
+            stopping = None in handed
+            keys = [key for batch in handed if batch for key in batch]
+            close_old_connections()  # honour CONN_MAX_AGE and health checks between sends
+            for start in range(0, len(keys), BATCH_LIMIT):
+                try:
+                    deliver_pending(keys=keys[start : start + BATCH_LIMIT], wait_for_lock=True)
+                except Exception:  # the outbox keeps the rows; deliver_emails retries them
+                    log.exception("Delivering after the response failed; deliver_emails will retry")
+        connection.close()
+
+
+after_response_delivery = AfterResponseDelivery()
+
+
+def deliver_after_response(keys: Collection[str]) -> None:
+    """Delivers a web request's emails without keeping its visitor waiting: handed to
+    the process's delivery thread when EMAIL_DELIVER_IN_BACKGROUND is on (production),
+    inline otherwise. A send cut short leaves its rows pending or `sending` with their
+    batch key, and deliver_emails finishes them exactly once."""
     keys = list(keys)
-    if not settings.EMAIL_DELIVER_IN_BACKGROUND:
-        deliver_soon(keys)
+    if not keys:
         return
-
-    def run() -> None:
-        try:
-            deliver_soon(keys)
-        finally:
-            connection.close()  # this thread's own connection
-
-    threading.Thread(target=run, name="deliver-after-response", daemon=True).start()
+    if settings.EMAIL_DELIVER_IN_BACKGROUND:
+        after_response_delivery.submit(keys)
+    else:
+        deliver_soon(keys)
 
 
 def deliver_soon(keys: Collection[str]) -> None:

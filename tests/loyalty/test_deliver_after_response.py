@@ -6,6 +6,7 @@ import time
 
 import pytest
 
+from retention.delivery import after_response_delivery
 from retention.models import OutboundEmail
 from tests.factories import RewardFactory
 
@@ -30,6 +31,7 @@ def test_the_redemption_answers_before_resend_does_and_the_email_still_goes(
     deadline = time.monotonic() + 15
     while time.monotonic() < deadline and not OutboundEmail.objects.filter(status="sent").exists():
         time.sleep(0.1)
+    after_response_delivery.finish()  # stop the thread (and close its connection) as at exit
     email = OutboundEmail.objects.get(template="loyalty_redemption")
     assert email.status == "sent"
     assert [e["to"] for e in fake_resend.emails] == [[customer.email]]
