@@ -251,17 +251,20 @@ def queue_seasonal_offers(ctx: JobContext) -> None:
     campaign = run.campaign
     stats["campaign"] = {"id": str(campaign.id), "season": campaign.season, "title": campaign.title}
     stats["seasonYear"] = run.season_year
-    eligible, skipped = count_by_reason(run)
-    stats.update(eligible=eligible, skipped=sum(skipped.values()), skippedByReason=skipped)
-    ctx.progress(f"{campaign} ({run.season_year}): {eligible} eligible, {stats['skipped']} skipped")
+    def count() -> None:
+        eligible, skipped = count_by_reason(run)
+        stats.update(eligible=eligible, skipped=sum(skipped.values()), skippedByReason=skipped)
+        ctx.progress(f"{campaign} ({run.season_year}): {eligible} eligible, {stats['skipped']} skipped")
 
     if ctx.dry_run:
+        count()
         offer = f"{campaign.discount_percent}% off, valid through {run.valid_through.isoformat()}"
         for customer in eligible_customers(run).select_related("user").order_by("pk").iterator(chunk_size=2000):
             ctx.progress(f"would send {customer.email}: {offer}")
         return
 
     with marketing_email_lock():  # win-back waits (and re-checks the cap) until we are done
+        count()  # under the lock, so a win-back run just before us is already counted
         for batch in eligible_batches(run, size=settings.JOB_BATCH_SIZE):
             stats["batches"] += 1
             try:

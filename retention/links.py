@@ -14,7 +14,7 @@ def absolute_url(path: str) -> str:
 
 
 @lru_cache
-def _booking_path(prefix: str, urlconf: str | None) -> str:
+def _booking_path(prefix: str, urlconf: str | None, root_urlconf: str) -> str:
     # Cached: batch jobs build one link per email and reverse() costs more than the SQL.
     return reverse("portal:book")
 
@@ -30,6 +30,6 @@ def booking_url(
         query["service"] = service if isinstance(service, str) else service.slug
     if code:
         query["code"] = code
-    path = _booking_path(get_script_prefix(), get_urlconf())
+    path = _booking_path(get_script_prefix(), get_urlconf(), settings.ROOT_URLCONF)
     url = f"{path}?{urlencode(query)}" if query else path
     return absolute_url(url) if absolute else url

@@ -7,6 +7,7 @@ import shlex
 from pathlib import Path
 
 import environ
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -183,6 +184,8 @@ EMAIL_RETRY_WAIT_SECONDS = env.float("EMAIL_RETRY_WAIT_SECONDS", default=30)
 CRON_SECRET = env.str("CRON_SECRET", default="")
 WINBACK_INACTIVE_DAYS = env.int("WINBACK_INACTIVE_DAYS", default=90)
 WINBACK_COOLDOWN_DAYS = env.int("WINBACK_COOLDOWN_DAYS", default=90)
+if WINBACK_COOLDOWN_DAYS < 1:  # the database allows one win-back per customer per day
+    raise ImproperlyConfigured("WINBACK_COOLDOWN_DAYS must be at least 1.")
 WINBACK_DISCOUNT_PERCENT = env.int("WINBACK_DISCOUNT_PERCENT", default=15)
 WINBACK_CODE_VALID_DAYS = env.int("WINBACK_CODE_VALID_DAYS", default=30)
 JOB_BATCH_SIZE = env.int("JOB_BATCH_SIZE", default=500)
