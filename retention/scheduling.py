@@ -62,20 +62,26 @@ def deliver_queued(ctx: JobContext, *, template: str) -> None:
     """After a job's writes have committed: delivers the outbox, outside any transaction.
 
     The job's `failed` counts only its own emails (this template, queued since the run
-    started) that failed for good; the whole delivery run, including other emails that
-    happened to be due (a bounced tier-upgrade email, say), is reported under
-    `delivery`. An email that met a temporary error stays queued for deliver_emails.
+    started) that failed for good or were tried and are still waiting for a retry (the
+    outbox keeps and retries them; the run still exits non-zero so cron hears of it);
+    the whole delivery run, including other emails that happened to be due (a bounced
+    tier-upgrade email, say), is reported under `delivery`.
     """
     delivery = deliver_pending()
-    own_failed = OutboundEmail.objects.filter(
-        template=template, created_at__gte=ctx.started_at, status=OutboundEmail.Status.FAILED
+    own = OutboundEmail.objects.filter(template=template, created_at__gte=ctx.started_at)
+    own_failed = own.filter(status=OutboundEmail.Status.FAILED).count()
+    # Tried and still not accepted (Resend down or refusing for the whole run): the
+    # outbox retries them, but the run did not deliver, so cron must hear of it.
+    own_undelivered = own.filter(
+        status__in=[OutboundEmail.Status.PENDING, OutboundEmail.Status.SENDING], attempts__gt=0
     ).count()
     ctx.stats["delivery"] = delivery
     ctx.stats["deliveryFailed"] = own_failed
-    ctx.stats["failed"] += own_failed
+    ctx.stats["deliveryUndelivered"] = own_undelivered
+    ctx.stats["failed"] += own_failed + own_undelivered
     ctx.progress(
-        f"delivered {delivery.get('sent', 0)} email(s); {own_failed} of this run's failed"
-        f" ({delivery.get('failed', 0)} failed in all)"
+        f"delivered {delivery.get('sent', 0)} email(s); of this run's, {own_failed} failed and"
+        f" {own_undelivered} wait for a retry ({delivery.get('failed', 0)} failed in all)"
     )
 
 

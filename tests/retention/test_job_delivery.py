@@ -78,3 +78,21 @@ def test_an_unrelated_failed_email_is_reported_but_does_not_fail_the_job(
     assert stats["failed"] == 0
     assert code == 0
     assert [e["to"] for e in fake_resend.emails] == [[customer.email]]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_job_whose_emails_resend_never_accepts_fails_and_keeps_them_for_a_retry(
+    fake_resend, customer, provider, lawn, settings
+):
+    settings.EMAIL_RETRY_WAIT_SECONDS = 0  # the run does not stay for retries
+    fake_resend.fail_next(50, status=503)  # Resend is down for the whole run
+    lapsed_for(120, customer, provider, lawn)
+
+    code, stats = run("check_inactive_customers")
+
+    email = OutboundEmail.objects.get(template="winback")
+    assert email.status in (OutboundEmail.Status.PENDING, OutboundEmail.Status.SENDING)
+    assert email.attempts >= 1
+    assert stats["deliveryUndelivered"] == 1
+    assert stats["failed"] == 1 and code == 1
+    assert fake_resend.emails == []
