@@ -254,7 +254,12 @@ def redeem_reward(*, customer: Customer, reward_id: uuid.UUID | str) -> Redempti
                 "voucher": voucher,
                 "points": balance,
                 "rewards_url": REWARDS_URL,
-                "book_url": booking_url(service=reward.service_type, code=voucher.code, absolute=True),
+                "book_url": booking_url(
+                    # Preselect the service only when the voucher is limited to it.
+                    service=reward.service_type if reward.reward_type == Reward.RewardType.FREE_SERVICE else None,
+                    code=voucher.code,
+                    absolute=True,
+                ),
             },
         )
     return RedemptionResult(redemption=redemption, points=balance)

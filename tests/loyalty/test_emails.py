@@ -52,3 +52,16 @@ def test_the_redemption_email_links_to_booking_with_the_voucher_and_its_service(
     link = f"https://homeservices.example/customer-portal/book/?service=lawn-care&code={code}"
     assert link in email.text_body
     assert link.replace("&", "&amp;") in email.html_body
+
+
+def test_a_dollars_off_voucher_link_does_not_preselect_a_service(customer, grant, lawn, settings):
+    from loyalty.services import redeem_reward
+    from retention.models import OutboundEmail
+
+    settings.SITE_URL = "https://homeservices.example"
+    grant(customer, 150)
+    reward = RewardFactory(name="$10 off", points_cost=150, service_type=lawn)  # not limited to it
+    redeem_reward(customer=customer, reward_id=reward.pk)
+    code = Redemption.objects.get().voucher.code
+    email = OutboundEmail.objects.get(template="loyalty_redemption")
+    assert f"https://homeservices.example/customer-portal/book/?code={code}" in email.text_body
