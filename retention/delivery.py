@@ -19,7 +19,6 @@ email. Without RESEND_API_KEY the same path hands each batch to Django's email
 backend (console or file in development).
 """
 
-import atexit
 import contextvars
 import datetime as dt
 import hashlib
@@ -530,11 +529,11 @@ class AfterResponseDelivery:
     sends everything handed to it so far in one go, waiting for the delivery lock if
     another process holds it (nobody is waiting on this thread), and keeps its database
     connection between sends as CONN_MAX_AGE allows. Emails it has not sent when the
-    process exits stay in the outbox for deliver_emails; at exit it gets a few seconds
-    to finish what it was handed.
+    process exits stay in the outbox (pending, or `sending` with their batch key) and
+    deliver_emails sends them exactly once.
     """
 
-    EXIT_GRACE_SECONDS = 10.0
+    STOP_WAIT_SECONDS = 10.0
 
     def __init__(self):
         self._keys: queue.SimpleQueue[list[str] | None] = queue.SimpleQueue()
@@ -547,14 +546,13 @@ class AfterResponseDelivery:
             if self._thread is None or not self._thread.is_alive():
                 self._thread = threading.Thread(target=self._run, name="deliver-after-response", daemon=True)
                 self._thread.start()
-                atexit.register(self.finish)
 
     def finish(self) -> None:
-        """Lets the thread send what it was handed, then stop (at process exit)."""
+        """Lets the thread send what it was handed, then stop and close its connection."""
         thread = self._thread
         if thread is not None and thread.is_alive():
             self._keys.put(None)
-            thread.join(self.EXIT_GRACE_SECONDS)
+            thread.join(self.STOP_WAIT_SECONDS)
 
     def _run(self) -> None:
         stopping = False
@@ -581,8 +579,8 @@ after_response_delivery = AfterResponseDelivery()
 
 def deliver_after_response(keys: Collection[str]) -> None:
     """Delivers a web request's emails without keeping its visitor waiting: handed to
-    the process's delivery thread when EMAIL_DELIVER_IN_BACKGROUND is on (production),
-    inline otherwise. A send cut short leaves its rows pending or `sending` with their
+    the process's delivery thread when EMAIL_DELIVER_IN_BACKGROUND is on (the WSGI
+    server: retention/wsgi.py turns it on), inline otherwise (commands, tests). A send cut short leaves its rows pending or `sending` with their
     batch key, and deliver_emails finishes them exactly once."""
     keys = list(keys)
     if not keys:

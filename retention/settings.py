@@ -162,9 +162,10 @@ MAILERS = {  # Django 6.1's successor to EMAIL_BACKEND; the variable keeps its f
 }
 RESEND_API_URL = env.str("RESEND_API_URL", default="https://api.resend.com")
 MARKETING_EMAIL_CAP_DAYS = env.int("MARKETING_EMAIL_CAP_DAYS", default=7)
-# Emails queued by a web request are delivered after its transaction commits, on a
-# background thread so the response does not wait for Resend (false: inline).
-EMAIL_DELIVER_IN_BACKGROUND = env.bool("EMAIL_DELIVER_IN_BACKGROUND", default=True)
+# Emails queued by a web request are delivered after its transaction commits: on a
+# background thread when true, so the response does not wait for Resend. retention/wsgi.py
+# turns it on for the web server; commands (whose process may exit right after) deliver inline.
+EMAIL_DELIVER_IN_BACKGROUND = env.bool("EMAIL_DELIVER_IN_BACKGROUND", default=False)
 # Delivery (retention/delivery.py). Resend allows 2 requests/s per team unless raised;
 # answers' ratelimit-limit lowers this, never raises it.
 RESEND_REQUESTS_PER_SECOND = env.float("RESEND_REQUESTS_PER_SECOND", default=2)
