@@ -72,6 +72,14 @@ def _by_day(queryset, field: str, *group_by: str, **aggregates):
     )
 
 
+def _days_by(rows, key: str, value: str) -> defaultdict[str, dict]:
+    """{row[key]: {day: row[value]}} from _by_day rows grouped by one field."""
+    days = defaultdict(dict)
+    for row in rows:
+        days[row[key]][row["day"]] = row[value]
+    return days
+
+
 def _rate(part: int, whole: int) -> float | None:
     return part / whole if whole else None
 
@@ -245,9 +253,7 @@ def points_flow(period: Period) -> PointsFlow:
         "type",
         points=Sum("points"),
     )
-    by_type = defaultdict(dict)
-    for row in rows:
-        by_type[row["type"]][row["day"]] = row["points"]
+    by_type = _days_by(rows, "type", "points")
     issued = defaultdict(int)
     for kind in (PointsEntry.Type.EARN, PointsEntry.Type.TIER_BONUS):
         for day, points in by_type[kind].items():
@@ -327,9 +333,7 @@ def tier_upgrades_by_week(period: Period) -> dict[str, list[int]]:
         "to_tier",
         n=Count("pk"),
     )
-    by_tier = defaultdict(dict)
-    for row in rows:
-        by_tier[row["to_tier"]][row["day"]] = row["n"]
+    by_tier = _days_by(rows, "to_tier", "n")
     return {tier.key: period.weekly(by_tier[tier.key]) for tier in TIERS[1:]}
 
 
@@ -538,7 +542,5 @@ def emails_sent_by_week(period: Period) -> dict[str, list[int]]:
         "kind",
         n=Count("pk"),
     )
-    by_kind = defaultdict(dict)
-    for row in rows:
-        by_kind[row["kind"]][row["day"]] = row["n"]
+    by_kind = _days_by(rows, "kind", "n")
     return {kind.value: period.weekly(by_kind[kind.value]) for kind in OutboundEmail.Kind}
