@@ -30,6 +30,12 @@ class UserManager(BaseUserManager):
         return self.get(email__iexact=username)
 
 
+def short_name(name: str, email: str) -> str:
+    """What emails call a person: the first word of their name, or their email."""
+    words = name.split()
+    return words[0] if words else email
+
+
 class User(AbstractBaseUser, PermissionsMixin):
     email = models.EmailField(unique=True)
     name = models.CharField(max_length=150, blank=True)
@@ -53,7 +59,7 @@ class User(AbstractBaseUser, PermissionsMixin):
         return self.name or self.email
 
     def get_short_name(self):
-        return (self.name or self.email).split()[0]
+        return short_name(self.name, self.email)
 
 
 class Customer(models.Model):

@@ -13,7 +13,15 @@ CODE_LENGTH = 12  # 31**12 ~ 2**59: well over the 50 bits of randomness asked fo
 
 
 def generate_code() -> str:
-    raw = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+    # One draw of a uniform number below 31**12, written in base 31: the same
+    # distribution as twelve secrets.choice() calls, at a tenth of the cost (batch
+    # jobs make tens of thousands).
+    number = secrets.randbelow(len(CODE_ALPHABET) ** CODE_LENGTH)
+    digits = []
+    for _ in range(CODE_LENGTH):
+        number, digit = divmod(number, len(CODE_ALPHABET))
+        digits.append(CODE_ALPHABET[digit])
+    raw = "".join(digits)
     return "-".join(raw[i : i + 4] for i in range(0, CODE_LENGTH, 4))
 
 

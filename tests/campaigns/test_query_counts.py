@@ -18,12 +18,12 @@ from retention.scheduling import JobContext
 from tests.factories import CampaignFactory
 
 BATCH = 500
-# Campaign, its service types, the skipped-by-reason count, the eligible ids, and
-# taking and releasing the marketing-email lock.
-FIXED = 6
-# Load the batch's customers; savepoint, codes, their service types, sends,
-# notifications, emails, release.
-PER_BATCH = 8
+# Campaign, its service types, the customers each of the 7 eligibility rules names,
+# every customer, and taking and releasing the marketing-email lock.
+FIXED = 12
+# Savepoint, one statement (re-checking the batch, then writing codes, their service
+# types, sends, notifications and emails), release.
+PER_BATCH = 3
 
 
 def lapsed_customers(n, provider, service_type, prefix="lapsed"):

@@ -10,6 +10,9 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from campaigns.models import CampaignSend
+from campaigns.seasonal import EMAIL_TEMPLATE, select_customers, send_batch, start_run
+from retention.emails import build_email
+from retention.links import absolute_url
 from retention.clock import start_of_business_day
 from retention.models import Job, Notification, OutboundEmail, PromoCode
 from tests.factories import (
@@ -246,6 +249,44 @@ def test_an_eligible_customer_gets_a_code_a_send_a_notification_and_the_email(wi
         assert "/email/unsubscribe/" in body
     assert email.headers["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     assert email.headers["List-Unsubscribe"].startswith("<http")
+
+
+@pytest.mark.parametrize(
+    "name",
+    ['Zoë <b>&"\'Ann\'"</b> Smith', "Cher", "", "  Dr.\tJekyll  ", "   ", "A&amp;B\x1eC"],
+    ids=["markup", "one word", "no name", "whitespace", "only whitespace", "entity and separator"],
+)
+def test_the_email_is_exactly_what_rendering_it_for_the_customer_gives(winter, provider, lawn, name):
+    """The job renders the email once and fills in each customer's values in SQL; the
+    result must match build_email rendering the templates for that customer."""
+    customer = CustomerFactory(user__name=name, user__email="o'neil+<x>@example.com")
+    booked(customer, provider, lawn, days_ago=45)
+    assert run()["sent"] == 1
+
+    email = OutboundEmail.objects.get(customer=customer)
+    code = PromoCode.objects.get(customer=customer).code
+    seasonal_run = start_run(as_of=TODAY)
+    expected = build_email(
+        template=EMAIL_TEMPLATE,
+        customer=customer,
+        kind=OutboundEmail.Kind.MARKETING,
+        idempotency_key=email.idempotency_key,
+        context={**seasonal_run.email_context, "code": code, "book_url": absolute_url(seasonal_run.booking_path(code))},
+    )
+    assert (email.to_email, email.subject, email.headers) == (expected.to_email, expected.subject, expected.headers)
+    assert email.text_body == expected.text_body
+    assert email.html_body == expected.html_body
+
+
+def test_a_customer_who_books_after_the_selection_is_left_out_of_their_batch(winter, lapsed, provider, lawn):
+    seasonal_run = start_run(as_of=TODAY)
+    eligible, _ = select_customers(seasonal_run)
+    assert [recipient.customer_id for recipient in eligible] == [lapsed.pk]
+
+    booked(lapsed, provider, lawn, days_ago=0, status=Job.Status.SCHEDULED, scheduled_for=TODAY + dt.timedelta(days=5))
+    assert send_batch(seasonal_run, eligible) == 0
+    assert not was_sent(lapsed)
+    assert not PromoCode.objects.exists() and not Notification.objects.exists() and not OutboundEmail.objects.exists()
 
 
 def test_the_job_delivers_what_it_queued(winter, lapsed, mailoutbox):
