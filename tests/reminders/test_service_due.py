@@ -268,3 +268,24 @@ def test_stats_line_has_the_contract_keys(due):
     for key in ("job", "date", "dryRun", "eligible", "sent", "skipped", "failed", "skippedByReason"):
         assert key in stats
     assert stats["job"] == "check_service_due" and stats["date"] == TODAY.isoformat()
+
+
+@pytest.mark.django_db
+def test_the_notification_names_the_service_and_when(due, customer):
+    due(2)
+    run()
+    notification = Notification.objects.get(customer=customer)
+    assert notification.kind == "service_due" and notification.read_at is None
+    assert notification.title == "Lawn Care is due in 2 days"
+    assert notification.message == "Book lawn care with Pro Lawn and Pool to keep on schedule."
+    assert notification.action_url == "/customer-portal/services/"
+
+
+@pytest.mark.django_db
+def test_one_notification_lists_every_service_due(customer, provider, service_types):
+    job_due_on(customer=customer, service_type=service_types["pest-control"], provider=provider, due_on=days(2))
+    job_due_on(customer=customer, service_type=service_types["lawn-care"], provider=provider, due_on=days(-2))
+    run()
+    notification = Notification.objects.get(customer=customer)
+    assert notification.title == "2 services are due"
+    assert notification.message == "Lawn Care 2 days overdue; Pest Control in 2 days."
