@@ -13,6 +13,7 @@ not split on it (so get_short_name and the subject's whitespace clean-up keep it
 whole), autoescape leaves it as is, and no template or data writes it.
 """
 
+from functools import cache
 from typing import NamedTuple
 
 from django.utils.html import escape
@@ -29,12 +30,17 @@ class Rendered(NamedTuple):
     html_body: str
 
 
+@cache
+def stand_in() -> Customer:
+    """The customer rendered for: an unsaved one whose short name is the placeholder."""
+    return Customer(user=User(email="stand-in@example.invalid", name=SHORT_NAME))
+
+
 def render_for_any_customer(*, template: str, kind: str, context: dict) -> Rendered:
     """build_email's subject and bodies with SHORT_NAME where the customer's short name goes.
     Only for emails whose templates read nothing else of the customer: not marketing
     email, whose unsubscribe link is the customer's own."""
-    stand_in = Customer(user=User(email="stand-in@example.invalid", name=SHORT_NAME))
-    email = build_email(template=template, customer=stand_in, kind=kind, idempotency_key="", context=context)
+    email = build_email(template=template, customer=stand_in(), kind=kind, idempotency_key="", context=context)
     return Rendered(email.subject, email.text_body, email.html_body)
 
 
