@@ -28,37 +28,37 @@ def binding_cursor():
 
 def insert_rows(
     model: type[Model],
-    columns: dict[str, Sequence],
+    fields: list[str],
+    rows: Sequence[Sequence],
     *,
     same: dict[str, object] | None = None,
     ignore_conflicts_on: str | None = None,
 ) -> None:
-    """Inserts rows of `model` in one statement.
+    """Inserts `rows` of `model` in one statement.
 
-    `columns` has one sequence per field (by attname, e.g. "customer_id"), all of one
-    length, holding plain values psycopg adapts (str, int, date, UUID). `same` has the
-    values every row shares. Any other field takes its model default, as bulk_create
-    would; a default computed per row (uuid4, timezone.now) must be given, so that rows
-    never share by accident what was meant to differ. With `ignore_conflicts_on` (a
-    unique field), a row whose value is already there is skipped.
+    Each row holds a value for each of `fields` (attnames, e.g. "customer_id"), plain
+    values psycopg adapts (str, int, date, UUID). `same` has the values every row
+    shares. Any other field takes its model default, as bulk_create would; a default
+    computed per row (uuid4, timezone.now) must be given, so that rows never share by
+    accident what was meant to differ. With `ignore_conflicts_on` (a unique field), a
+    row whose value is already there is skipped.
     """
     same = same or {}
-    fields = {field.attname: field for field in model._meta.concrete_fields}
-    if unknown := (set(columns) | set(same)) - set(fields):
+    by_attname = {field.attname: field for field in model._meta.concrete_fields}
+    if unknown := (set(fields) | set(same)) - set(by_attname):
         raise ValueError(f"{model.__name__} has no field {sorted(unknown)}")
-    if len({len(values) for values in columns.values()}) != 1:
-        raise ValueError("the columns differ in length")
-    if not len(next(iter(columns.values()))):
+    if not rows:
         return
+    columns = dict(zip(fields, (list(values) for values in zip(*rows, strict=True)), strict=True))
     quote = connection.ops.quote_name
     names, selected, shared, arrays, array_names, array_values = [], [], [], [], [], []
-    for attname, field in fields.items():
+    for attname, field in by_attname.items():
         if attname in columns:
             names.append(quote(field.column))
             selected.append(f"given.{quote(field.column)}")
             arrays.append(f"%b::{field.db_type(connection)}[]")
             array_names.append(quote(field.column))
-            array_values.append(list(columns[attname]))
+            array_values.append(columns[attname])
             continue
         if attname in same:
             value = same[attname]

@@ -10,7 +10,7 @@ result is byte for byte what build_email gives for the real customer
 
 The placeholder is a private-use character around a word: Python's str.split() does
 not split on it (so get_short_name and the subject's whitespace clean-up keep it
-whole), autoescape leaves it as is, and no template or data writes it.
+whole), autoescape leaves it as is, no template writes it and no one types it.
 """
 
 from functools import cache

@@ -118,8 +118,8 @@ class DueJob(NamedTuple):
     slug: str
     provider: str
     phone: str
-    email: str
-    name: str
+    customer_email: str
+    customer_name: str
 
     @property
     def content(self) -> tuple:
@@ -150,13 +150,13 @@ def mark_reminded(*, as_of: dt.date, customer_ids: list[int], now: dt.datetime) 
     with connection.cursor() as cursor:
         cursor.execute(
             f"""
-            WITH target (job_id, customer_id, due_date, service, slug, provider, phone, email, name) AS ({select}),
+            WITH target (job_id, customer_id, due_date, service, slug, provider, phone, customer_email, customer_name) AS ({select}),
             reminded AS (
                 INSERT INTO {ServiceReminder._meta.db_table} (job_id, customer_id, due_date, sent_at)
                 SELECT job_id, customer_id, due_date, %s FROM target
                 RETURNING id, job_id
             )
-            SELECT reminded.id, customer_id, due_date, service, slug, provider, phone, email, name
+            SELECT reminded.id, customer_id, due_date, service, slug, provider, phone, customer_email, customer_name
             FROM target JOIN reminded USING (job_id)
             ORDER BY customer_id, due_date, service, job_id
             """,
@@ -174,35 +174,28 @@ def remind_batch(*, as_of: dt.date, customer_ids: list[int], render: Callable[[t
     now = timezone.now()
     with transaction.atomic():
         jobs = mark_reminded(as_of=as_of, customer_ids=customer_ids, now=now)
-        notifications = {"id": [], "customer_id": [], "title": [], "message": []}
-        emails = {"idempotency_key": [], "customer_id": [], "to_email": [], "subject": [], "text_body": [], "html_body": []}
+        notifications, emails = [], []
         for customer_id, group in groupby(jobs, key=attrgetter("customer_id")):
             due = list(group)
-            title, message = reminder_notification(due, as_of)
-            notifications["id"].append(uuid.uuid4())
-            notifications["customer_id"].append(customer_id)
-            notifications["title"].append(title)
-            notifications["message"].append(message)
-            email = for_customer(render(tuple(job.content for job in due)), short_name(due[0].name, due[0].email))
+            first = due[0]
+            notifications.append((uuid.uuid4(), customer_id, *reminder_notification(due, as_of)))
+            email = for_customer(render(tuple(job.content for job in due)), short_name(first.customer_name, first.customer_email))
             # The customer's first reminder row of this run names the email for good.
-            emails["idempotency_key"].append(f"{TEMPLATE}/{due[0].reminder_id}")
-            emails["customer_id"].append(customer_id)
-            emails["to_email"].append(due[0].email)
-            emails["subject"].append(email.subject)
-            emails["text_body"].append(email.text_body)
-            emails["html_body"].append(email.html_body)
+            emails.append((f"{TEMPLATE}/{first.reminder_id}", customer_id, first.customer_email, *email))
         insert_rows(
             Notification,
+            ["id", "customer_id", "title", "message"],
             notifications,
             same={"kind": Notification.Kind.SERVICE_DUE, "action_url": reverse("portal:services"), "created_at": now},
         )
         insert_rows(
             OutboundEmail,
+            ["idempotency_key", "customer_id", "to_email", "subject", "text_body", "html_body"],
             emails,
             same={"template": TEMPLATE, "kind": Kind.REMINDER, "headers": {}, "created_at": now, "next_attempt_at": now},
             ignore_conflicts_on="idempotency_key",
         )
-    return len(jobs), len(emails["idempotency_key"])
+    return len(jobs), len(emails)
 
 
 def service_context(content: tuple, as_of: dt.date) -> dict:
