@@ -140,17 +140,19 @@ def mark_reminded(*, as_of: dt.date, customer_ids: list[int], now: dt.datetime) 
     and returns those jobs in customer order, each customer's soonest due first."""
     if not customer_ids:
         return []
-    targets = (
-        reminder_targets(as_of)
-        .filter(customer_id__in=customer_ids)
-        .order_by()
-        .values_list("pk", "customer_id", "next_due_date", *DETAIL_FIELDS)
-    )
-    select, params = targets.query.sql_with_params()
+    eligible = reminder_targets(as_of).order_by().values_list("pk", "customer_id", "next_due_date", *DETAIL_FIELDS)
+    select, params = eligible.query.sql_with_params()
     with connection.cursor() as cursor:
+        # The batch's customers go in as one array rather than the 500 parameters of
+        # filter(customer_id__in=...); PostgreSQL pushes the condition into the
+        # subquery, so the jobs are still found through the customer index.
         cursor.execute(
             f"""
-            WITH target (job_id, customer_id, due_date, service, slug, provider, phone, customer_email, customer_name) AS ({select}),
+            WITH target AS (
+                SELECT * FROM ({select})
+                    AS eligible (job_id, customer_id, due_date, service, slug, provider, phone, customer_email, customer_name)
+                WHERE customer_id = ANY(%s)
+            ),
             reminded AS (
                 INSERT INTO {ServiceReminder._meta.db_table} (job_id, customer_id, due_date, sent_at)
                 SELECT job_id, customer_id, due_date, %s FROM target
@@ -160,7 +162,7 @@ def mark_reminded(*, as_of: dt.date, customer_ids: list[int], now: dt.datetime) 
             FROM target JOIN reminded USING (job_id)
             ORDER BY customer_id, due_date, service, job_id
             """,
-            [*params, now],
+            [*params, customer_ids, now],
         )
         return [DueJob(*row) for row in cursor.fetchall()]
 
