@@ -7,13 +7,14 @@ Sizes are completed jobs (default: 10000 100000), over half as many customers. F
 each size it builds a fresh database (bench_<name>, dropped at the end), writes the
 data, then times, on the same rows:
   job:   reminders.service_due.check_service_due (counts by reason, target list,
-         per batch of JOB_BATCH_SIZE customers: re-select, bulk-insert reminders,
-         notifications and rendered emails; delivery is not included),
+         per batch of JOB_BATCH_SIZE customers: the reminders' INSERT ... SELECT
+         re-checking eligibility, the notifications' and the emails' INSERTs; the
+         emails rendered once per distinct content; delivery is not included),
   floor: two SQL statements doing the same selection and the same three inserts,
          the email bodies filled in by SQL replace() into the templates rendered
          once with placeholders (so the floor writes emails of the same size),
 deleting what the first wrote before the second runs, and prints seconds, rows
-written and the ratio job/floor.
+written, the ratio job/floor, and the time and number of the job's renderings.
 
 The data per customer: two completed jobs. Half have lawn care done twice (the first
 is rebooked by the second, which is due within days); the others have two different
@@ -43,8 +44,8 @@ from django.conf import settings  # noqa: E402
 from django.db import connection, transaction  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
-from reminders.models import ServiceReminder  # noqa: E402
 from reminders import rendering  # noqa: E402
+from reminders.models import ServiceReminder  # noqa: E402
 from reminders.service_due import check_service_due, due_window  # noqa: E402
 from retention.demo import SERVICE_TYPES  # noqa: E402
 from retention.models import Customer, Job, Notification, OutboundEmail, Provider, ServiceType, User  # noqa: E402

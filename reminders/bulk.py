@@ -23,7 +23,11 @@ def binding_cursor():
     connection.ensure_connection()
     connection.validate_thread_sharing()
     cursor = psycopg.Cursor(connection.connection)
-    return connection.make_debug_cursor(cursor) if connection.queries_logged else connection.make_cursor(cursor)
+    return (
+        connection.make_debug_cursor(cursor)
+        if connection.queries_logged
+        else connection.make_cursor(cursor)
+    )
 
 
 def insert_rows(
@@ -78,6 +82,8 @@ def insert_rows(
         f"SELECT {', '.join(selected)} FROM unnest({', '.join(arrays)}) AS given ({', '.join(array_names)})"
     )
     if ignore_conflicts_on:
-        sql += f" ON CONFLICT ({quote(model._meta.get_field(ignore_conflicts_on).column)}) DO NOTHING"
+        sql += (
+            f" ON CONFLICT ({quote(model._meta.get_field(ignore_conflicts_on).column)}) DO NOTHING"
+        )
     with binding_cursor() as cursor:
         cursor.execute(sql, [*shared, *array_values])

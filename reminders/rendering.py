@@ -40,7 +40,9 @@ def render_for_any_customer(*, template: str, kind: str, context: dict) -> Rende
     """build_email's subject and bodies with SHORT_NAME where the customer's short name goes.
     Only for emails whose templates read nothing else of the customer: not marketing
     email, whose unsubscribe link is the customer's own."""
-    email = build_email(template=template, customer=stand_in(), kind=kind, idempotency_key="", context=context)
+    email = build_email(
+        template=template, customer=stand_in(), kind=kind, idempotency_key="", context=context
+    )
     return Rendered(email.subject, email.text_body, email.html_body)
 
 

@@ -72,7 +72,9 @@ def customer_wants_reminders() -> Exists:
 def reminder_targets(as_of: dt.date) -> QuerySet:
     """Due jobs to remind: not reminded for this due date, not booked again, reminders on,
     the customer's account active."""
-    return jobs_in_window(as_of).filter(~already_reminded(), ~rebooked_since_completion(as_of), customer_wants_reminders())
+    return jobs_in_window(as_of).filter(
+        ~already_reminded(), ~rebooked_since_completion(as_of), customer_wants_reminders()
+    )
 
 
 def select_targets(as_of: dt.date) -> tuple[dict, list[tuple[int, object]]]:
@@ -145,7 +147,9 @@ def mark_reminded(*, as_of: dt.date, customer_ids: list[int], now: dt.datetime) 
     and returns those jobs in customer order, each customer's soonest due first."""
     if not customer_ids:
         return []
-    eligible = reminder_targets(as_of).order_by().values_list("pk", "customer_id", "next_due_date", *DETAIL_FIELDS)
+    eligible = reminder_targets(as_of).order_by().values_list(
+        "pk", "customer_id", "next_due_date", *DETAIL_FIELDS
+    )
     select, params = eligible.query.sql_with_params()
     with connection.cursor() as cursor:
         # The batch's customers go in as one array rather than the 500 parameters of
@@ -154,8 +158,9 @@ def mark_reminded(*, as_of: dt.date, customer_ids: list[int], now: dt.datetime) 
         cursor.execute(
             f"""
             WITH target AS (
-                SELECT * FROM ({select})
-                    AS eligible (job_id, customer_id, due_date, service, slug, provider, phone, customer_email, customer_name)
+                SELECT * FROM ({select}) AS eligible (
+                    job_id, customer_id, due_date, service, slug, provider, phone, customer_email, customer_name
+                )
                 WHERE customer_id = ANY(%s)
             ),
             reminded AS (
@@ -163,7 +168,8 @@ def mark_reminded(*, as_of: dt.date, customer_ids: list[int], now: dt.datetime) 
                 SELECT job_id, customer_id, due_date, %s FROM target
                 RETURNING id, job_id
             )
-            SELECT reminded.id, customer_id, due_date, service, slug, provider, phone, customer_email, customer_name
+            SELECT reminded.id, customer_id, due_date, service, slug, provider, phone,
+                   customer_email, customer_name
             FROM target JOIN reminded USING (job_id)
             ORDER BY customer_id, due_date, service, job_id
             """,
@@ -172,7 +178,9 @@ def mark_reminded(*, as_of: dt.date, customer_ids: list[int], now: dt.datetime) 
         return [DueJob(*row) for row in cursor.fetchall()]
 
 
-def remind_batch(*, as_of: dt.date, customer_ids: list[int], render: Callable[[tuple], Rendered]) -> tuple[int, int]:
+def remind_batch(
+    *, as_of: dt.date, customer_ids: list[int], render: Callable[[tuple], Rendered]
+) -> tuple[int, int]:
     """Marks these customers' due jobs reminded and queues one notification and one
     email per customer, in one transaction of three statements. Eligibility is checked
     again inside it (selecting by customer lets PostgreSQL use the customer index).
@@ -186,20 +194,31 @@ def remind_batch(*, as_of: dt.date, customer_ids: list[int], render: Callable[[t
             due = list(group)
             first = due[0]
             notifications.append((uuid.uuid4(), customer_id, *reminder_notification(due, as_of)))
-            email = for_customer(render(tuple(job.content for job in due)), short_name(first.customer_name, first.customer_email))
+            rendered = render(tuple(job.content for job in due))
+            email = for_customer(rendered, short_name(first.customer_name, first.customer_email))
             # The customer's first reminder row of this run names the email for good.
             emails.append((f"{TEMPLATE}/{first.reminder_id}", customer_id, first.customer_email, *email))
         insert_rows(
             Notification,
             ["id", "customer_id", "title", "message"],
             notifications,
-            same={"kind": Notification.Kind.SERVICE_DUE, "action_url": reverse("portal:services"), "created_at": now},
+            same={
+                "kind": Notification.Kind.SERVICE_DUE,
+                "action_url": reverse("portal:services"),
+                "created_at": now,
+            },
         )
         insert_rows(
             OutboundEmail,
             ["idempotency_key", "customer_id", "to_email", "subject", "text_body", "html_body"],
             emails,
-            same={"template": TEMPLATE, "kind": Kind.REMINDER, "headers": {}, "created_at": now, "next_attempt_at": now},
+            same={
+                "template": TEMPLATE,
+                "kind": Kind.REMINDER,
+                "headers": {},
+                "created_at": now,
+                "next_attempt_at": now,
+            },
             ignore_conflicts_on="idempotency_key",
         )
     return len(jobs), len(emails)
@@ -233,7 +252,10 @@ def email_renderer(as_of: dt.date) -> Callable[[tuple], Rendered]:
         return render_for_any_customer(
             template=TEMPLATE,
             kind=Kind.REMINDER,
-            context={"services": [service_context(c, as_of) for c in contents], "services_url": services_url},
+            context={
+                "services": [service_context(content, as_of) for content in contents],
+                "services_url": services_url,
+            },
         )
 
     return render

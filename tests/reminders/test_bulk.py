@@ -11,7 +11,13 @@ from retention.models import Notification, OutboundEmail
 
 NOW = dt.datetime(2026, 6, 15, 15, tzinfo=dt.UTC)
 EMAIL_FIELDS = ["idempotency_key", "customer_id", "to_email", "subject", "text_body", "html_body"]
-SAME = {"template": "t", "kind": OutboundEmail.Kind.REMINDER, "headers": {}, "created_at": NOW, "next_attempt_at": NOW}
+SAME = {
+    "template": "t",
+    "kind": OutboundEmail.Kind.REMINDER,
+    "headers": {},
+    "created_at": NOW,
+    "next_attempt_at": NOW,
+}
 
 
 @pytest.mark.django_db
@@ -21,19 +27,34 @@ def test_rows_match_bulk_create_with_the_model_defaults(customer, other_customer
         EMAIL_FIELDS,
         [
             ("a/1", customer.pk, customer.email, "S1", "T1", "<p>1</p>"),
-            ("a/2", other_customer.pk, other_customer.email, "S2 \\ \"q\" {x,y}", "T2 & <x>\n", "<p>2</p>"),
+            (
+                "a/2",
+                other_customer.pk,
+                other_customer.email,
+                'S2 \\ "q" {x,y}',
+                "T2 & <x>\n",
+                "<p>2</p>",
+            ),
         ],
         same=SAME,
     )
     OutboundEmail.objects.bulk_create(
         [
             OutboundEmail(
-                idempotency_key="b/2", customer=other_customer, to_email=other_customer.email,
-                subject="S2 \\ \"q\" {x,y}", text_body="T2 & <x>\n", html_body="<p>2</p>", **SAME,
+                idempotency_key="b/2",
+                customer=other_customer,
+                to_email=other_customer.email,
+                subject='S2 \\ "q" {x,y}',
+                text_body="T2 & <x>\n",
+                html_body="<p>2</p>",
+                **SAME,
             )
         ]
     )
-    written = {e.idempotency_key: model_to_dict(e, exclude=["id", "idempotency_key"]) for e in OutboundEmail.objects.all()}
+    written = {
+        e.idempotency_key: model_to_dict(e, exclude=["id", "idempotency_key"])
+        for e in OutboundEmail.objects.all()
+    }
     assert written["a/2"] == written["b/2"]
     assert written["a/1"]["customer"] == customer.pk and written["a/1"]["status"] == "pending"
     assert written["a/1"]["subject"] == "S1" and written["a/1"]["html_body"] == "<p>1</p>"
@@ -42,16 +63,25 @@ def test_rows_match_bulk_create_with_the_model_defaults(customer, other_customer
 @pytest.mark.django_db
 def test_ignore_conflicts_skips_a_key_already_there(customer):
     row = ("k/1", customer.pk, customer.email, "first", "", "")
-    insert_rows(OutboundEmail, EMAIL_FIELDS, [row], same=SAME, ignore_conflicts_on="idempotency_key")
+    insert_rows(
+        OutboundEmail, EMAIL_FIELDS, [row], same=SAME, ignore_conflicts_on="idempotency_key"
+    )
     again = ("k/1", customer.pk, customer.email, "second", "", "")
-    insert_rows(OutboundEmail, EMAIL_FIELDS, [again], same=SAME, ignore_conflicts_on="idempotency_key")
+    insert_rows(
+        OutboundEmail, EMAIL_FIELDS, [again], same=SAME, ignore_conflicts_on="idempotency_key"
+    )
     assert list(OutboundEmail.objects.values_list("subject", flat=True)) == ["first"]
 
 
 @pytest.mark.django_db
 def test_a_per_row_default_must_be_given(customer):
     with pytest.raises(ValueError, match="Notification.id has a per-row default"):
-        insert_rows(Notification, ["customer_id", "title", "message"], [(customer.pk, "t", "m")], same={"kind": "job"})
+        insert_rows(
+            Notification,
+            ["customer_id", "title", "message"],
+            [(customer.pk, "t", "m")],
+            same={"kind": "job"},
+        )
     insert_rows(
         Notification,
         ["id", "customer_id", "title", "message"],

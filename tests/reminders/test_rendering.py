@@ -42,21 +42,31 @@ def expected(customer, services: list[dict]) -> tuple[str, str, str]:
 @pytest.mark.django_db
 @pytest.mark.parametrize("email,name", NAMES)
 @pytest.mark.parametrize("several", [False, True], ids=["one service", "several services"])
-def test_queued_email_is_what_build_email_renders_for_the_customer(email, name, several, service_types):
+def test_queued_email_is_what_build_email_renders_for_the_customer(
+    email, name, several, service_types
+):
     customer = CustomerFactory(user__email=email, user__name=name)
-    provider = ProviderFactory(business_name="Pools & <Lawns> \"R\" Us", phone="(555) 0199")
+    provider = ProviderFactory(business_name='Pools & <Lawns> "R" Us', phone="(555) 0199")
     due = [(service_types["lawn-care"], TODAY + dt.timedelta(days=2))]
     if several:
-        due += [(service_types["pest-control"], TODAY - dt.timedelta(days=5)), (service_types["pool-service"], TODAY)]
+        due += [
+            (service_types["pest-control"], TODAY - dt.timedelta(days=5)),
+            (service_types["pool-service"], TODAY),
+        ]
     for service_type, due_on in due:
         job_due_on(customer=customer, service_type=service_type, provider=provider, due_on=due_on)
-    ctx = JobContext(name="check_service_due", as_of=TODAY, dry_run=False, progress_stream=io.StringIO())
+    ctx = JobContext(
+        name="check_service_due", as_of=TODAY, dry_run=False, progress_stream=io.StringIO()
+    )
 
     check_service_due(ctx)
 
     queued = OutboundEmail.objects.get(customer=customer)
     services = [
-        service_context((service_type.name, due_on, provider.business_name, provider.phone, service_type.slug), TODAY)
+        service_context(
+            (service_type.name, due_on, provider.business_name, provider.phone, service_type.slug),
+            TODAY,
+        )
         for service_type, due_on in sorted(due, key=lambda pair: pair[1])
     ]
     assert (queued.subject, queued.text_body, queued.html_body) == expected(customer, services)
@@ -70,15 +80,24 @@ def test_many_customers_share_one_rendering(service_types):
     provider = ProviderFactory()
     customers = [CustomerFactory(user__email=email, user__name=name) for email, name in NAMES]
     for customer in customers:
-        job_due_on(customer=customer, service_type=service_types["lawn-care"], provider=provider, due_on=TODAY)
-    ctx = JobContext(name="check_service_due", as_of=TODAY, dry_run=False, progress_stream=io.StringIO())
+        job_due_on(
+            customer=customer,
+            service_type=service_types["lawn-care"],
+            provider=provider,
+            due_on=TODAY,
+        )
+    ctx = JobContext(
+        name="check_service_due", as_of=TODAY, dry_run=False, progress_stream=io.StringIO()
+    )
 
     check_service_due(ctx)
 
     for customer in customers:
         queued = OutboundEmail.objects.get(customer=customer)
         services = [
-            service_context(("Lawn Care", TODAY, provider.business_name, provider.phone, "lawn-care"), TODAY)
+            service_context(
+                ("Lawn Care", TODAY, provider.business_name, provider.phone, "lawn-care"), TODAY
+            )
         ]
         assert (queued.subject, queued.text_body, queued.html_body) == expected(customer, services)
 
