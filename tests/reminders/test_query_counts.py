@@ -22,12 +22,13 @@ from retention.scheduling import JobContext
 
 TODAY = dt.date(2026, 6, 15)
 BATCH = 100
-# Per run: jobs due, jobs not yet reminded, the target list (check_service_due); the
-# counts by reason and the target list (check_inactive_customers). Per batch: SAVEPOINT, the batch's
-# SELECT, one INSERT per table written, RELEASE SAVEPOINT (the test runs inside a
-# transaction; in production the savepoint pair is BEGIN/COMMIT).
-SERVICE_DUE_FIXED, SERVICE_DUE_PER_BATCH = 3, 6  # reminders, notifications, emails
-# Fixed: the counts, the target ids, taking and releasing the marketing-email lock.
+# Per run: jobs due, jobs not yet reminded, the target list (check_service_due). Per
+# batch: SAVEPOINT, one INSERT per table written, RELEASE SAVEPOINT (the test runs
+# inside a transaction; in production the savepoint pair is BEGIN/COMMIT). The
+# reminders' INSERT selects the batch's jobs itself, so it has no SELECT of its own.
+SERVICE_DUE_FIXED, SERVICE_DUE_PER_BATCH = 3, 5  # reminders, notifications, emails
+# Fixed: the counts by reason, the target ids, taking and releasing the marketing-email
+# lock. Per batch: SAVEPOINT, the batch's SELECT, one INSERT per table, RELEASE SAVEPOINT.
 WINBACK_FIXED, WINBACK_PER_BATCH = 4, 7  # promo codes, win-back sends, notifications, emails
 
 

@@ -10,8 +10,10 @@ import time_machine
 from django.core import mail
 from django.core.management import call_command
 
+from reminders import service_due
 from reminders.models import ServiceReminder
 from retention.models import Job, Notification, OutboundEmail
+from retention.scheduling import JobContext
 from tests.factories import CustomerFactory, booked_job, completed_job, job_due_on
 
 TODAY = dt.date(2026, 6, 15)
@@ -268,3 +270,68 @@ def test_stats_line_has_the_contract_keys(due):
     for key in ("job", "date", "dryRun", "eligible", "sent", "skipped", "failed", "skippedByReason"):
         assert key in stats
     assert stats["job"] == "check_service_due" and stats["date"] == TODAY.isoformat()
+
+
+@pytest.mark.django_db
+def test_the_notification_names_the_service_and_when(due, customer):
+    due(2)
+    run()
+    notification = Notification.objects.get(customer=customer)
+    assert notification.kind == "service_due" and notification.read_at is None
+    assert notification.title == "Lawn Care is due in 2 days"
+    assert notification.message == "Book lawn care with Pro Lawn and Pool to keep on schedule."
+    assert notification.action_url == "/customer-portal/services/"
+
+
+@pytest.mark.django_db
+def test_one_notification_lists_every_service_due(customer, provider, service_types):
+    job_due_on(customer=customer, service_type=service_types["pest-control"], provider=provider, due_on=days(2))
+    job_due_on(customer=customer, service_type=service_types["lawn-care"], provider=provider, due_on=days(-2))
+    run()
+    notification = Notification.objects.get(customer=customer)
+    assert notification.title == "2 services are due"
+    assert notification.message == "Lawn Care 2 days overdue; Pest Control in 2 days."
+
+
+@pytest.mark.django_db
+def test_a_booking_since_selection_drops_the_job_from_its_batch(monkeypatch, customer, provider, service_types):
+    """The batch checks eligibility again in its transaction: a visit booked after the
+    target list was read stops that job's reminder; the customer's other service is
+    still reminded."""
+    lawn, pest = service_types["lawn-care"], service_types["pest-control"]
+    job_due_on(customer=customer, service_type=lawn, provider=provider, due_on=days(1))
+    job_due_on(customer=customer, service_type=pest, provider=provider, due_on=days(2))
+    select = service_due.select_targets
+
+    def select_then_book(as_of):
+        selected = select(as_of)
+        booked_job(customer=customer, service_type=lawn, provider=provider, booked_on=TODAY, scheduled_for=days(4))
+        return selected
+
+    monkeypatch.setattr(service_due, "select_targets", select_then_book)
+    stats = run()
+    assert stats["eligible"] == 2 and stats["sent"] == 1 and stats["emails"] == 1
+    assert stats["skippedByReason"]["noLongerEligible"] == 1 and stats["skipped"] == 1
+    assert reminded_due_dates(customer) == [days(2)]
+    assert "Pest Control" in OutboundEmail.objects.get().text_body
+
+
+@pytest.mark.django_db
+def test_a_failing_batch_writes_nothing_and_the_next_batches_go_on(monkeypatch, due, customer, other_customer):
+    due(1)
+    due(2, who=other_customer)
+    notification = service_due.reminder_notification
+
+    def fail_for_customer(due_jobs, as_of):
+        if due_jobs[0].customer_id == customer.pk:
+            raise RuntimeError("boom")
+        return notification(due_jobs, as_of)
+
+    monkeypatch.setattr(service_due, "reminder_notification", fail_for_customer)
+    ctx = JobContext(name="check_service_due", as_of=TODAY, dry_run=False, progress_stream=io.StringIO())
+    service_due.check_service_due(ctx, batch_size=1)
+    assert ctx.stats["sent"] == 1 and ctx.stats["failed"] == 1 and ctx.stats["errors"] == ["RuntimeError: boom"]
+    # The failed batch's reminder row went with its transaction: tomorrow's run retries it.
+    assert reminded_due_dates(customer) == [] and reminded_due_dates(other_customer) == [days(2)]
+    assert not OutboundEmail.objects.filter(customer=customer).exists()
+    assert not Notification.objects.filter(customer=customer).exists()

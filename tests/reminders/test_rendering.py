@@ -1,0 +1,120 @@
+"""check_service_due renders each distinct email once and puts each customer's short
+name in (reminders.rendering): the emails it queues are byte for byte what
+build_email renders for each customer on their own."""
+
+import datetime as dt
+import io
+
+import pytest
+from django.urls import reverse
+
+from reminders.rendering import SHORT_NAME, for_customer, render_for_any_customer, short_name
+from reminders.service_due import TEMPLATE, check_service_due, service_context
+from retention.emails import Kind, build_email
+from retention.links import absolute_url
+from retention.models import OutboundEmail, User
+from retention.scheduling import JobContext
+from tests.factories import CustomerFactory, ProviderFactory, job_due_on
+
+TODAY = dt.date(2026, 6, 15)
+
+NAMES = [
+    ("zoe@example.com", "<b>Zoë&\"'</b> Smith"),  # markup and quotes in the first word
+    ("madonna@example.com", "Madonna"),  # one word
+    ("o'brien+x@example.com", ""),  # no name: the email address is the short name
+    ("tab@example.com", "\tJean-Luc\u00a0\u2003Picard "),  # leading tab, non-breaking and em spaces
+    ("amp@example.com", "A&amp;B"),  # already looks escaped
+]
+
+
+def expected(customer, services: list[dict]) -> tuple[str, str, str]:
+    """The email as build_email renders it for this customer alone."""
+    email = build_email(
+        template=TEMPLATE,
+        customer=customer,
+        kind=Kind.REMINDER,
+        idempotency_key="x",
+        context={"services": services, "services_url": absolute_url(reverse("portal:services"))},
+    )
+    return email.subject, email.text_body, email.html_body
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("email,name", NAMES)
+@pytest.mark.parametrize("several", [False, True], ids=["one service", "several services"])
+def test_queued_email_is_what_build_email_renders_for_the_customer(
+    email, name, several, service_types
+):
+    customer = CustomerFactory(user__email=email, user__name=name)
+    provider = ProviderFactory(business_name='Pools & <Lawns> "R" Us', phone="(555) 0199")
+    due = [(service_types["lawn-care"], TODAY + dt.timedelta(days=2))]
+    if several:
+        due += [
+            (service_types["pest-control"], TODAY - dt.timedelta(days=5)),
+            (service_types["pool-service"], TODAY),
+        ]
+    for service_type, due_on in due:
+        job_due_on(customer=customer, service_type=service_type, provider=provider, due_on=due_on)
+    ctx = JobContext(
+        name="check_service_due", as_of=TODAY, dry_run=False, progress_stream=io.StringIO()
+    )
+
+    check_service_due(ctx)
+
+    queued = OutboundEmail.objects.get(customer=customer)
+    services = [
+        service_context(
+            (service_type.name, due_on, provider.business_name, provider.phone, service_type.slug),
+            TODAY,
+        )
+        for service_type, due_on in sorted(due, key=lambda pair: pair[1])
+    ]
+    assert (queued.subject, queued.text_body, queued.html_body) == expected(customer, services)
+    assert queued.to_email == email
+
+
+@pytest.mark.django_db
+def test_many_customers_share_one_rendering(service_types):
+    """Customers due the same service on the same day get the same email, each with
+    their own name (and the rendering is reused, not redone)."""
+    provider = ProviderFactory()
+    customers = [CustomerFactory(user__email=email, user__name=name) for email, name in NAMES]
+    for customer in customers:
+        job_due_on(
+            customer=customer,
+            service_type=service_types["lawn-care"],
+            provider=provider,
+            due_on=TODAY,
+        )
+    ctx = JobContext(
+        name="check_service_due", as_of=TODAY, dry_run=False, progress_stream=io.StringIO()
+    )
+
+    check_service_due(ctx)
+
+    for customer in customers:
+        queued = OutboundEmail.objects.get(customer=customer)
+        services = [
+            service_context(
+                ("Lawn Care", TODAY, provider.business_name, provider.phone, "lawn-care"), TODAY
+            )
+        ]
+        assert (queued.subject, queued.text_body, queued.html_body) == expected(customer, services)
+
+
+@pytest.mark.django_db
+def test_the_placeholder_survives_rendering_whole(customer):
+    """Neither get_short_name, autoescape nor the subject's whitespace clean-up may
+    break the placeholder, or the substitution would silently miss."""
+    rendered = render_for_any_customer(
+        template=TEMPLATE, kind=Kind.REMINDER, context={"services": [], "services_url": "http://x"}
+    )
+    assert rendered.text_body.count(SHORT_NAME) == 1 and rendered.html_body.count(SHORT_NAME) == 1
+    filled = for_customer(rendered, short_name(customer.user.name, customer.user.email))
+    assert SHORT_NAME not in filled.text_body + filled.html_body
+    assert "Hi Casey," in filled.text_body
+
+
+@pytest.mark.parametrize("email,name", NAMES)
+def test_short_name_is_the_users(email, name):
+    assert short_name(name, email) == User(email=email, name=name).get_short_name()
