@@ -44,7 +44,8 @@ from django.conf import settings  # noqa: E402
 from django.db import connection, transaction  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
-from reminders import rendering  # noqa: E402
+from reminders import service_due  # noqa: E402
+from retention.emails import EmailStencil  # noqa: E402
 from reminders.models import ServiceReminder  # noqa: E402
 from reminders.service_due import check_service_due, due_window  # noqa: E402
 from retention.demo import SERVICE_TYPES  # noqa: E402
@@ -209,36 +210,41 @@ def clear_written() -> None:
 
 
 class RenderTimer:
-    """Wraps build_email as reminders.rendering calls it (once per distinct email
-    content, for a stand-in customer), adding up the seconds spent rendering templates
-    and the renderings, so the figures can say how much of the job is rendering. Putting
-    each customer's short name into a rendering is not counted: it is a str.replace."""
+    """Stands in for EmailStencil in reminders.service_due (which renders once per
+    distinct email content, for any customer), adding up the seconds spent rendering
+    templates and the renderings, so the figures can say how much of the job is
+    rendering. Putting each customer's short name into a rendering is not counted: it
+    is a str.replace."""
 
     def __init__(self):
         self.seconds = 0.0
         self.calls = 0
-        self.real = rendering.build_email
+        timer = self
 
-    def __call__(self, **kwargs):
-        started = time.perf_counter()
-        try:
-            return self.real(**kwargs)
-        finally:
-            self.seconds += time.perf_counter() - started
-            self.calls += 1
+        class TimedStencil(EmailStencil):
+            @classmethod
+            def render(cls, **kwargs):
+                started = time.perf_counter()
+                try:
+                    return EmailStencil.render(**kwargs)
+                finally:
+                    timer.seconds += time.perf_counter() - started
+                    timer.calls += 1
+
+        self.stencil = TimedStencil
 
 
 def time_job() -> tuple[float, RenderTimer, dict]:
     ctx = JobContext(name="check_service_due", as_of=AS_OF, dry_run=False, progress_stream=io.StringIO())
     timer = RenderTimer()
-    rendering.build_email = timer
+    service_due.EmailStencil = timer.stencil
     try:
         started, cpu_started = time.perf_counter(), time.process_time()
         check_service_due(ctx)
         seconds = time.perf_counter() - started
         ctx.stats["cpuSeconds"] = time.process_time() - cpu_started
     finally:
-        rendering.build_email = timer.real
+        service_due.EmailStencil = EmailStencil
     return seconds, timer, ctx.stats
 
 

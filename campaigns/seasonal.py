@@ -17,18 +17,22 @@ but the values themselves.
 """
 
 import datetime as dt
+import html
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from decimal import Decimal
-from functools import cached_property
+from functools import cached_property, partial
 
 from django.conf import settings
 from django.db import DatabaseError, connection, transaction
 from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models.expressions import RawSQL
 from django.template.defaultfilters import linebreaksbr
 from django.utils import timezone
 from django.utils.formats import date_format
 
 from retention.clock import business_today, start_of_business_day
+from retention.bulk import binding_cursor
 from retention.emails import EmailStencil, marketing_email_lock, recent_marketing
 from retention.links import absolute_url, booking_url
 from retention.models import Customer, Job, PromoCode, ServiceType
@@ -42,7 +46,8 @@ from .selectors import active_campaign
 JOB_NAME = "send_seasonal_reminders"
 EMAIL_TEMPLATE = "seasonal_offer"
 MIN_DAYS_SINCE_BOOKING = 30
-# Stands for the code in the booking link: URL-safe, with a 0, which codes never have.
+# Stands for the code in what the batch statement fills in: URL-safe and HTML-safe as
+# codes are, with a 0, which codes never have.
 CODE_PLACEHOLDER = "CODE0PLACEHOLDER"
 
 
@@ -77,6 +82,10 @@ class SeasonalRun:
             slots=("code", "book_url"),
         )
 
+    @cached_property
+    def still_eligible_sql(self) -> str:
+        return still_eligible_sql(self)
+
     @property
     def notification_title(self) -> str:
         return f"{self.campaign.emoji} {self.campaign.title}: {self.campaign.discount_percent}% off"
@@ -97,13 +106,7 @@ class SeasonalRun:
 
     def booking_path(self, code: str) -> str:
         """The "Schedule Services" link: the first covered service chosen, the code filled in."""
-        return self._booking_path.replace(CODE_PLACEHOLDER, code)
-
-    @cached_property
-    def _booking_path(self) -> str:
-        # Built once per run: codes need no URL-encoding, and urlencode per email
-        # is a good part of a batch's Python time.
-        return booking_url(service=self.service_types[0] if self.service_types else None, code=CODE_PLACEHOLDER)
+        return booking_url(service=self.service_types[0] if self.service_types else None, code=code)
 
 
 def start_run(*, as_of: dt.date) -> SeasonalRun | None:
@@ -124,12 +127,11 @@ def start_run(*, as_of: dt.date) -> SeasonalRun | None:
 
 @dataclass(frozen=True)
 class SkipRule:
-    """Why a customer is skipped: they have (or, with `unless`, lack) a row in `rows`,
-    a queryset with a customer_id; or, for `customer`, a condition on their own row."""
+    """Why a customer is skipped: they have a row in `rows`, a queryset with a
+    customer_id; or, for `customer`, a condition on their own row."""
 
     reason: str
     rows: QuerySet | None = None
-    unless: bool = False
     customer: Q | None = None
 
     def customer_ids(self) -> set[int]:
@@ -147,7 +149,7 @@ class SkipRule:
         if self.customer is not None:
             return ~Exists(Customer.objects.filter(self.customer, pk=OuterRef("pk")))
         having = Exists(self.rows.filter(customer_id=OuterRef("pk")))
-        return having if self.unless else ~having
+        return ~having
 
 
 def skip_rules(run: SeasonalRun) -> list[SkipRule]:
@@ -156,7 +158,7 @@ def skip_rules(run: SeasonalRun) -> list[SkipRule]:
     jobs = Job.objects.all()
     recent_cutoff = start_of_business_day(run.as_of - dt.timedelta(days=MIN_DAYS_SINCE_BOOKING - 1))
     return [
-        SkipRule("neverBooked", jobs, unless=True),
+        SkipRule("neverBooked", customer=~Exists(jobs.filter(customer_id=OuterRef("pk")))),
         SkipRule("bookedRecently", jobs.filter(created_at__gte=recent_cutoff)),
         SkipRule("scheduledAhead", jobs.filter(status=Job.Status.SCHEDULED, scheduled_for__gte=run.as_of)),
         SkipRule("activePromoCode", PromoCode.objects.filter(used_at__isnull=True, expires_at__gt=run.moment)),
@@ -186,7 +188,7 @@ def select_customers(run: SeasonalRun) -> tuple[list[Recipient], dict[str, int]]
     customers = Customer.objects.values_list("pk", "user__email", "user__name").order_by("pk")
     for pk, email, name in customers.iterator(chunk_size=10_000):
         for rule, ids in rules:
-            if (pk in ids) != rule.unless:
+            if pk in ids:
                 skipped[rule.reason] += 1
                 break
         else:
@@ -194,28 +196,37 @@ def select_customers(run: SeasonalRun) -> tuple[list[Recipient], dict[str, int]]
     return eligible, skipped
 
 
-def still_eligible_sql(run: SeasonalRun, customer_ids: list[int]) -> str:
-    """SQL selecting which of these customers are eligible now (the rules as index
-    probes), with its parameters inlined, for the batch statement to re-check with."""
+def still_eligible_sql(run: SeasonalRun) -> str:
+    """SQL finding the batch statement's current `given` row's customer if eligible
+    now, the rules as index probes, its parameters inlined: compiled once a run, for
+    the batch statement to re-check each customer with."""
     query = Customer.objects.filter(
-        *(rule.passed_by_each_customer() for rule in skip_rules(run)), pk__in=customer_ids
+        *(rule.passed_by_each_customer() for rule in skip_rules(run)),
+        pk=RawSQL("given.customer_id", ()),  # correlated: probed once per row of the batch
     ).order_by()
-    return connection.ops.compose_sql(*query.values("pk").query.sql_with_params())
+    sql = connection.ops.compose_sql(*query.values("pk").query.sql_with_params())
+    return sql.replace("%", "%%")  # it goes into a statement that has parameters of its own
 
 
 # One batch, one statement: codes, their service types, sends, notifications and the
 # outbox rows, from arrays of the batch's per-customer values. Each data-modifying
 # CTE runs exactly once whether or not the final SELECT reads it.
 WRITE_BATCH_SQL = """
-WITH batch AS (
+WITH given AS (
     SELECT * FROM unnest(
-        %(customer_id)s::bigint[], %(email)s::text[], %(code)s::text[], %(notification_message)s::text[],
-        %(book_path)s::text[], %(book_url)s::text[], %(book_url_html)s::text[], %(code_html)s::text[],
-        %(short_name)s::text[], %(short_name_html)s::text[], %(unsubscribe_url)s::text[],
-        %(unsubscribe_url_html)s::text[]
-    ) AS b(customer_id, email, code, notification_message, book_path, book_url, book_url_html, code_html,
-           short_name, short_name_html, unsubscribe_url, unsubscribe_url_html)
-    WHERE customer_id IN ({still_eligible})
+        %(customer_id)b::bigint[], %(email)b::text[], %(code)b::text[], %(short_name)b::text[],
+        %(short_name_html)b::text[], %(unsubscribe_url)b::text[], %(unsubscribe_url_html)b::text[]
+    ) AS given (customer_id, email, code, short_name, short_name_html, unsubscribe_url, unsubscribe_url_html)
+), batch AS (
+    -- The code goes into the run's booking link and message as is: it is letters,
+    -- digits and dashes, the same URL-encoded or HTML-escaped.
+    SELECT given.*, code AS code_html,
+           replace(%(book_path)s, %(placeholder)s, code) AS book_path,
+           replace(%(book_url)s, %(placeholder)s, code) AS book_url,
+           replace(%(book_url_html)s, %(placeholder)s, code) AS book_url_html,
+           replace(%(notification_message)s, %(placeholder)s, code) AS notification_message
+    FROM given
+    WHERE EXISTS ({still_eligible})
 ), codes AS (
     INSERT INTO retention_promocode (code, customer_id, source, discount_type, discount_value, expires_at, created_at)
     SELECT code, customer_id, 'seasonal', 'percent', %(discount)s, %(expires_at)s, %(now)s FROM batch
@@ -245,46 +256,49 @@ SELECT count(*) FROM sends
 """
 
 
-def send_batch(run: SeasonalRun, recipients: list[Recipient]) -> int:
+def batch_values(run: SeasonalRun, recipients: list[Recipient]) -> dict[str, list]:
+    """The batch's per-customer values, column by column, made in Python because
+    only Python can: the code, the greeting and the signed unsubscribe link. No
+    database access, so it can run on another thread (see made_ahead)."""
+    stencil = run.email
+    columns = {name: [] for name in ("customer_id", "email", "code", *stencil.customer_slots())}
+    for recipient in recipients:
+        columns["customer_id"].append(recipient.customer_id)
+        columns["email"].append(recipient.email)
+        columns["code"].append(generate_code())
+        for slot, value in stencil.customer_values(recipient.customer_id, recipient.email, recipient.name):
+            columns[slot].append(value)
+    return columns
+
+
+def send_batch(run: SeasonalRun, recipients: list[Recipient], columns: dict[str, list] | None = None) -> int:
     """Writes codes, sends, notifications and emails for those of a batch who are
     still eligible (a customer who booked or got a code since the selection is left
-    out), in one statement; returns how many were sent.
+    out), in one statement; returns how many were sent. `columns` are the batch's
+    batch_values(), if already made.
 
     A batch that meets an existing send (the unique constraint) fails whole, so no
     code exists without its send, nor a send without its email.
     """
     stencil = run.email
-    rows = []
-    for recipient in recipients:
-        code = generate_code()
-        path = run.booking_path(code)
-        rows.append(
-            {
-                "customer_id": recipient.customer_id,
-                "email": recipient.email,
-                "code": code,
-                "notification_message": run.notification_message(code),
-                "book_path": path,
-                **stencil.values_for(
-                    customer_id=recipient.customer_id,
-                    email=recipient.email,
-                    name=recipient.name,
-                    code=code,
-                    book_url=absolute_url(path),
-                ),
-            }
-        )
-    columns = {name: [row[name] for row in rows] for name in rows[0]}
+    if columns is None:
+        columns = batch_values(run, recipients)
     statement = WRITE_BATCH_SQL.format(
-        still_eligible=still_eligible_sql(run, [r.customer_id for r in recipients]),
+        still_eligible=run.still_eligible_sql,
         subject=stencil.fill_sql("subject", "b"),
         text_body=stencil.fill_sql("text_body", "b"),
         html_body=stencil.fill_sql("html_body", "b"),
         headers=stencil.headers_sql("b"),
     )
+    book_path = run.booking_path(CODE_PLACEHOLDER)
     params = {
         **columns,
         **stencil.sql_params(),
+        "placeholder": CODE_PLACEHOLDER,
+        "book_path": book_path,
+        "book_url": absolute_url(book_path),
+        "book_url_html": html.escape(absolute_url(book_path)),
+        "notification_message": run.notification_message(CODE_PLACEHOLDER),
         "template": stencil.template,
         "discount": Decimal(run.campaign.discount_percent),
         "expires_at": run.expires_at,
@@ -294,7 +308,7 @@ def send_batch(run: SeasonalRun, recipients: list[Recipient]) -> int:
         "season_year": run.season_year,
         "notification_title": run.notification_title,
     }
-    with connection.cursor() as cursor:
+    with binding_cursor() as cursor:  # the arrays go in binary, apart from the SQL
         cursor.execute(statement, params)
         (written,) = cursor.fetchone()
     return written
@@ -333,14 +347,15 @@ def queue_seasonal_offers(ctx: JobContext) -> None:
         return
 
     size = settings.JOB_BATCH_SIZE
+    run.email  # rendered here, before a second thread reads it
     with marketing_email_lock():  # win-back waits (and re-checks the cap) until we are done
         eligible = select()  # under the lock, so a win-back run just before us is already counted
-        for start in range(0, len(eligible), size):
-            batch = eligible[start : start + size]
+        batches = [eligible[start : start + size] for start in range(0, len(eligible), size)]
+        for batch, columns in made_ahead(partial(batch_values, run), batches):
             stats["batches"] += 1
             try:
                 with transaction.atomic():
-                    written = send_batch(run, batch)
+                    written = send_batch(run, batch, columns)
             except DatabaseError as exc:
                 stats["failed"] += len(batch)
                 ctx.progress(f"batch {stats['batches']} failed and was rolled back: {exc}")
@@ -352,3 +367,18 @@ def queue_seasonal_offers(ctx: JobContext) -> None:
             stats["sent"] += written
             stats["codesCreated"] += written
             ctx.progress(f"batch {stats['batches']}: sent {written} (total {stats['sent']} of {len(eligible)})")
+
+
+def made_ahead(make, items: list):
+    """(item, make(item)) for each item in order, each made on a worker thread while
+    the caller works on the one before: the next batch's values are made while the
+    database writes this one, so Python and PostgreSQL use both cores."""
+    if not items:
+        return
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="seasonal-values") as worker:
+        upcoming = worker.submit(make, items[0])
+        for index, item in enumerate(items):
+            made = upcoming.result()
+            if index + 1 < len(items):
+                upcoming = worker.submit(make, items[index + 1])
+            yield item, made

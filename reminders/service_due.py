@@ -9,9 +9,9 @@ service of theirs due. Delivery happens after the writes, outside any transactio
 
 A batch is three statements, whatever its size: the reminders' INSERT ... SELECT
 re-checks eligibility and returns what the emails need, then one INSERT each writes
-the notifications and the emails from arrays (reminders.bulk). An email is rendered
+the notifications and the emails from arrays (retention.bulk). An email is rendered
 through the templates once per distinct list of services due, for any customer, and
-each customer's name is put in after (reminders.rendering).
+each customer's name is put in after (retention.emails.EmailStencil).
 """
 
 import datetime as dt
@@ -28,14 +28,14 @@ from django.db.models import Exists, OuterRef, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 
-from retention.emails import Kind
+from retention.bulk import insert_rows
+from retention.emails import EmailStencil, Kind
 from retention.links import absolute_url, booking_url
 from retention.models import Customer, Job, Notification, OutboundEmail
+from retention.models.people import short_name
 from retention.scheduling import JobContext
 
-from .bulk import insert_rows
 from .models import ServiceReminder
-from .rendering import Rendered, for_customer, render_for_any_customer, short_name
 from .selectors import rebooked_since_completion, tel_href, urgency_for, when_due
 
 REMIND_OVERDUE_DAYS = 30  # older overdue services belong to win-back
@@ -179,7 +179,7 @@ def mark_reminded(*, as_of: dt.date, customer_ids: list[int], now: dt.datetime) 
 
 
 def remind_batch(
-    *, as_of: dt.date, customer_ids: list[int], render: Callable[[tuple], Rendered]
+    *, as_of: dt.date, customer_ids: list[int], render: Callable[[tuple], EmailStencil]
 ) -> tuple[int, int]:
     """Marks these customers' due jobs reminded and queues one notification and one
     email per customer, in one transaction of three statements. Eligibility is checked
@@ -194,8 +194,8 @@ def remind_batch(
             due = list(group)
             first = due[0]
             notifications.append((uuid.uuid4(), customer_id, *reminder_notification(due, as_of)))
-            rendered = render(tuple(job.content for job in due))
-            email = for_customer(rendered, short_name(first.customer_name, first.customer_email))
+            stencil = render(tuple(job.content for job in due))
+            email = stencil.fill(short_name=short_name(first.customer_name, first.customer_email))
             # The customer's first reminder row of this run names the email for good.
             emails.append((f"{TEMPLATE}/{first.reminder_id}", customer_id, first.customer_email, *email))
         insert_rows(
@@ -241,15 +241,15 @@ def service_context(content: tuple, as_of: dt.date) -> dict:
     }
 
 
-def email_renderer(as_of: dt.date) -> Callable[[tuple], Rendered]:
+def email_renderer(as_of: dt.date) -> Callable[[tuple], EmailStencil]:
     """Renders the reminder email for a tuple of DueJob.content through the templates,
-    once per distinct tuple within a run (for any customer: see reminders.rendering).
+    once per distinct tuple within a run, for any customer (an EmailStencil).
     The cache is bounded, so memory stays flat however many customers are due."""
     services_url = absolute_url(reverse("portal:services"))
 
     @lru_cache(maxsize=RENDER_CACHE_SIZE)
-    def render(contents: tuple) -> Rendered:
-        return render_for_any_customer(
+    def render(contents: tuple) -> EmailStencil:
+        return EmailStencil.render(
             template=TEMPLATE,
             kind=Kind.REMINDER,
             context={

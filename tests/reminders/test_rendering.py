@@ -1,5 +1,5 @@
 """check_service_due renders each distinct email once and puts each customer's short
-name in (reminders.rendering): the emails it queues are byte for byte what
+name in (retention.emails.EmailStencil): the emails it queues are byte for byte what
 build_email renders for each customer on their own."""
 
 import datetime as dt
@@ -8,11 +8,11 @@ import io
 import pytest
 from django.urls import reverse
 
-from reminders.rendering import SHORT_NAME, for_customer, render_for_any_customer, short_name
 from reminders.service_due import TEMPLATE, check_service_due, service_context
-from retention.emails import Kind, build_email
+from retention.emails import EmailStencil, Kind, build_email
 from retention.links import absolute_url
 from retention.models import OutboundEmail, User
+from retention.models.people import short_name
 from retention.scheduling import JobContext
 from tests.factories import CustomerFactory, ProviderFactory, job_due_on
 
@@ -24,6 +24,8 @@ NAMES = [
     ("o'brien+x@example.com", ""),  # no name: the email address is the short name
     ("tab@example.com", "\tJean-Luc\u00a0\u2003Picard "),  # leading tab, non-breaking and em spaces
     ("amp@example.com", "A&amp;B"),  # already looks escaped
+    ("blank@example.com", "   "),  # only whitespace: the email address
+    ("sep@example.com", "Ann\x1eMarie"),  # an ASCII separator, which str.split() splits on
 ]
 
 
@@ -103,16 +105,17 @@ def test_many_customers_share_one_rendering(service_types):
 
 
 @pytest.mark.django_db
-def test_the_placeholder_survives_rendering_whole(customer):
-    """Neither get_short_name, autoescape nor the subject's whitespace clean-up may
-    break the placeholder, or the substitution would silently miss."""
-    rendered = render_for_any_customer(
+def test_the_slot_survives_rendering_whole(customer):
+    """Neither autoescape nor the subject's whitespace clean-up may break a slot, or
+    the substitution would silently miss."""
+    stencil = EmailStencil.render(
         template=TEMPLATE, kind=Kind.REMINDER, context={"services": [], "services_url": "http://x"}
     )
-    assert rendered.text_body.count(SHORT_NAME) == 1 and rendered.html_body.count(SHORT_NAME) == 1
-    filled = for_customer(rendered, short_name(customer.user.name, customer.user.email))
-    assert SHORT_NAME not in filled.text_body + filled.html_body
-    assert "Hi Casey," in filled.text_body
+    slot = "\ue000short_name\ue000"
+    assert stencil.text_body.count(slot) == 1 and stencil.html_body.count(slot) == 1
+    subject, text, html = stencil.fill(short_name=short_name(customer.user.name, customer.user.email))
+    assert slot not in subject + text + html
+    assert "Hi Casey," in text
 
 
 @pytest.mark.parametrize("email,name", NAMES)

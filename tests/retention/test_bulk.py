@@ -1,4 +1,4 @@
-"""reminders.bulk.insert_rows writes what bulk_create would, from rows of plain values."""
+"""retention.bulk.insert_rows writes what bulk_create would, from rows of plain values."""
 
 import datetime as dt
 import uuid
@@ -6,7 +6,7 @@ import uuid
 import pytest
 from django.forms.models import model_to_dict
 
-from reminders.bulk import insert_rows
+from retention.bulk import insert_rows
 from retention.models import Notification, OutboundEmail
 
 NOW = dt.datetime(2026, 6, 15, 15, tzinfo=dt.UTC)
