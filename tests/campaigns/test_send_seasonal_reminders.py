@@ -7,6 +7,7 @@ from io import StringIO
 import pytest
 import time_machine
 from django.core.management import call_command
+from django.db import connection
 from django.utils import timezone
 
 from campaigns.models import CampaignSend
@@ -287,6 +288,39 @@ def test_a_customer_who_books_after_the_selection_is_left_out_of_their_batch(win
     assert send_batch(seasonal_run, eligible) == 0
     assert not was_sent(lapsed)
     assert not PromoCode.objects.exists() and not Notification.objects.exists() and not OutboundEmail.objects.exists()
+
+
+def test_a_batch_that_fails_is_rolled_back_whole_and_the_next_batches_go_on(winter, provider, lawn, settings):
+    settings.JOB_BATCH_SIZE = 2
+    customers = [CustomerFactory(user__email=f"c{i}@example.com") for i in range(4)]
+    for customer in customers:
+        booked(customer, provider, lawn, days_ago=45)
+    # A real failure inside the first batch's statement: the database refuses one email.
+    with connection.cursor() as cursor:
+        cursor.execute("""
+            CREATE FUNCTION refuse_c1() RETURNS trigger AS $$
+            BEGIN
+                IF NEW.to_email = 'c1@example.com' THEN RAISE EXCEPTION 'refused'; END IF;
+                RETURN NEW;
+            END $$ LANGUAGE plpgsql;
+            CREATE TRIGGER refuse_c1 BEFORE INSERT ON retention_outboundemail
+                FOR EACH ROW EXECUTE FUNCTION refuse_c1();
+        """)
+
+    out = StringIO()
+    with pytest.raises(SystemExit) as exit_status:  # a failed customer fails the run
+        call_command("send_seasonal_reminders", "--date", TODAY.isoformat(), stdout=out, stderr=StringIO())
+    stats = json.loads(out.getvalue().strip().splitlines()[-1])
+
+    assert exit_status.value.code == 1
+    assert (stats["batches"], stats["failed"], stats["sent"]) == (2, 2, 2)
+    sent = {send.customer for send in CampaignSend.objects.all()}
+    assert sent == set(customers[2:])
+    # Nothing of the failed batch remains: no code, no notification, no email.
+    for customer in customers[:2]:
+        assert not PromoCode.objects.filter(customer=customer).exists()
+        assert not Notification.objects.filter(customer=customer).exists()
+        assert not OutboundEmail.objects.filter(customer=customer).exists()
 
 
 def test_the_job_delivers_what_it_queued(winter, lapsed, mailoutbox):
