@@ -31,11 +31,12 @@ Timed, in the same run and on the same data:
   inserts their promo codes, the codes' service types and the send rows; rolled back,
   with foreign keys checked in the statement (SET CONSTRAINTS ALL IMMEDIATE) as the
   job's commits check them.
+- full floor: the floor also inserting the notifications and the outbox rows.
 - job: campaigns.seasonal.queue_seasonal_offers(), i.e. the command without the
-  runner's bookkeeping and without delivery: the skipped-by-reason count, the batched
-  selection, codes, service types, sends, notifications and rendered outbox rows
-  (JOB_BATCH_SIZE per transaction). Delivery to Resend is excluded (see the email
-  benchmark); it happens after commit, outside these transactions.
+  runner's bookkeeping and without delivery: the selection with its counts by reason,
+  then per batch (JOB_BATCH_SIZE per transaction) one statement writing codes, service
+  types, sends, notifications and outbox rows. Delivery to Resend is excluded (see the
+  email benchmark); it happens after commit, outside these transactions.
 Both must pick exactly the same customers; the script checks it.
 """
 
