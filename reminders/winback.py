@@ -3,24 +3,37 @@
 A customer whose last booking is WINBACK_INACTIVE_DAYS or more old, with nothing
 scheduled ahead, opted in to marketing, under the marketing frequency cap and not
 sent a win-back in the last WINBACK_COOLDOWN_DAYS gets a personal promo code, the
-win-back email, a notification and a WinbackSend record, written in one transaction
-per batch. The cap is retention.emails.marketing_capped (marketing email queued, sending or
-sent), so seasonal and win-back emails share it. A booking ends win-back: it is the new
-last booking.
+win-back email, a notification and a WinbackSend record. The cap is
+retention.emails.marketing_capped (marketing email queued, sending or sent), so
+seasonal and win-back emails share it. A booking ends win-back: it is the new last
+booking.
+
+Each batch is written by one statement in its own transaction, as the seasonal job
+writes its batches (campaigns.seasonal): the codes, the sends, the notifications and
+the outbox rows, from arrays of per-customer values, re-checking each customer's
+eligibility inside it. The email is rendered once per run (an EmailStencil) and each
+customer's code, booking link, name and unsubscribe link are filled in by the
+database. So the job costs a fixed number of queries plus one statement per batch.
 """
 
 import datetime as dt
+import html
+from dataclasses import dataclass
 from decimal import Decimal
+from functools import cached_property
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
+from retention.bulk import binding_cursor
 from retention.clock import business_today, start_of_business_day
-from retention.emails import Kind, build_email, marketing_capped, marketing_email_lock
-from retention.links import booking_url
-from retention.models import Customer, Job, Notification, OutboundEmail, PromoCode
+from retention.emails import EmailStencil, Kind, marketing_capped, marketing_email_lock
+from retention.links import absolute_url, booking_url
+from retention.models import Customer, Job, PromoCode
+from retention.models.promo import generate_code
 from retention.promo import code_expiry
 from retention.scheduling import JobContext
 
@@ -28,6 +41,9 @@ from .models import WinbackSend
 from .selectors import last_booking_at
 
 TEMPLATE = "winback"
+# Stands for the code in what the batch statement fills in: URL-safe and HTML-safe as
+# codes are, with a 0, which codes never have.
+CODE_PLACEHOLDER = "CODE0PLACEHOLDER"
 
 
 def as_of_moment(as_of: dt.date) -> dt.datetime:
@@ -80,62 +96,160 @@ def count_by_reason(as_of: dt.date, *, moment: dt.datetime) -> dict:
     )
 
 
-def winback_batch(*, as_of: dt.date, moment: dt.datetime, customer_ids: list[int]) -> int:
-    """Issues codes and queues the emails for these customers in one transaction,
-    checking eligibility again inside it. Returns how many were sent a win-back."""
+@dataclass
+class WinbackRun:
+    """One run of the job: the facts every batch of it shares."""
+
+    as_of: dt.date
+    moment: dt.datetime  # "now" for the cap and the cooldown (as_of_moment)
+
+    @property
+    def valid_through(self) -> dt.date:
+        # Through the end of the business day WINBACK_CODE_VALID_DAYS after as_of (so a
+        # --date run issues the code that run would have).
+        return self.as_of + dt.timedelta(days=settings.WINBACK_CODE_VALID_DAYS)
+
+    @property
+    def expires_at(self) -> dt.datetime:
+        return code_expiry(self.valid_through)
+
+    @cached_property
+    def discount(self) -> Decimal:
+        return Decimal(settings.WINBACK_DISCOUNT_PERCENT)
+
+    @cached_property
+    def label(self) -> str:
+        """What every code of the run takes off ("15% off"), as PromoCode.label says it."""
+        code = PromoCode(discount_type=PromoCode.DiscountType.PERCENT, discount_value=self.discount)
+        return code.label
+
+    @cached_property
+    def email(self) -> EmailStencil:
+        """The email, rendered once; each customer's code and booking link are slots.
+        The templates print `promo.label` and `promo.code`: the run's label, the slot."""
+        promo = {"label": self.label, "code": EmailStencil.slot("code")}
+        return EmailStencil.render(
+            template=TEMPLATE,
+            kind=Kind.MARKETING,
+            context={"promo": promo, "expires_on": self.valid_through},
+            slots=("code", "book_url"),
+        )
+
+    @cached_property
+    def still_eligible_sql(self) -> str:
+        """SQL finding the batch statement's current `given` row's customer if still a
+        target now, its parameters inlined: compiled once a run."""
+        query = winback_targets(self.as_of, moment=self.moment).filter(
+            pk=RawSQL("given.customer_id", ())  # correlated: probed once per row of the batch
+        )
+        sql = connection.ops.compose_sql(*query.order_by().values("pk").query.sql_with_params())
+        return sql.replace("%", "%%")  # it goes into a statement that has parameters of its own
+
+    @property
+    def notification_title(self) -> str:
+        return f"We miss you: {self.label} your next service"
+
+    def notification_message(self, code: str) -> str:
+        return f"Use code {code} by {self.valid_through:%B %-d}."
+
+
+# One batch, one statement: codes, sends, notifications and the outbox rows, from
+# arrays of the batch's per-customer values. Each data-modifying CTE runs exactly once
+# whether or not the final SELECT reads it.
+WRITE_BATCH_SQL = """
+WITH given AS (
+    SELECT * FROM unnest(
+        %(customer_id)b::bigint[], %(email)b::text[], %(code)b::text[], %(short_name)b::text[],
+        %(short_name_html)b::text[], %(unsubscribe_url)b::text[], %(unsubscribe_url_html)b::text[]
+    ) AS given (customer_id, email, code, short_name, short_name_html, unsubscribe_url, unsubscribe_url_html)
+), batch AS (
+    -- The code goes into the booking link and message as is: it is letters, digits
+    -- and dashes, the same URL-encoded or HTML-escaped.
+    SELECT given.*, code AS code_html,
+           replace(%(book_path)s, %(placeholder)s, code) AS book_path,
+           replace(%(book_url)s, %(placeholder)s, code) AS book_url,
+           replace(%(book_url_html)s, %(placeholder)s, code) AS book_url_html,
+           replace(%(notification_message)s, %(placeholder)s, code) AS notification_message
+    FROM given
+    WHERE EXISTS ({still_eligible})
+), codes AS (
+    INSERT INTO retention_promocode (code, customer_id, source, discount_type, discount_value, expires_at, created_at)
+    SELECT code, customer_id, 'winback', 'percent', %(discount)s, %(expires_at)s, %(now)s FROM batch
+    RETURNING id, customer_id
+), sends AS (
+    INSERT INTO reminders_winbacksend (customer_id, promo_code_id, sent_at, sent_on)
+    SELECT customer_id, id, %(now)s, %(as_of)s FROM codes
+    RETURNING id, customer_id
+), notifications AS (
+    INSERT INTO retention_notification (id, customer_id, kind, title, message, action_url, created_at)
+    SELECT gen_random_uuid(), customer_id, 'winback', %(notification_title)s, notification_message, book_path,
+           %(now)s
+    FROM batch
+), emails AS (
+    INSERT INTO retention_outboundemail (
+        idempotency_key, template, kind, customer_id, to_email, subject, text_body, html_body, headers,
+        status, attempts, last_error, provider_message_id, next_attempt_at, batch_key, created_at)
+    SELECT 'winback/' || sends.id, %(template)s, 'marketing', b.customer_id, b.email, {subject}, {text_body},
+           {html_body}, {headers}, 'pending', 0, '', '', %(now)s, '', %(now)s
+    FROM sends JOIN batch b USING (customer_id)
+    ON CONFLICT (idempotency_key) DO NOTHING
+)
+SELECT count(*) FROM sends
+"""
+
+
+def batch_values(run: WinbackRun, targets: list[tuple[int, str, str]]) -> dict[str, list]:
+    """The batch's per-customer values, column by column, made in Python because only
+    Python can: the code, the greeting and the signed unsubscribe link. `targets` are
+    (customer id, email, name)."""
+    stencil = run.email
+    columns = {name: [] for name in ("customer_id", "email", "code", *stencil.customer_slots())}
+    for customer_id, email, name in targets:
+        columns["customer_id"].append(customer_id)
+        columns["email"].append(email)
+        columns["code"].append(generate_code())
+        for slot, value in stencil.customer_values(customer_id, email, name):
+            columns[slot].append(value)
+    return columns
+
+
+def send_batch(run: WinbackRun, columns: dict[str, list]) -> int:
+    """Writes codes, sends, notifications and emails for those of a batch (its
+    batch_values()) who are still targets (a customer who booked since the selection
+    is left out), in one statement; returns how many were sent a win-back.
+
+    A batch that meets an existing send (winback_once_per_customer_day) fails whole,
+    so no code exists without its send, nor a send without its email.
+    """
+    stencil = run.email
+    statement = WRITE_BATCH_SQL.format(
+        still_eligible=run.still_eligible_sql,
+        subject=stencil.fill_sql("subject", "b"),
+        text_body=stencil.fill_sql("text_body", "b"),
+        html_body=stencil.fill_sql("html_body", "b"),
+        headers=stencil.headers_sql("b"),
+    )
+    book_path = booking_url(code=CODE_PLACEHOLDER)
     now = timezone.now()
-    # Valid through the end of the business day WINBACK_CODE_VALID_DAYS after as_of
-    # (so a --date run issues the code that run would have).
-    valid_through = as_of + dt.timedelta(days=settings.WINBACK_CODE_VALID_DAYS)
-    expires_at = code_expiry(valid_through)
-    percent = Decimal(settings.WINBACK_DISCOUNT_PERCENT)
-    with transaction.atomic():
-        customers = list(
-            winback_targets(as_of, moment=moment).filter(pk__in=customer_ids).select_related("user").order_by("pk")
-        )
-        promos = PromoCode.objects.bulk_create(
-            PromoCode(
-                customer=customer,
-                source=PromoCode.Source.WINBACK,
-                discount_type=PromoCode.DiscountType.PERCENT,
-                discount_value=percent,
-                expires_at=expires_at,
-                created_at=now,
-            )
-            for customer in customers
-        )
-        sends = WinbackSend.objects.bulk_create(
-            WinbackSend(customer=customer, promo_code=promo, sent_at=now, sent_on=as_of)
-            for customer, promo in zip(customers, promos, strict=True)
-        )
-        notifications, emails = [], []
-        for customer, promo, send in zip(customers, promos, sends, strict=True):
-            notifications.append(
-                Notification(
-                    customer=customer,
-                    kind=Notification.Kind.WINBACK,
-                    title=f"We miss you: {promo.label} your next service",
-                    message=f"Use code {promo.code} by {valid_through:%B %-d}.",
-                    action_url=booking_url(code=promo.code),
-                    created_at=now,
-                )
-            )
-            emails.append(
-                build_email(
-                    template=TEMPLATE,
-                    customer=customer,
-                    kind=Kind.MARKETING,
-                    idempotency_key=f"{TEMPLATE}/{send.pk}",
-                    context={
-                        "promo": promo,
-                        "expires_on": valid_through,
-                        "book_url": booking_url(code=promo.code, absolute=True),
-                    },
-                )
-            )
-        Notification.objects.bulk_create(notifications)
-        OutboundEmail.objects.bulk_create(emails, ignore_conflicts=True)
-    return len(customers)
+    params = {
+        **columns,
+        **stencil.sql_params(),
+        "placeholder": CODE_PLACEHOLDER,
+        "book_path": book_path,
+        "book_url": absolute_url(book_path),
+        "book_url_html": html.escape(absolute_url(book_path)),
+        "notification_title": run.notification_title,
+        "notification_message": run.notification_message(CODE_PLACEHOLDER),
+        "template": stencil.template,
+        "discount": run.discount,
+        "expires_at": run.expires_at,
+        "as_of": run.as_of,
+        "now": now,
+    }
+    with binding_cursor() as cursor:  # the arrays go in binary, apart from the SQL
+        cursor.execute(statement, params)
+        (written,) = cursor.fetchone()
+    return written
 
 
 def check_inactive_customers(ctx: JobContext, *, batch_size: int | None = None) -> None:
@@ -144,21 +258,28 @@ def check_inactive_customers(ctx: JobContext, *, batch_size: int | None = None) 
     moment = as_of_moment(ctx.as_of)
     counts = count_by_reason(ctx.as_of, moment=moment)
     skipped = {key: counts[key] for key in ("scheduledAhead", "optedOut", "cooldown", "marketingCap")}
-    target_ids = list(winback_targets(ctx.as_of, moment=moment).order_by("pk").values_list("pk", flat=True))
+    targets = list(
+        winback_targets(ctx.as_of, moment=moment)
+        .order_by("pk")
+        .values_list("pk", "user__email", "user__name")
+    )
     ctx.stats.update(
         inactive=counts["inactive"],
-        eligible=len(target_ids),
+        eligible=len(targets),
         skipped=sum(skipped.values()),
         skippedByReason=skipped,
     )
-    ctx.progress(f"{counts['inactive']} inactive customer(s), {len(target_ids)} to win back")
+    ctx.progress(f"{counts['inactive']} inactive customer(s), {len(targets)} to win back")
     if ctx.dry_run:
         return
+    run = WinbackRun(as_of=ctx.as_of, moment=moment)
     with marketing_email_lock():  # seasonal waits (and re-checks the cap) until we are done
-        for start in range(0, len(target_ids), batch_size):
-            batch = target_ids[start : start + batch_size]
+        for start in range(0, len(targets), batch_size):
+            batch = targets[start : start + batch_size]
             try:
-                sent = winback_batch(as_of=ctx.as_of, moment=moment, customer_ids=batch)
+                columns = batch_values(run, batch)  # before the transaction: no database
+                with transaction.atomic():
+                    sent = send_batch(run, columns)
             except Exception as exc:  # one bad batch must not stop the rest; it is retried tomorrow
                 ctx.stats["failed"] += len(batch)
                 ctx.stats.setdefault("errors", []).append(f"{type(exc).__name__}: {exc}")
@@ -168,4 +289,4 @@ def check_inactive_customers(ctx: JobContext, *, batch_size: int | None = None) 
             if stale := len(batch) - sent:  # stopped being eligible since selection (a booking)
                 ctx.stats["skipped"] += stale
                 skipped["noLongerEligible"] = skipped.get("noLongerEligible", 0) + stale
-            ctx.progress(f"won back {ctx.stats['sent']}/{len(target_ids)} customer(s)")
+            ctx.progress(f"won back {ctx.stats['sent']}/{len(targets)} customer(s)")

@@ -180,6 +180,13 @@ class EmailStencil:
     html_body: str
     slots: tuple[str, ...]
 
+    @staticmethod
+    def slot(name: str) -> str:
+        """What the rendered templates hold for slot `name`, for a context that puts
+        a slot inside an object (win-back's `promo.code`); render() puts each slot
+        named in `slots` in the context by its name."""
+        return _slot(name)
+
     @classmethod
     def render(cls, *, template: str, kind: str, context: dict, slots: tuple[str, ...] = ()) -> "EmailStencil":
         slots = ("short_name", *(("unsubscribe_url",) if kind == Kind.MARKETING else ()), *slots)

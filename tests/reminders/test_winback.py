@@ -14,8 +14,16 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from reminders.models import WinbackSend
-from reminders.winback import check_inactive_customers
-from retention.emails import Kind, under_marketing_cap
+from reminders.winback import (
+    WinbackRun,
+    as_of_moment,
+    batch_values,
+    check_inactive_customers,
+    send_batch,
+    winback_targets,
+)
+from retention.emails import Kind, build_email, under_marketing_cap
+from retention.links import booking_url
 from retention.models import Notification, OutboundEmail, PromoCode
 from retention.scheduling import JobContext
 from tests.factories import CustomerFactory, PromoCodeFactory, booked_job, completed_job
@@ -28,9 +36,14 @@ def days(n: int) -> dt.date:
     return TODAY + dt.timedelta(days=n)
 
 
+def at_run_time(on: dt.date = TODAY):
+    """The clock at 16:00 UTC on `on`, stopped: when the tests' runs happen."""
+    return time_machine.travel(dt.datetime.combine(on, dt.time(16), tzinfo=dt.UTC), tick=False)
+
+
 def run(*args, on: dt.date = TODAY) -> dict:
     out, err = io.StringIO(), io.StringIO()
-    with time_machine.travel(dt.datetime.combine(on, dt.time(16), tzinfo=dt.UTC), tick=False):
+    with at_run_time(on):
         call_command("check_inactive_customers", *args, stdout=out, stderr=err)
     return json.loads(out.getvalue().strip().splitlines()[-1])
 
@@ -139,6 +152,69 @@ class TestWhatAWinbackIs:
         stats = run()
         assert stats["delivery"]["sent"] == 1
         assert [m.to for m in mail.outbox] == [[customer.email]]
+
+    @pytest.mark.parametrize(
+        "name",
+        ['Zoë <b>&"\'Ann\'"</b> Smith', "Cher", "", "  Dr.\tJekyll  ", "   ", "A&amp;B\x1eC"],
+        ids=["markup", "one word", "no name", "whitespace", "only whitespace", "entity and separator"],
+    )
+    def test_the_email_is_exactly_what_rendering_it_for_the_customer_gives(self, settings, provider, lawn, name):
+        """The job renders the email once and fills in each customer's values in SQL; the
+        result must match build_email rendering the templates for that customer, as the
+        job did before it was set-based."""
+        customer = CustomerFactory(user__name=name, user__email="o'neil+<x>@example.com")
+        day = days(-100)
+        completed_job(customer=customer, service_type=lawn, provider=provider, completed_on=day, booked_on=day)
+        assert run()["sent"] == 1
+
+        email = OutboundEmail.objects.get(customer=customer)
+        promo = WinbackSend.objects.get(customer=customer).promo_code
+        with at_run_time():  # the unsubscribe link's signature is timestamped
+            expected = build_email(
+                template="winback",
+                customer=customer,
+                kind=Kind.MARKETING,
+                idempotency_key=email.idempotency_key,
+                context={
+                    "promo": promo,
+                    "expires_on": TODAY + dt.timedelta(days=settings.WINBACK_CODE_VALID_DAYS),
+                    "book_url": booking_url(code=promo.code, absolute=True),
+                },
+            )
+        assert (email.to_email, email.subject, email.headers) == (expected.to_email, expected.subject, expected.headers)
+        assert email.text_body == expected.text_body
+        assert email.html_body == expected.html_body
+
+    def test_a_customer_who_books_after_the_selection_is_left_out_of_their_batch(
+        self, last_booked, customer, other_customer, provider, lawn
+    ):
+        last_booked(100)
+        last_booked(100, who=other_customer)
+        with at_run_time():
+            moment = as_of_moment(TODAY)
+            targets = list(
+                winback_targets(TODAY, moment=moment).order_by("pk").values_list("pk", "user__email", "user__name")
+            )
+            assert [pk for pk, _email, _name in targets] == [customer.pk, other_customer.pk]
+
+            booked_job(customer=customer, service_type=lawn, provider=provider, booked_on=TODAY, scheduled_for=days(5))
+            winback_run = WinbackRun(as_of=TODAY, moment=moment)
+            assert send_batch(winback_run, batch_values(winback_run, targets)) == 1
+        assert winbacks(customer) == 0 and winbacks(other_customer) == 1
+        assert not PromoCode.objects.filter(customer=customer).exists()
+        assert not Notification.objects.filter(customer=customer).exists()
+        assert not OutboundEmail.objects.filter(customer=customer).exists()
+        assert OutboundEmail.objects.filter(customer=other_customer).count() == 1
+
+    def test_the_notification_says_what_the_job_always_said(self, settings, last_booked, customer):
+        settings.WINBACK_DISCOUNT_PERCENT = 15
+        last_booked(100)
+        run()
+        code = WinbackSend.objects.get(customer=customer).promo_code.code
+        note = Notification.objects.get(customer=customer)
+        assert note.title == "We miss you: 15% off your next service"
+        assert note.message == f"Use code {code} by July 15."
+        assert note.action_url == f"/customer-portal/book/?code={code}"
 
     def test_dry_run_writes_nothing(self, last_booked):
         last_booked(100)
