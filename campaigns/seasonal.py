@@ -8,35 +8,31 @@ ways: over every customer at once, for the counts by reason and the eligible
 customers (one scan per rule, combined in Python), and for one batch of ids (index
 probes), to re-check it in the statement that writes it.
 
-Each batch is written by that one statement: the promo codes, their service types,
-the sends, the notifications and the outbox rows, from arrays of per-customer values.
-The email is rendered once per run (an EmailStencil) and each customer's code, link
-and name are filled in by the database. So the job costs a fixed number of queries
-plus one statement per batch (in its own transaction), and no Python object per row
-but the values themselves.
+Each batch is written by that one statement (retention.offers): the promo codes,
+their service types, the sends, the notifications and the outbox rows, from arrays of
+per-customer values. The email is rendered once per run (an EmailStencil) and each
+customer's code, link and name are filled in by the database. So the job costs a
+fixed number of queries plus one statement per batch (in its own transaction), and no
+Python object per row but the values themselves.
 """
 
 import datetime as dt
-import html
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import cached_property, partial
 
 from django.conf import settings
-from django.db import DatabaseError, connection, transaction
+from django.db import DatabaseError, transaction
 from django.db.models import Exists, OuterRef, Q, QuerySet
-from django.db.models.expressions import RawSQL
 from django.template.defaultfilters import linebreaksbr
 from django.utils import timezone
 from django.utils.formats import date_format
 
 from retention.clock import business_today, start_of_business_day
-from retention.bulk import binding_cursor
 from retention.emails import EmailStencil, marketing_email_lock, recent_marketing
-from retention.links import absolute_url, booking_url
-from retention.models import Customer, Job, PromoCode, ServiceType
-from retention.models.promo import generate_code
+from retention.links import booking_url
+from retention.models import Customer, Job, Notification, PromoCode, ServiceType
+from retention.offers import CODE_PLACEHOLDER, Offer, Recipient, correlated_sql, made_ahead, offer_values, write_offers
 from retention.promo import code_expiry
 from retention.scheduling import JobContext, deliver_queued
 
@@ -46,9 +42,6 @@ from .selectors import active_campaign
 JOB_NAME = "send_seasonal_reminders"
 EMAIL_TEMPLATE = "seasonal_offer"
 MIN_DAYS_SINCE_BOOKING = 30
-# Stands for the code in what the batch statement fills in: URL-safe and HTML-safe as
-# codes are, with a 0, which codes never have.
-CODE_PLACEHOLDER = "CODE0PLACEHOLDER"
 
 
 @dataclass
@@ -83,8 +76,23 @@ class SeasonalRun:
         )
 
     @cached_property
-    def still_eligible_sql(self) -> str:
-        return still_eligible_sql(self)
+    def offer(self) -> Offer:
+        """What every batch writes, worked out once."""
+        return Offer(
+            source=PromoCode.Source.SEASONAL,
+            discount_percent=Decimal(self.campaign.discount_percent),
+            expires_at=self.expires_at,
+            service_types=[s.pk for s in self.service_types],
+            book_path=self.booking_path(CODE_PLACEHOLDER),
+            notification_kind=Notification.Kind.SEASONAL,
+            notification_title=self.notification_title,
+            notification_message=self.notification_message(CODE_PLACEHOLDER),
+            email=self.email,
+            email_key="seasonal",
+            still_eligible_sql=correlated_sql(still_eligible(self)),
+            record_sends_sql=RECORD_SENDS_SQL,
+            record_sends_params={"campaign": self.campaign.pk, "season_year": self.season_year},
+        )
 
     @property
     def notification_title(self) -> str:
@@ -168,13 +176,6 @@ def skip_rules(run: SeasonalRun) -> list[SkipRule]:
     ]
 
 
-@dataclass(frozen=True)
-class Recipient:
-    customer_id: int
-    email: str
-    name: str
-
-
 def select_customers(run: SeasonalRun) -> tuple[list[Recipient], dict[str, int]]:
     """The eligible customers, in id order, and how many are skipped by reason.
 
@@ -196,122 +197,25 @@ def select_customers(run: SeasonalRun) -> tuple[list[Recipient], dict[str, int]]
     return eligible, skipped
 
 
-def still_eligible_sql(run: SeasonalRun) -> str:
-    """SQL finding the batch statement's current `given` row's customer if eligible
-    now, the rules as index probes, its parameters inlined: compiled once a run, for
-    the batch statement to re-check each customer with."""
-    query = Customer.objects.filter(
-        *(rule.passed_by_each_customer() for rule in skip_rules(run)),
-        pk=RawSQL("given.customer_id", ()),  # correlated: probed once per row of the batch
-    ).order_by()
-    sql = connection.ops.compose_sql(*query.values("pk").query.sql_with_params())
-    return sql.replace("%", "%%")  # it goes into a statement that has parameters of its own
+def still_eligible(run: SeasonalRun) -> QuerySet[Customer]:
+    """The eligible customers as index probes per customer (for a batch's re-check)."""
+    return Customer.objects.filter(*(rule.passed_by_each_customer() for rule in skip_rules(run)))
 
 
-# One batch, one statement: codes, their service types, sends, notifications and the
-# outbox rows, from arrays of the batch's per-customer values. Each data-modifying
-# CTE runs exactly once whether or not the final SELECT reads it.
-WRITE_BATCH_SQL = """
-WITH given AS (
-    SELECT * FROM unnest(
-        %(customer_id)b::bigint[], %(email)b::text[], %(code)b::text[], %(short_name)b::text[],
-        %(short_name_html)b::text[], %(unsubscribe_url)b::text[], %(unsubscribe_url_html)b::text[]
-    ) AS given (customer_id, email, code, short_name, short_name_html, unsubscribe_url, unsubscribe_url_html)
-), batch AS (
-    -- The code goes into the run's booking link and message as is: it is letters,
-    -- digits and dashes, the same URL-encoded or HTML-escaped.
-    SELECT given.*, code AS code_html,
-           replace(%(book_path)s, %(placeholder)s, code) AS book_path,
-           replace(%(book_url)s, %(placeholder)s, code) AS book_url,
-           replace(%(book_url_html)s, %(placeholder)s, code) AS book_url_html,
-           replace(%(notification_message)s, %(placeholder)s, code) AS notification_message
-    FROM given
-    WHERE EXISTS ({still_eligible})
-), codes AS (
-    INSERT INTO retention_promocode (code, customer_id, source, discount_type, discount_value, expires_at, created_at)
-    SELECT code, customer_id, 'seasonal', 'percent', %(discount)s, %(expires_at)s, %(now)s FROM batch
-    RETURNING id, customer_id
-), covered AS (
-    INSERT INTO retention_promocode_service_types (promocode_id, servicetype_id)
-    SELECT codes.id, service_type FROM codes CROSS JOIN unnest(%(service_types)s::bigint[]) AS service_type
-), sends AS (
+# The seasonal record of each send (unique per customer, campaign and season year).
+RECORD_SENDS_SQL = """
     INSERT INTO campaigns_campaignsend (campaign_id, customer_id, season_year, promo_code_id, sent_at)
     SELECT %(campaign)s, customer_id, %(season_year)s, id, %(now)s FROM codes
     RETURNING id, customer_id
-), notifications AS (
-    INSERT INTO retention_notification (id, customer_id, kind, title, message, action_url, created_at)
-    SELECT gen_random_uuid(), customer_id, 'seasonal', %(notification_title)s, notification_message, book_path,
-           %(now)s
-    FROM batch
-), emails AS (
-    INSERT INTO retention_outboundemail (
-        idempotency_key, template, kind, customer_id, to_email, subject, text_body, html_body, headers,
-        status, attempts, last_error, provider_message_id, next_attempt_at, batch_key, created_at)
-    SELECT 'seasonal/' || sends.id, %(template)s, 'marketing', b.customer_id, b.email, {subject}, {text_body},
-           {html_body}, {headers}, 'pending', 0, '', '', %(now)s, '', %(now)s
-    FROM sends JOIN batch b USING (customer_id)
-    ON CONFLICT (idempotency_key) DO NOTHING
-)
-SELECT count(*) FROM sends
 """
-
-
-def batch_values(run: SeasonalRun, recipients: list[Recipient]) -> dict[str, list]:
-    """The batch's per-customer values, column by column, made in Python because
-    only Python can: the code, the greeting and the signed unsubscribe link. No
-    database access, so it can run on another thread (see made_ahead)."""
-    stencil = run.email
-    columns = {name: [] for name in ("customer_id", "email", "code", *stencil.customer_slots())}
-    for recipient in recipients:
-        columns["customer_id"].append(recipient.customer_id)
-        columns["email"].append(recipient.email)
-        columns["code"].append(generate_code())
-        for slot, value in stencil.customer_values(recipient.customer_id, recipient.email, recipient.name):
-            columns[slot].append(value)
-    return columns
 
 
 def send_batch(run: SeasonalRun, recipients: list[Recipient], columns: dict[str, list] | None = None) -> int:
     """Writes codes, sends, notifications and emails for those of a batch who are
     still eligible (a customer who booked or got a code since the selection is left
     out), in one statement; returns how many were sent. `columns` are the batch's
-    batch_values(), if already made.
-
-    A batch that meets an existing send (the unique constraint) fails whole, so no
-    code exists without its send, nor a send without its email.
-    """
-    stencil = run.email
-    if columns is None:
-        columns = batch_values(run, recipients)
-    statement = WRITE_BATCH_SQL.format(
-        still_eligible=run.still_eligible_sql,
-        subject=stencil.fill_sql("subject", "b"),
-        text_body=stencil.fill_sql("text_body", "b"),
-        html_body=stencil.fill_sql("html_body", "b"),
-        headers=stencil.headers_sql("b"),
-    )
-    book_path = run.booking_path(CODE_PLACEHOLDER)
-    params = {
-        **columns,
-        **stencil.sql_params(),
-        "placeholder": CODE_PLACEHOLDER,
-        "book_path": book_path,
-        "book_url": absolute_url(book_path),
-        "book_url_html": html.escape(absolute_url(book_path)),
-        "notification_message": run.notification_message(CODE_PLACEHOLDER),
-        "template": stencil.template,
-        "discount": Decimal(run.campaign.discount_percent),
-        "expires_at": run.expires_at,
-        "now": timezone.now(),
-        "service_types": [s.pk for s in run.service_types],
-        "campaign": run.campaign.pk,
-        "season_year": run.season_year,
-        "notification_title": run.notification_title,
-    }
-    with binding_cursor() as cursor:  # the arrays go in binary, apart from the SQL
-        cursor.execute(statement, params)
-        (written,) = cursor.fetchone()
-    return written
+    offer_values(), if already made."""
+    return write_offers(run.offer, columns or offer_values(run.offer, recipients))
 
 
 def send_seasonal_reminders(ctx: JobContext) -> None:
@@ -347,11 +251,11 @@ def queue_seasonal_offers(ctx: JobContext) -> None:
         return
 
     size = settings.JOB_BATCH_SIZE
-    run.email  # rendered here, before a second thread reads it
+    run.offer  # rendered and compiled here, before a second thread reads it
     with marketing_email_lock():  # win-back waits (and re-checks the cap) until we are done
         eligible = select()  # under the lock, so a win-back run just before us is already counted
         batches = [eligible[start : start + size] for start in range(0, len(eligible), size)]
-        for batch, columns in made_ahead(partial(batch_values, run), batches):
+        for batch, columns in made_ahead(partial(offer_values, run.offer), batches):
             stats["batches"] += 1
             try:
                 with transaction.atomic():
@@ -367,18 +271,3 @@ def queue_seasonal_offers(ctx: JobContext) -> None:
             stats["sent"] += written
             stats["codesCreated"] += written
             ctx.progress(f"batch {stats['batches']}: sent {written} (total {stats['sent']} of {len(eligible)})")
-
-
-def made_ahead(make, items: list):
-    """(item, make(item)) for each item in order, each made on a worker thread while
-    the caller works on the one before: the next batch's values are made while the
-    database writes this one, so Python and PostgreSQL use both cores."""
-    if not items:
-        return
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="seasonal-values") as worker:
-        upcoming = worker.submit(make, items[0])
-        for index, item in enumerate(items):
-            made = upcoming.result()
-            if index + 1 < len(items):
-                upcoming = worker.submit(make, items[index + 1])
-            yield item, made

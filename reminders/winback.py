@@ -9,7 +9,7 @@ seasonal and win-back emails share it. A booking ends win-back: it is the new la
 booking.
 
 Each batch is written by one statement in its own transaction, as the seasonal job
-writes its batches (campaigns.seasonal): the codes, the sends, the notifications and
+writes its batches (retention.offers): the codes, the sends, the notifications and
 the outbox rows, from arrays of per-customer values, re-checking each customer's
 eligibility inside it. The email is rendered once per run (an EmailStencil) and each
 customer's code, booking link, name and unsubscribe link are filled in by the
@@ -17,23 +17,20 @@ database. So the job costs a fixed number of queries plus one statement per batc
 """
 
 import datetime as dt
-import html
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import cached_property
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
-from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
-from retention.bulk import binding_cursor
 from retention.clock import business_today, start_of_business_day
 from retention.emails import EmailStencil, Kind, marketing_capped, marketing_email_lock
-from retention.links import absolute_url, booking_url
-from retention.models import Customer, Job, PromoCode
-from retention.models.promo import generate_code
+from retention.links import booking_url
+from retention.models import Customer, Job, Notification, PromoCode
+from retention.offers import CODE_PLACEHOLDER, Offer, Recipient, correlated_sql, offer_values, write_offers
 from retention.promo import code_expiry
 from retention.scheduling import JobContext
 
@@ -41,9 +38,6 @@ from .models import WinbackSend
 from .selectors import last_booking_at
 
 TEMPLATE = "winback"
-# Stands for the code in what the batch statement fills in: URL-safe and HTML-safe as
-# codes are, with a 0, which codes never have.
-CODE_PLACEHOLDER = "CODE0PLACEHOLDER"
 
 
 def as_of_moment(as_of: dt.date) -> dt.datetime:
@@ -136,14 +130,23 @@ class WinbackRun:
         )
 
     @cached_property
-    def still_eligible_sql(self) -> str:
-        """SQL finding the batch statement's current `given` row's customer if still a
-        target now, its parameters inlined: compiled once a run."""
-        query = winback_targets(self.as_of, moment=self.moment).filter(
-            pk=RawSQL("given.customer_id", ())  # correlated: probed once per row of the batch
+    def offer(self) -> Offer:
+        """What every batch writes, worked out once."""
+        return Offer(
+            source=PromoCode.Source.WINBACK,
+            discount_percent=self.discount,
+            expires_at=self.expires_at,
+            service_types=[],  # any service
+            book_path=booking_url(code=CODE_PLACEHOLDER),
+            notification_kind=Notification.Kind.WINBACK,
+            notification_title=self.notification_title,
+            notification_message=self.notification_message(CODE_PLACEHOLDER),
+            email=self.email,
+            email_key="winback",
+            still_eligible_sql=correlated_sql(winback_targets(self.as_of, moment=self.moment)),
+            record_sends_sql=RECORD_SENDS_SQL,
+            record_sends_params={"as_of": self.as_of},
         )
-        sql = connection.ops.compose_sql(*query.order_by().values("pk").query.sql_with_params())
-        return sql.replace("%", "%%")  # it goes into a statement that has parameters of its own
 
     @property
     def notification_title(self) -> str:
@@ -153,64 +156,17 @@ class WinbackRun:
         return f"Use code {code} by {self.valid_through:%B %-d}."
 
 
-# One batch, one statement: codes, sends, notifications and the outbox rows, from
-# arrays of the batch's per-customer values. Each data-modifying CTE runs exactly once
-# whether or not the final SELECT reads it.
-WRITE_BATCH_SQL = """
-WITH given AS (
-    SELECT * FROM unnest(
-        %(customer_id)b::bigint[], %(email)b::text[], %(code)b::text[], %(short_name)b::text[],
-        %(short_name_html)b::text[], %(unsubscribe_url)b::text[], %(unsubscribe_url_html)b::text[]
-    ) AS given (customer_id, email, code, short_name, short_name_html, unsubscribe_url, unsubscribe_url_html)
-), batch AS (
-    -- The code goes into the booking link and message as is: it is letters, digits
-    -- and dashes, the same URL-encoded or HTML-escaped.
-    SELECT given.*, code AS code_html,
-           replace(%(book_path)s, %(placeholder)s, code) AS book_path,
-           replace(%(book_url)s, %(placeholder)s, code) AS book_url,
-           replace(%(book_url_html)s, %(placeholder)s, code) AS book_url_html,
-           replace(%(notification_message)s, %(placeholder)s, code) AS notification_message
-    FROM given
-    WHERE EXISTS ({still_eligible})
-), codes AS (
-    INSERT INTO retention_promocode (code, customer_id, source, discount_type, discount_value, expires_at, created_at)
-    SELECT code, customer_id, 'winback', 'percent', %(discount)s, %(expires_at)s, %(now)s FROM batch
-    RETURNING id, customer_id
-), sends AS (
+# The win-back record of each send (one per customer and day).
+RECORD_SENDS_SQL = """
     INSERT INTO reminders_winbacksend (customer_id, promo_code_id, sent_at, sent_on)
     SELECT customer_id, id, %(now)s, %(as_of)s FROM codes
     RETURNING id, customer_id
-), notifications AS (
-    INSERT INTO retention_notification (id, customer_id, kind, title, message, action_url, created_at)
-    SELECT gen_random_uuid(), customer_id, 'winback', %(notification_title)s, notification_message, book_path,
-           %(now)s
-    FROM batch
-), emails AS (
-    INSERT INTO retention_outboundemail (
-        idempotency_key, template, kind, customer_id, to_email, subject, text_body, html_body, headers,
-        status, attempts, last_error, provider_message_id, next_attempt_at, batch_key, created_at)
-    SELECT 'winback/' || sends.id, %(template)s, 'marketing', b.customer_id, b.email, {subject}, {text_body},
-           {html_body}, {headers}, 'pending', 0, '', '', %(now)s, '', %(now)s
-    FROM sends JOIN batch b USING (customer_id)
-    ON CONFLICT (idempotency_key) DO NOTHING
-)
-SELECT count(*) FROM sends
 """
 
 
-def batch_values(run: WinbackRun, targets: list[tuple[int, str, str]]) -> dict[str, list]:
-    """The batch's per-customer values, column by column, made in Python because only
-    Python can: the code, the greeting and the signed unsubscribe link. `targets` are
-    (customer id, email, name)."""
-    stencil = run.email
-    columns = {name: [] for name in ("customer_id", "email", "code", *stencil.customer_slots())}
-    for customer_id, email, name in targets:
-        columns["customer_id"].append(customer_id)
-        columns["email"].append(email)
-        columns["code"].append(generate_code())
-        for slot, value in stencil.customer_values(customer_id, email, name):
-            columns[slot].append(value)
-    return columns
+def batch_values(run: WinbackRun, targets: list[Recipient]) -> dict[str, list]:
+    """The batch's per-customer values (code, greeting, unsubscribe link)."""
+    return offer_values(run.offer, targets)
 
 
 def send_batch(run: WinbackRun, columns: dict[str, list]) -> int:
@@ -221,35 +177,7 @@ def send_batch(run: WinbackRun, columns: dict[str, list]) -> int:
     A batch that meets an existing send (winback_once_per_customer_day) fails whole,
     so no code exists without its send, nor a send without its email.
     """
-    stencil = run.email
-    statement = WRITE_BATCH_SQL.format(
-        still_eligible=run.still_eligible_sql,
-        subject=stencil.fill_sql("subject", "b"),
-        text_body=stencil.fill_sql("text_body", "b"),
-        html_body=stencil.fill_sql("html_body", "b"),
-        headers=stencil.headers_sql("b"),
-    )
-    book_path = booking_url(code=CODE_PLACEHOLDER)
-    now = timezone.now()
-    params = {
-        **columns,
-        **stencil.sql_params(),
-        "placeholder": CODE_PLACEHOLDER,
-        "book_path": book_path,
-        "book_url": absolute_url(book_path),
-        "book_url_html": html.escape(absolute_url(book_path)),
-        "notification_title": run.notification_title,
-        "notification_message": run.notification_message(CODE_PLACEHOLDER),
-        "template": stencil.template,
-        "discount": run.discount,
-        "expires_at": run.expires_at,
-        "as_of": run.as_of,
-        "now": now,
-    }
-    with binding_cursor() as cursor:  # the arrays go in binary, apart from the SQL
-        cursor.execute(statement, params)
-        (written,) = cursor.fetchone()
-    return written
+    return write_offers(run.offer, columns)
 
 
 def check_inactive_customers(ctx: JobContext, *, batch_size: int | None = None) -> None:
