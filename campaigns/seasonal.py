@@ -151,8 +151,8 @@ class SkipRule:
 
     def passed_by_each_customer(self) -> Exists:
         """The rule's opposite (the customer is not skipped for it) as a correlated
-        [NOT] EXISTS, for a batch of a few hundred: AND-ed, these plan as anti-joins
-        probing indexes. (Written as NOT (a OR b), or with a join to the user table,
+        NOT EXISTS, for re-checking a batch: AND-ed, these plan as anti-joins probing
+        indexes. (Written as NOT (a OR b), or with a join to the user table,
         PostgreSQL read whole tables for every batch.)"""
         if self.customer is not None:
             return ~Exists(Customer.objects.filter(self.customer, pk=OuterRef("pk")))
