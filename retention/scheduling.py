@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TextIO
 
+from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
@@ -115,6 +116,9 @@ def run_job(
             error="The process ended without finishing (killed or crashed).",
         )
         run = JobRun.objects.create(name=name, as_of=ctx.as_of, dry_run=dry_run)
+        JobRun.objects.filter(
+            name=name, started_at__lt=run.started_at - dt.timedelta(days=settings.JOB_RUN_KEEP_DAYS)
+        ).delete()
         ctx.progress(f"started as of {ctx.as_of}{' (dry run)' if dry_run else ''}")
         token = dry_run_active.set(dry_run)
         try:

@@ -195,6 +195,12 @@ WINBACK_CODE_VALID_DAYS = env.int("WINBACK_CODE_VALID_DAYS", default=30)
 JOB_BATCH_SIZE = env.int("JOB_BATCH_SIZE", default=1000)
 if JOB_BATCH_SIZE < 1:
     raise ImproperlyConfigured("JOB_BATCH_SIZE must be at least 1.")
+# How long a job's run records are kept: each run deletes its own job's older ones
+# (deliver_emails alone records 288 runs a day). Longer than the staff metrics' widest
+# period (52 weeks), so those charts stay complete.
+JOB_RUN_KEEP_DAYS = env.int("JOB_RUN_KEEP_DAYS", default=400)
+if JOB_RUN_KEEP_DAYS < 1:
+    raise ImproperlyConfigured("JOB_RUN_KEEP_DAYS must be at least 1.")
 
 # The schedule, installed with `manage.py crontab add` (django-crontab). Times are UTC,
 # as in the product brief: the cron daemon must run in UTC (see docs/email-and-scheduling.md).

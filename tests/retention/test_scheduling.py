@@ -174,6 +174,21 @@ def test_a_run_left_running_by_a_dead_process_is_marked_failed():
     assert dead.status == JobRun.Status.FAILED and "ended without finishing" in dead.error
 
 
+@pytest.mark.django_db
+def test_a_run_deletes_its_own_jobs_records_older_than_the_keep_days(settings):
+    settings.JOB_RUN_KEEP_DAYS = 30
+    now = timezone.now()
+    old = JobRun.objects.create(name="deliver_emails", as_of="2026-01-01", started_at=now - dt.timedelta(days=31))
+    kept = JobRun.objects.create(name="deliver_emails", as_of="2026-01-01", started_at=now - dt.timedelta(days=29))
+    other_job = JobRun.objects.create(name="check_service_due", as_of="2026-01-01", started_at=now - dt.timedelta(days=365))
+
+    run, _ = run_job(name="deliver_emails", work=lambda ctx: None)
+
+    remaining = set(JobRun.objects.values_list("pk", flat=True))
+    assert old.pk not in remaining
+    assert {kept.pk, other_job.pk, run.pk} <= remaining
+
+
 def test_schedule_is_in_utc_as_the_brief_says():
     schedule = {job[2][0]: job[0] for job in settings.CRONJOBS}
     assert schedule == {
