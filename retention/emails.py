@@ -58,9 +58,16 @@ def _unsubscribe_path(prefix: str, urlconf: str | None, root_urlconf: str) -> st
     return reverse("portal:unsubscribe", args=["-"])
 
 
-def unsubscribe_url_for(customer_id: int) -> str:
-    path = _unsubscribe_path(get_script_prefix(), get_urlconf(), settings.ROOT_URLCONF)
+def unsubscribe_url_for(customer_id: int, path: str | None = None) -> str:
+    """The customer's one-click unsubscribe link. `path`: unsubscribe_path_template(),
+    resolved beforehand (by a thread that has the request's URL prefix)."""
+    path = path or unsubscribe_path_template()
     return absolute_url(path.replace("/-/", f"/{_unsubscribe_token(customer_id)}/"))
+
+
+def unsubscribe_path_template() -> str:
+    """The unsubscribe path with "-" where the token goes."""
+    return _unsubscribe_path(get_script_prefix(), get_urlconf(), settings.ROOT_URLCONF)
 
 
 def preferences_url() -> str:
@@ -179,6 +186,9 @@ class EmailStencil:
     text_body: str
     html_body: str
     slots: tuple[str, ...]
+    # Resolved when rendering: customer_values() may run on another thread, which has
+    # no URL prefix or URLconf of the caller's.
+    unsubscribe_path: str
 
     @staticmethod
     def slot(name: str) -> str:
@@ -206,6 +216,7 @@ class EmailStencil:
             text_body=render_to_string(f"{folder}/body.txt", context, using="text"),
             html_body=render_to_string(f"{folder}/body.html", context),
             slots=slots,
+            unsubscribe_path=unsubscribe_path_template(),
         )
 
     def fill(self, **values: str) -> tuple[str, str, str]:
@@ -233,7 +244,7 @@ class EmailStencil:
         yield "short_name", greeting
         yield "short_name_html", html.escape(greeting)
         if "unsubscribe_url" in self.slots:
-            link = unsubscribe_url_for(customer_id)
+            link = unsubscribe_url_for(customer_id, self.unsubscribe_path)
             yield "unsubscribe_url", link
             yield "unsubscribe_url_html", html.escape(link)
 

@@ -8,14 +8,16 @@ import pytest
 import time_machine
 from django.core.management import call_command
 from django.db import connection
+from django.urls import set_script_prefix
 from django.utils import timezone
 
 from campaigns.models import CampaignSend
-from campaigns.seasonal import EMAIL_TEMPLATE, select_customers, send_batch, start_run
+from campaigns.seasonal import EMAIL_TEMPLATE, queue_seasonal_offers, select_customers, send_batch, start_run
 from retention.emails import build_email
 from retention.links import absolute_url
 from retention.clock import start_of_business_day
 from retention.models import Job, Notification, OutboundEmail, PromoCode
+from retention.scheduling import JobContext
 from tests.factories import (
     CampaignFactory,
     CampaignSendFactory,
@@ -321,6 +323,20 @@ def test_a_batch_that_fails_is_rolled_back_whole_and_the_next_batches_go_on(wint
         assert not PromoCode.objects.filter(customer=customer).exists()
         assert not Notification.objects.filter(customer=customer).exists()
         assert not OutboundEmail.objects.filter(customer=customer).exists()
+
+
+def test_links_keep_the_url_prefix_though_values_are_made_on_another_thread(winter, lapsed):
+    """Under a script prefix (a site served below /retention/, or the cron API's
+    request), the unsubscribe link, made per customer on the worker thread, keeps it."""
+    set_script_prefix("/retention/")
+    try:
+        ctx = JobContext(name="send_seasonal_reminders", as_of=TODAY, dry_run=False, progress_stream=StringIO())
+        queue_seasonal_offers(ctx)
+    finally:
+        set_script_prefix("/")
+    email = OutboundEmail.objects.get(customer=lapsed)
+    assert "/retention/email/unsubscribe/" in email.headers["List-Unsubscribe"]
+    assert "/retention/customer-portal/book/?service=hvac&amp;code=" in email.html_body
 
 
 def test_the_job_delivers_what_it_queued(winter, lapsed, mailoutbox):
