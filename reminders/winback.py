@@ -184,24 +184,31 @@ def check_inactive_customers(ctx: JobContext, *, batch_size: int | None = None) 
     """The selection-and-write phase of check_inactive_customers (delivery is the caller's)."""
     batch_size = batch_size or settings.JOB_BATCH_SIZE
     moment = as_of_moment(ctx.as_of)
-    counts = count_by_reason(ctx.as_of, moment=moment)
-    skipped = {key: counts[key] for key in ("scheduledAhead", "optedOut", "cooldown", "marketingCap")}
-    targets = list(
-        winback_targets(ctx.as_of, moment=moment)
-        .order_by("pk")
-        .values_list("pk", "user__email", "user__name")
-    )
-    ctx.stats.update(
-        inactive=counts["inactive"],
-        eligible=len(targets),
-        skipped=sum(skipped.values()),
-        skippedByReason=skipped,
-    )
-    ctx.progress(f"{counts['inactive']} inactive customer(s), {len(targets)} to win back")
+
+    def select() -> tuple[list[Recipient], dict[str, int]]:
+        counts = count_by_reason(ctx.as_of, moment=moment)
+        skipped = {key: counts[key] for key in ("scheduledAhead", "optedOut", "cooldown", "marketingCap")}
+        targets = [
+            Recipient(*row)
+            for row in winback_targets(ctx.as_of, moment=moment)
+            .order_by("pk")
+            .values_list("pk", "user__email", "user__name")
+        ]
+        ctx.stats.update(
+            inactive=counts["inactive"],
+            eligible=len(targets),
+            skipped=sum(skipped.values()),
+            skippedByReason=skipped,
+        )
+        ctx.progress(f"{counts['inactive']} inactive customer(s), {len(targets)} to win back")
+        return targets, skipped
+
     if ctx.dry_run:
+        select()
         return
     run = WinbackRun(as_of=ctx.as_of, moment=moment)
     with marketing_email_lock():  # seasonal waits (and re-checks the cap) until we are done
+        targets, skipped = select()  # under the lock, so a seasonal run just before us is counted
         for start in range(0, len(targets), batch_size):
             batch = targets[start : start + batch_size]
             try:
