@@ -356,8 +356,10 @@ CHURN_SQL = """
 WITH before AS (
     -- Each customer's last booking up to the first week end (the booking-time index
     -- answers this alone), and until when something booked by then was scheduled
-    -- ahead: from its booking to its day, or to its completion or cancellation if
-    -- sooner. Only jobs scheduled after the first week end can still be ahead then.
+    -- ahead: from its booking through its day (the staff churn view counts a job on
+    -- its day as ahead: scheduled_for >= today), or to its completion or cancellation
+    -- if sooner; ahead_until is the first day it no longer is. Only jobs scheduled on
+    -- or after the first week end can still be ahead then.
     SELECT last.customer_id, last.booked_at, ahead.ahead_until
     FROM (
         SELECT customer_id, MAX(created_at) AS booked_at
@@ -367,10 +369,10 @@ WITH before AS (
     ) AS last
     LEFT JOIN (
         SELECT customer_id,
-               MAX(LEAST(scheduled_for, (completed_at AT TIME ZONE %(tz)s)::date,
+               MAX(LEAST(scheduled_for + 1, (completed_at AT TIME ZONE %(tz)s)::date,
                          (cancelled_at AT TIME ZONE %(tz)s)::date)) AS ahead_until
         FROM {job}
-        WHERE created_at < %(first_end_at)s AND scheduled_for > %(first_end)s::date
+        WHERE created_at < %(first_end_at)s AND scheduled_for >= %(first_end)s::date
         GROUP BY customer_id
     ) AS ahead ON ahead.customer_id = last.customer_id
 ),
@@ -378,7 +380,7 @@ bookings AS (
     SELECT customer_id, (booked_at AT TIME ZONE %(tz)s)::date AS booked_on, ahead_until FROM before
     UNION ALL
     SELECT j.customer_id, (j.created_at AT TIME ZONE %(tz)s)::date,
-           LEAST(j.scheduled_for, (j.completed_at AT TIME ZONE %(tz)s)::date, (j.cancelled_at AT TIME ZONE %(tz)s)::date)
+           LEAST(j.scheduled_for + 1, (j.completed_at AT TIME ZONE %(tz)s)::date, (j.cancelled_at AT TIME ZONE %(tz)s)::date)
     FROM {job} j
     WHERE j.created_at >= %(first_end_at)s AND j.created_at < %(ends_at)s
 ),

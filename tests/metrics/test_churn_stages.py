@@ -8,7 +8,8 @@ import pytest
 from metrics import selectors
 from metrics.periods import Period
 from reminders import selectors as reminder_selectors
-from retention.models import Job
+from reminders.winback import scheduled_ahead
+from retention.models import Customer, Job
 
 from tests.factories import CustomerFactory
 
@@ -52,3 +53,18 @@ def test_changing_the_stages_moves_the_chart_too(monkeypatch, booked_days_ago):
     )
     churn = last_week(selectors.churn_by_week(Period.last(4, today=TODAY)))
     assert churn == {"active": 1, "cooling": 1, "at_risk": 2, "inactive": 1} == as_staff_see_it()
+
+
+@pytest.mark.django_db
+def test_a_job_scheduled_for_the_last_day_itself_keeps_the_customer_active_as_the_churn_view_does(lawn, provider):
+    """Booked 45 days before the period's last day, for that very day: the churn view
+    counts the job as ahead on its day (scheduled_for >= today), so the chart does too."""
+    booked = TODAY - dt.timedelta(days=45)
+    customer = CustomerFactory()
+    book(customer, lawn, provider, booked_at=at(booked.month, booked.day), scheduled_for=TODAY)
+
+    churn = last_week(selectors.churn_by_week(Period.last(4, today=TODAY)))
+
+    assert Customer.objects.filter(scheduled_ahead(TODAY), pk=customer.pk).exists()
+    assert reminder_selectors.churn_stage(45, job_ahead=True) == "Active (under 30 days)"
+    assert churn == {"active": 1, "cooling": 0, "at_risk": 0, "inactive": 0}

@@ -168,7 +168,8 @@ def test_churn_over_a_year_agrees_with_counting_each_week(churn_data):
                 min(
                     d
                     for d in [
-                        j["scheduled_for"],
+                        # Ahead through its day, as the churn view counts it.
+                        j["scheduled_for"] + dt.timedelta(days=1),
                         j["cancelled_at"] and timezone.localdate(j["cancelled_at"]),
                         j["completed_at"] and timezone.localdate(j["completed_at"]),
                     ]
