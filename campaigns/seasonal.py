@@ -136,11 +136,13 @@ def start_run(*, as_of: dt.date) -> SeasonalRun | None:
 @dataclass(frozen=True)
 class SkipRule:
     """Why a customer is skipped: they have a row in `rows`, a queryset with a
-    customer_id; or, for `customer`, a condition on their own row."""
+    customer_id; or, for `customer`, a condition on their own row. `settled` rules
+    cannot change while the job runs, so batches do not re-check them."""
 
     reason: str
     rows: QuerySet | None = None
     customer: Q | None = None
+    settled: bool = False
 
     def customer_ids(self) -> set[int]:
         """The ids of the customers this rule names (who have the rows, or meet the
@@ -166,13 +168,22 @@ def skip_rules(run: SeasonalRun) -> list[SkipRule]:
     jobs = Job.objects.all()
     recent_cutoff = start_of_business_day(run.as_of - dt.timedelta(days=MIN_DAYS_SINCE_BOOKING - 1))
     return [
-        SkipRule("neverBooked", customer=~Exists(jobs.filter(customer_id=OuterRef("pk")))),
+        # Settled: a booking is not undone.
+        SkipRule("neverBooked", customer=~Exists(jobs.filter(customer_id=OuterRef("pk"))), settled=True),
         SkipRule("bookedRecently", jobs.filter(created_at__gte=recent_cutoff)),
         SkipRule("scheduledAhead", jobs.filter(status=Job.Status.SCHEDULED, scheduled_for__gte=run.as_of)),
         SkipRule("activePromoCode", PromoCode.objects.filter(used_at__isnull=True, expires_at__gt=run.moment)),
         SkipRule("optedOut", customer=Q(marketing_opt_in=False) | Q(user__is_active=False)),
-        SkipRule("marketingCap", recent_marketing(run.moment).filter(customer__isnull=False)),
-        SkipRule("alreadySent", CampaignSend.objects.filter(campaign=run.campaign, season_year=run.season_year)),
+        # Settled: marketing email is queued only by this job and win-back, each holding
+        # the marketing-email lock for its whole selection and writes.
+        SkipRule("marketingCap", recent_marketing(run.moment).filter(customer__isnull=False), settled=True),
+        # Settled: only this job records sends, one copy at a time (and the database
+        # refuses a second send for the season).
+        SkipRule(
+            "alreadySent",
+            CampaignSend.objects.filter(campaign=run.campaign, season_year=run.season_year),
+            settled=True,
+        ),
     ]
 
 
@@ -198,8 +209,11 @@ def select_customers(run: SeasonalRun) -> tuple[list[Recipient], dict[str, int]]
 
 
 def still_eligible(run: SeasonalRun) -> QuerySet[Customer]:
-    """The eligible customers as index probes per customer (for a batch's re-check)."""
-    return Customer.objects.filter(*(rule.passed_by_each_customer() for rule in skip_rules(run)))
+    """Customers who still pass the rules that can change during the run (a booking, a
+    voucher, an opt-out), as index probes per customer: a batch's re-check."""
+    return Customer.objects.filter(
+        *(rule.passed_by_each_customer() for rule in skip_rules(run) if not rule.settled)
+    )
 
 
 # The seasonal record of each send (unique per customer, campaign and season year).

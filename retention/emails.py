@@ -9,6 +9,7 @@ transactional email always goes. Both are checked here and again at delivery.
 
 import datetime as dt
 import html
+import re
 from dataclasses import dataclass
 from functools import lru_cache, partial
 from types import SimpleNamespace
@@ -159,6 +160,9 @@ def build_email(
     )
 
 
+_SLOT_PATTERN = re.compile("\ue000([a-z_]+)\ue000")
+
+
 def _slot(name: str) -> str:
     # U+E000 (private use): autoescaping leaves it alone, str.split() does not take it
     # for whitespace (as it does the ASCII separators), and no template, name or code
@@ -257,20 +261,35 @@ class EmailStencil:
             "'List-Unsubscribe-Post', 'List-Unsubscribe=One-Click')"
         )
 
+    PARTS = ("subject", "text_body", "html_body")
+
+    def _pieces(self, part: str) -> list[str]:
+        """The part split at its slots: text, slot name, text, slot name, ..., text."""
+        return _SLOT_PATTERN.split(getattr(self, part))
+
     def fill_sql(self, part: str, row: str) -> str:
         """SQL filling one part ("subject", "text_body", "html_body") from the columns
-        of `row` that sql_params()'s arrays provide, one replace() per slot."""
+        of `row` (customer_values() and the caller's own): one concat() of the part's
+        text between its slots and the row's values, which builds each email in one
+        pass (a replace() per slot copied the whole email once per slot)."""
         suffix = "_html" if part == "html_body" else ""
-        expression = f"%(stencil_{part})s"
-        for name in self.slots:
-            if _slot(name) in getattr(self, part):
-                expression = f"replace({expression}, %(slot_{name})s, {row}.{name}{suffix})"
-        return expression
+        pieces = self._pieces(part)
+        if len(pieces) == 1:
+            return f"%(stencil_{part}_0)s"
+        return "concat({})".format(
+            ", ".join(
+                f"%(stencil_{part}_{index})s::text" if index % 2 == 0 else f"{row}.{piece}{suffix}"
+                for index, piece in enumerate(pieces)
+            )
+        )
 
     def sql_params(self) -> dict[str, str]:
+        """The text between the slots, for fill_sql()."""
         return {
-            **{f"stencil_{part}": getattr(self, part) for part in ("subject", "text_body", "html_body")},
-            **{f"slot_{name}": _slot(name) for name in self.slots},
+            f"stencil_{part}_{index}": piece
+            for part in self.PARTS
+            for index, piece in enumerate(self._pieces(part))
+            if index % 2 == 0
         }
 
 
