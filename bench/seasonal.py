@@ -330,7 +330,7 @@ class Stopwatch:
 
 
 def run_job() -> tuple[float, dict, dict[str, float]]:
-    watches = [Stopwatch("select_customers"), Stopwatch("send_batch")]
+    watches = [Stopwatch("select_customers"), Stopwatch("write_offers")]
     ctx = JobContext(name=seasonal.JOB_NAME, as_of=AS_OF, dry_run=False, progress_stream=open(os.devnull, "w"))
     started = time.perf_counter()
     seasonal.queue_seasonal_offers(ctx)
@@ -361,14 +361,14 @@ def measure(customers: int) -> dict:
     print(f"   job (queue_seasonal_offers, batches of {settings.JOB_BATCH_SIZE}): {job_seconds:.2f}s, "
           f"sent {stats['sent']:,} in {stats['batches']} batches; skipped {stats['skippedByReason']}", flush=True)
     print(f"       of which selection (every customer's reason) {parts['select_customers']:.2f}s, "
-          f"batches (values in Python, then one statement each) {parts['send_batch']:.2f}s", flush=True)
+          f"batches (values in Python, then one statement each) {parts['write_offers']:.2f}s", flush=True)
     print(f"   same customers as the floor: {same}; job / floor = {job_seconds / floor_seconds:.2f}x, "
           f"job / full floor = {job_seconds / full_seconds:.2f}x", flush=True)
     if not same:
         raise SystemExit("The job and the floor selected different customers.")
     return {"customers": customers, "jobs": jobs, "sent": stats["sent"], "floor": floor_seconds, "job": job_seconds,
             "full": full_seconds,
-            "select": parts["select_customers"], "write": parts["send_batch"]}
+            "select": parts["select_customers"], "write": parts["write_offers"]}
 
 
 def main():

@@ -224,14 +224,6 @@ RECORD_SENDS_SQL = """
 """
 
 
-def send_batch(run: SeasonalRun, recipients: list[Recipient], columns: dict[str, list] | None = None) -> int:
-    """Writes codes, sends, notifications and emails for those of a batch who are
-    still eligible (a customer who booked or got a code since the selection is left
-    out), in one statement; returns how many were sent. `columns` are the batch's
-    offer_values(), if already made."""
-    return write_offers(run.offer, columns or offer_values(run.offer, recipients))
-
-
 def send_seasonal_reminders(ctx: JobContext) -> None:
     """The job: queue the campaign's codes and emails, then deliver the outbox."""
     queue_seasonal_offers(ctx)
@@ -273,7 +265,7 @@ def queue_seasonal_offers(ctx: JobContext) -> None:
             stats["batches"] += 1
             try:
                 with transaction.atomic():
-                    written = send_batch(run, batch, columns)
+                    written = write_offers(run.offer, columns)
             except DatabaseError as exc:
                 stats["failed"] += len(batch)
                 ctx.progress(f"batch {stats['batches']} failed and was rolled back: {exc}")

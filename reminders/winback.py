@@ -164,22 +164,6 @@ RECORD_SENDS_SQL = """
 """
 
 
-def batch_values(run: WinbackRun, targets: list[Recipient]) -> dict[str, list]:
-    """The batch's per-customer values (code, greeting, unsubscribe link)."""
-    return offer_values(run.offer, targets)
-
-
-def send_batch(run: WinbackRun, columns: dict[str, list]) -> int:
-    """Writes codes, sends, notifications and emails for those of a batch (its
-    batch_values()) who are still targets (a customer who booked since the selection
-    is left out), in one statement; returns how many were sent a win-back.
-
-    A batch that meets an existing send (winback_once_per_customer_day) fails whole,
-    so no code exists without its send, nor a send without its email.
-    """
-    return write_offers(run.offer, columns)
-
-
 def check_inactive_customers(ctx: JobContext, *, batch_size: int | None = None) -> None:
     """The selection-and-write phase of check_inactive_customers (delivery is the caller's)."""
     batch_size = batch_size or settings.JOB_BATCH_SIZE
@@ -212,9 +196,9 @@ def check_inactive_customers(ctx: JobContext, *, batch_size: int | None = None) 
         for start in range(0, len(targets), batch_size):
             batch = targets[start : start + batch_size]
             try:
-                columns = batch_values(run, batch)  # before the transaction: no database
+                columns = offer_values(run.offer, batch)  # before the transaction: no database
                 with transaction.atomic():
-                    sent = send_batch(run, columns)
+                    sent = write_offers(run.offer, columns)
             except Exception as exc:  # one bad batch must not stop the rest; it is retried tomorrow
                 ctx.stats["failed"] += len(batch)
                 ctx.stats.setdefault("errors", []).append(f"{type(exc).__name__}: {exc}")

@@ -194,12 +194,10 @@ class EmailStencil:
     # no URL prefix or URLconf of the caller's.
     unsubscribe_path: str
 
-    @staticmethod
-    def slot(name: str) -> str:
-        """What the rendered templates hold for slot `name`, for a context that puts
-        a slot inside an object (win-back's `promo.code`); render() puts each slot
-        named in `slots` in the context by its name."""
-        return _slot(name)
+    # What the rendered templates hold for a slot, for a context that puts a slot
+    # inside an object (win-back's `promo.code`); render() puts each slot named in
+    # `slots` in the context by its name.
+    slot = staticmethod(_slot)
 
     @classmethod
     def render(cls, *, template: str, kind: str, context: dict, slots: tuple[str, ...] = ()) -> "EmailStencil":

@@ -19,6 +19,7 @@ from decimal import Decimal
 from typing import NamedTuple
 
 from django.db import connection
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
 from .bulk import binding_cursor
@@ -63,8 +64,6 @@ def correlated_sql(queryset) -> str:
     """A customer queryset's SQL with its parameters inlined, narrowed to the customer
     of the batch statement's current `given` row, for Offer.still_eligible_sql: PostgreSQL
     probes the indexes once per row of the batch. Compile it once a run."""
-    from django.db.models.expressions import RawSQL
-
     query = queryset.filter(pk=RawSQL("given.customer_id", ())).order_by().values("pk").query
     return connection.ops.compose_sql(*query.sql_with_params()).replace("%", "%%")
 

@@ -12,9 +12,10 @@ from django.urls import set_script_prefix
 from django.utils import timezone
 
 from campaigns.models import CampaignSend
-from campaigns.seasonal import EMAIL_TEMPLATE, queue_seasonal_offers, select_customers, send_batch, start_run
+from campaigns.seasonal import EMAIL_TEMPLATE, queue_seasonal_offers, select_customers, start_run
 from retention.emails import build_email
 from retention.links import absolute_url
+from retention.offers import offer_values, write_offers
 from retention.clock import start_of_business_day
 from retention.models import Job, Notification, OutboundEmail, PromoCode
 from retention.scheduling import JobContext
@@ -287,7 +288,7 @@ def test_a_customer_who_books_after_the_selection_is_left_out_of_their_batch(win
     assert [recipient.customer_id for recipient in eligible] == [lapsed.pk]
 
     booked(lapsed, provider, lawn, days_ago=0, status=Job.Status.SCHEDULED, scheduled_for=TODAY + dt.timedelta(days=5))
-    assert send_batch(seasonal_run, eligible) == 0
+    assert write_offers(seasonal_run.offer, offer_values(seasonal_run.offer, eligible)) == 0
     assert not was_sent(lapsed)
     assert not PromoCode.objects.exists() and not Notification.objects.exists() and not OutboundEmail.objects.exists()
 

@@ -17,14 +17,13 @@ from reminders.models import WinbackSend
 from reminders.winback import (
     WinbackRun,
     as_of_moment,
-    batch_values,
     check_inactive_customers,
-    send_batch,
     winback_targets,
 )
 from retention.emails import Kind, build_email, under_marketing_cap
 from retention.links import booking_url
 from retention.models import Notification, OutboundEmail, PromoCode
+from retention.offers import offer_values, write_offers
 from retention.scheduling import JobContext
 from tests.factories import CustomerFactory, PromoCodeFactory, booked_job, completed_job
 
@@ -199,7 +198,7 @@ class TestWhatAWinbackIs:
 
             booked_job(customer=customer, service_type=lawn, provider=provider, booked_on=TODAY, scheduled_for=days(5))
             winback_run = WinbackRun(as_of=TODAY, moment=moment)
-            assert send_batch(winback_run, batch_values(winback_run, targets)) == 1
+            assert write_offers(winback_run.offer, offer_values(winback_run.offer, targets)) == 1
         assert winbacks(customer) == 0 and winbacks(other_customer) == 1
         assert not PromoCode.objects.filter(customer=customer).exists()
         assert not Notification.objects.filter(customer=customer).exists()
