@@ -141,12 +141,17 @@ def test_opted_out_of_marketing_is_not_sent(winter, lapsed):
     assert not OutboundEmail.objects.exists()
 
 
-def test_a_marketing_email_3_days_ago_caps_the_customer(winter, lapsed):
+def winback_email(customer, *, status, days_ago):
+    """A win-back email (marketing) to the customer, `days_ago` days before NOW."""
     OutboundEmail.objects.create(
-        idempotency_key="winback/1", template="winback", kind=OutboundEmail.Kind.MARKETING, customer=lapsed,
-        to_email=lapsed.email, subject="We miss you", text_body=".", html_body=".",
-        status=OutboundEmail.Status.SENT, created_at=NOW - dt.timedelta(days=3),
+        idempotency_key="winback/1", template="winback", kind=OutboundEmail.Kind.MARKETING, customer=customer,
+        to_email=customer.email, subject="We miss you", text_body=".", html_body=".",
+        status=status, created_at=NOW - dt.timedelta(days=days_ago),
     )
+
+
+def test_a_marketing_email_3_days_ago_caps_the_customer(winter, lapsed):
+    winback_email(lapsed, status=OutboundEmail.Status.SENT, days_ago=3)
     stats = run()
     assert stats["sent"] == 0
     assert stats["skippedByReason"]["marketingCap"] == 1
@@ -154,22 +159,14 @@ def test_a_marketing_email_3_days_ago_caps_the_customer(winter, lapsed):
 
 def test_a_marketing_email_being_sent_caps_the_customer(winter, lapsed):
     # Claimed by a delivery run (status sending) but not marked sent yet: it still counts.
-    OutboundEmail.objects.create(
-        idempotency_key="winback/1", template="winback", kind=OutboundEmail.Kind.MARKETING, customer=lapsed,
-        to_email=lapsed.email, subject="We miss you", text_body=".", html_body=".",
-        status=OutboundEmail.Status.SENDING, created_at=NOW - dt.timedelta(days=1),
-    )
+    winback_email(lapsed, status=OutboundEmail.Status.SENDING, days_ago=1)
     stats = run()
     assert stats["sent"] == 0
     assert stats["skippedByReason"]["marketingCap"] == 1
 
 
 def test_a_marketing_email_8_days_ago_does_not_cap(winter, lapsed):
-    OutboundEmail.objects.create(
-        idempotency_key="winback/1", template="winback", kind=OutboundEmail.Kind.MARKETING, customer=lapsed,
-        to_email=lapsed.email, subject="We miss you", text_body=".", html_body=".",
-        status=OutboundEmail.Status.SENT, created_at=NOW - dt.timedelta(days=8),
-    )
+    winback_email(lapsed, status=OutboundEmail.Status.SENT, days_ago=8)
     assert run()["sent"] == 1
 
 

@@ -98,6 +98,10 @@ def promo(customer, source, created_at):
     )
 
 
+# Every data fixture below: together, a database with something on every metric.
+ALL_DATA = ("campaign_data", "reminder_data", "loyalty_data", "churn_data", "job_run_data", "email_data")
+
+
 @pytest.fixture
 def campaign_data(lawn, provider):
     """Spring: 10 sends in the period, 3 codes used (one booking cancelled): 30%, $132.

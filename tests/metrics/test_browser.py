@@ -6,6 +6,8 @@ import pytest
 
 from tests.factories import UserFactory
 
+from .conftest import ALL_DATA
+
 SCREENSHOT = (
     Path(__file__).resolve().parents[2] / "test-results" / "metrics.png"
 )  # and metrics.pdf, printed
@@ -14,14 +16,7 @@ SCREENSHOT = (
 @pytest.mark.browser
 @pytest.mark.django_db(transaction=True)
 def test_staff_see_the_charts_drawn(page, live_server, log_in, request):
-    for data in (
-        "campaign_data",
-        "reminder_data",
-        "loyalty_data",
-        "churn_data",
-        "job_run_data",
-        "email_data",
-    ):
+    for data in ALL_DATA:
         request.getfixturevalue(data)
     UserFactory(email="stella@example.com", is_staff=True)
     log_in(page, "stella@example.com")

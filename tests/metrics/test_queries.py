@@ -4,6 +4,8 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from .conftest import ALL_DATA
+
 # 2 for the session and user, 2 for the staff member's permissions (the admin's app
 # list), 1 for the portal's context processor (is this user a customer?), 17 for the
 # figures (campaigns 6, reminders 2, loyalty 5, churn 1, jobs and email 4) and 3 for
@@ -26,14 +28,7 @@ def test_the_page_query_count_is_fixed(staff_client, django_assert_num_queries, 
 
 def test_the_query_count_does_not_grow_with_the_data(staff_client, request):
     empty = page_queries(staff_client, "/admin/metrics/?weeks=12")
-    for data in (
-        "campaign_data",
-        "reminder_data",
-        "loyalty_data",
-        "churn_data",
-        "job_run_data",
-        "email_data",
-    ):
+    for data in ALL_DATA:
         request.getfixturevalue(data)
     full = page_queries(staff_client, "/admin/metrics/?weeks=12")
     assert empty == full == PAGE_QUERIES

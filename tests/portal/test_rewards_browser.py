@@ -70,14 +70,11 @@ def test_demo_customer_redeems_an_affordable_reward_through_the_modal(demo, page
     expect(card(page, "Free lawn care visit").get_by_role("button", name=re.compile("Redeem"))).to_be_disabled()
 
 
-def test_confetti_is_skipped_for_reduced_motion(demo, browser, live_server):
+def test_confetti_is_skipped_for_reduced_motion(demo, browser, live_server, log_in):
     context = browser.new_context(reduced_motion="reduce")
     page = context.new_page()
     try:
-        page.goto(f"{live_server.url}/accounts/login/")
-        page.get_by_label("Email").fill("demo@example.com")
-        page.get_by_label("Password").fill("demo-password")
-        page.get_by_role("button", name="Log in").click()
+        log_in(page, "demo@example.com", "demo-password")
         page.goto(f"{live_server.url}/customer-portal/rewards/")
         card(page, "$10 off any service").get_by_role("button", name=re.compile("Redeem")).click()
         page.get_by_role("button", name="Confirm redemption").click()
@@ -88,14 +85,11 @@ def test_confetti_is_skipped_for_reduced_motion(demo, browser, live_server):
         context.close()
 
 
-def test_without_javascript_redemption_is_a_plain_form_post(demo, browser, live_server):
+def test_without_javascript_redemption_is_a_plain_form_post(demo, browser, live_server, log_in):
     context = browser.new_context(java_script_enabled=False)
     page = context.new_page()
     try:
-        page.goto(f"{live_server.url}/accounts/login/")
-        page.get_by_label("Email").fill("demo@example.com")
-        page.get_by_label("Password").fill("demo-password")
-        page.get_by_role("button", name="Log in").click()
+        log_in(page, "demo@example.com", "demo-password")
         page.goto(f"{live_server.url}/customer-portal/rewards/")
         card(page, "15% off any service").get_by_role("button", name=re.compile("Redeem")).click()
         expect(page.get_by_role("heading", name="Redeem 15% off any service?")).to_be_visible()
