@@ -20,7 +20,7 @@ def job(customer, provider, lawn):
 
 
 def test_completing_answers_with_the_job_and_points(provider_client, job):
-    response = patch(provider_client, job.id, {"status": "completed", "amount": "149.00"})
+    response = patch(provider_client, job.id, {"status": "completed", "amount": "120.00"})
     assert response.status_code == 200
     body = response.json()
     job.refresh_from_db()
@@ -30,7 +30,7 @@ def test_completing_answers_with_the_job_and_points(provider_client, job):
             "status": "completed",
             "completedAt": job.completed_at.isoformat(),
             "nextDueDate": job.next_due_date.isoformat(),
-            "amount": "149.00",
+            "amount": "120.00",
         },
         "pointsAwarded": body["pointsAwarded"],
     }
