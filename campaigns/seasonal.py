@@ -28,13 +28,23 @@ from django.template.defaultfilters import linebreaksbr
 from django.utils import timezone
 from django.utils.formats import date_format
 
+from outbox.consent import marketing_email_lock, recent_marketing
+from outbox.delivery import deliver_queued
+from outbox.offers import (
+    CODE_PLACEHOLDER,
+    Offer,
+    Recipient,
+    correlated_sql,
+    made_ahead,
+    offer_values,
+    write_offers,
+)
+from outbox.stencil import EmailStencil
 from retention.clock import business_today, start_of_business_day
-from retention.emails import EmailStencil, marketing_email_lock, recent_marketing
 from retention.links import booking_url
 from retention.models import Customer, Job, Notification, PromoCode, ServiceType
-from retention.offers import CODE_PLACEHOLDER, Offer, Recipient, correlated_sql, made_ahead, offer_values, write_offers
 from retention.promo import code_expiry
-from retention.scheduling import JobContext, deliver_queued
+from retention.scheduling import JobContext
 
 from .models import Campaign, CampaignSend
 from .selectors import active_campaign

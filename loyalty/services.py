@@ -18,8 +18,9 @@ from django.db import transaction
 from django.db.models import Case, F, Q, Sum, Value, When
 from django.utils import timezone
 
+from outbox.compose import queue_email
+from outbox.consent import Kind
 from retention.clock import business_today
-from retention.emails import Kind, queue_email
 from retention.links import booking_url
 from retention.models import Customer, Job, Notification, PromoCode, User
 from retention.notifications import notify

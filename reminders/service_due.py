@@ -28,10 +28,12 @@ from django.db.models import Exists, OuterRef, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 
+from outbox.consent import Kind
+from outbox.models import OutboundEmail
+from outbox.stencil import EmailStencil
 from retention.bulk import insert_rows
-from retention.emails import EmailStencil, Kind
 from retention.links import absolute_url, booking_url
-from retention.models import Customer, Job, Notification, OutboundEmail
+from retention.models import Customer, Job, Notification
 from retention.models.people import short_name
 from retention.scheduling import JobContext
 

@@ -26,11 +26,19 @@ from django.db import transaction
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
+from outbox.consent import Kind, marketing_capped, marketing_email_lock
+from outbox.offers import (
+    CODE_PLACEHOLDER,
+    Offer,
+    Recipient,
+    correlated_sql,
+    offer_values,
+    write_offers,
+)
+from outbox.stencil import EmailStencil
 from retention.clock import business_today, start_of_business_day
-from retention.emails import EmailStencil, Kind, marketing_capped, marketing_email_lock
 from retention.links import booking_url
 from retention.models import Customer, Job, Notification, PromoCode
-from retention.offers import CODE_PLACEHOLDER, Offer, Recipient, correlated_sql, offer_values, write_offers
 from retention.promo import code_expiry
 from retention.scheduling import JobContext
 

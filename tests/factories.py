@@ -112,7 +112,7 @@ class OutboundEmailFactory(factory.django.DjangoModelFactory):
     """An outbox row as build_email() writes it (rendered, pending)."""
 
     class Meta:
-        model = "retention.OutboundEmail"
+        model = "outbox.OutboundEmail"
 
     idempotency_key = factory.Sequence(lambda n: f"transactional/test-{n}")
     template = "test_message"

@@ -13,11 +13,12 @@ from django.utils import timezone
 
 from campaigns.models import CampaignSend
 from campaigns.seasonal import EMAIL_TEMPLATE, queue_seasonal_offers, select_customers, start_run
-from retention.emails import build_email
-from retention.links import absolute_url
-from retention.offers import offer_values, write_offers
+from outbox.compose import build_email
+from outbox.models import OutboundEmail
+from outbox.offers import offer_values, write_offers
 from retention.clock import start_of_business_day
-from retention.models import Job, Notification, OutboundEmail, PromoCode
+from retention.links import absolute_url
+from retention.models import Job, Notification, PromoCode
 from retention.scheduling import JobContext
 from tests.factories import (
     CampaignFactory,

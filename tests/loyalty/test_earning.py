@@ -9,7 +9,8 @@ from actions.jobs import cancel_job, complete_job
 from loyalty.models import LoyaltyAccount, PointsEntry, TierUpgrade
 from loyalty.services import redeem_reward
 from loyalty.tiers import tier_for
-from retention.models import Notification, OutboundEmail
+from outbox.models import OutboundEmail
+from retention.models import Notification
 from tests.factories import JobFactory, RewardFactory
 
 from .conftest import assert_ledger_consistent

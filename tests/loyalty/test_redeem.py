@@ -13,7 +13,8 @@ from django.utils import timezone
 from actions.jobs import book_job
 from loyalty.models import LoyaltyAccount, PointsEntry, Redemption, Reward
 from loyalty.services import InsufficientPoints, RewardNotFound, redeem_reward
-from retention.models import Notification, OutboundEmail, PromoCode
+from outbox.models import OutboundEmail
+from retention.models import Notification, PromoCode
 from tests.factories import RewardFactory
 
 from .conftest import assert_ledger_consistent

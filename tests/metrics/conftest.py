@@ -14,8 +14,9 @@ import time_machine
 from campaigns.models import Campaign, CampaignSend
 from loyalty.models import LoyaltyAccount, PointsEntry, Redemption, Reward, TierUpgrade
 from metrics.periods import Period
+from outbox.models import OutboundEmail
 from reminders.models import ServiceReminder, WinbackSend
-from retention.models import Job, JobRun, OutboundEmail, PromoCode
+from retention.models import Job, JobRun, PromoCode
 from tests.factories import CustomerFactory, JobFactory, PromoCodeFactory, UserFactory
 
 NEW_YORK = zoneinfo.ZoneInfo("America/New_York")

@@ -13,6 +13,10 @@ from django.core.management import call_command
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from outbox.compose import build_email
+from outbox.consent import Kind, under_marketing_cap
+from outbox.models import OutboundEmail
+from outbox.offers import offer_values, write_offers
 from reminders.models import WinbackSend
 from reminders.winback import (
     WinbackRun,
@@ -20,10 +24,8 @@ from reminders.winback import (
     check_inactive_customers,
     winback_targets,
 )
-from retention.emails import Kind, build_email, under_marketing_cap
 from retention.links import booking_url
-from retention.models import Notification, OutboundEmail, PromoCode
-from retention.offers import offer_values, write_offers
+from retention.models import Notification, PromoCode
 from retention.scheduling import JobContext
 from tests.factories import CustomerFactory, PromoCodeFactory, booked_job, completed_job
 
