@@ -116,6 +116,21 @@ def test_completion_sent_twice_earns_once(customer, provider, lawn):
     assert_ledger_consistent(customer)
 
 
+def test_awarding_a_jobs_points_twice_earns_once(customer, complete):
+    """award_job_points itself refuses a second earn for the same job (the guard, not
+    only complete_job's state check)."""
+    from django.db import transaction
+
+    from loyalty.services import award_job_points
+
+    job = complete(customer, "120.00").job
+    with transaction.atomic():
+        again = award_job_points(job=job)
+    assert again == 120
+    assert entries(customer) == [(Type.EARN, 120)]
+    assert_ledger_consistent(customer)
+
+
 def test_the_patch_endpoint_reports_points_awarded_each_time(provider_client, provider, customer, lawn):
     job = JobFactory(customer=customer, provider=provider, service_type=lawn)
     url = f"/api/provider/jobs/{job.pk}"
