@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
-from retention.emails import Kind, queue_email
+from outbox.compose import Kind, queue_email
 from retention.links import absolute_url
 from retention.models import User
 

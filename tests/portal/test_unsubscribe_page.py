@@ -3,7 +3,7 @@
 import pytest
 
 from portal.preferences import masked_email
-from retention.emails import unsubscribe_token
+from outbox.consent import unsubscribe_token
 
 
 @pytest.mark.parametrize(

@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('retention', '0003_metrics_indexes'),
+        ('retention', '0005_kinds_registered_by_features'),
     ]
 
     operations = [
