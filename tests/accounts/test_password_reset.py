@@ -8,7 +8,7 @@ CSRF = re.compile(rb'(csrfmiddlewaretoken" value="|X-CSRFToken": ")[^"]+')
 import pytest
 from django.test import Client
 
-from retention.models import OutboundEmail
+from outbox.models import OutboundEmail
 
 RESET = "/accounts/password-reset/"
 
