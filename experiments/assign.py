@@ -80,7 +80,10 @@ class Holdout:
             quote(meta.get_field(name).column)
             for name in ("customer", "send", "campaign", "season", "as_of", "held_out", "created_at")
         )
-        same = "%(holdout_send)s, %(holdout_campaign)s, %(holdout_season)s, %(holdout_as_of)s"
+        same = ", ".join(  # typed: win-back's campaign is a NULL that must still be a uuid
+            f"%(holdout_{name})s::{meta.get_field(name).db_type(connection)}"
+            for name in ("send", "campaign", "season", "as_of")
+        )
         return (
             f"INSERT INTO {quote(meta.db_table)} ({columns}) "
             f"SELECT customer_id, {same}, false, %(now)s FROM sends "

@@ -9,6 +9,7 @@ nothing above retention.
 """
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -94,6 +95,15 @@ class HoldoutEnd(models.Model):
                 fields=["send", "campaign"], nulls_distinct=False, name="holdout_ends_once"
             ),
         ]
+
+    def clean(self):
+        if self.send == Send.SEASONAL and self.campaign_id is None:
+            raise ValidationError({"campaign": "Choose the campaign whose holdout ends."})
+        if self.send == Send.WINBACK and self.campaign_id is not None:
+            raise ValidationError({"campaign": "Win-back has no campaign: leave it empty."})
+        already = HoldoutEnd.objects.filter(send=self.send, campaign_id=self.campaign_id).exclude(pk=self.pk)
+        if already.exists():
+            raise ValidationError("This holdout has already been ended.")
 
     def __str__(self):
         what = self.campaign if self.campaign_id else self.get_send_display()
