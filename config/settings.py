@@ -40,6 +40,7 @@ INSTALLED_APPS = [
     "loyalty",
     "campaigns",
     "reminders",
+    "experiments",  # holdout groups of the seasonal and win-back sends
     "actions",
     "accounts",  # login, its throttling and password reset
     "portal",
@@ -223,6 +224,14 @@ if WINBACK_COOLDOWN_DAYS < 1:  # the database allows one win-back per customer p
     raise ImproperlyConfigured("WINBACK_COOLDOWN_DAYS must be at least 1.")
 WINBACK_DISCOUNT_PERCENT = env.int("WINBACK_DISCOUNT_PERCENT", default=15)
 WINBACK_CODE_VALID_DAYS = env.int("WINBACK_CODE_VALID_DAYS", default=30)
+# Holdout groups (experiments): the percentage of the customers a marketing send would
+# mail that is held out as a control group (0 turns it off); per send, unset = this.
+HOLDOUT_PERCENT = env.int("HOLDOUT_PERCENT", default=10)
+SEASONAL_HOLDOUT_PERCENT = env.int("SEASONAL_HOLDOUT_PERCENT", default=None)
+WINBACK_HOLDOUT_PERCENT = env.int("WINBACK_HOLDOUT_PERCENT", default=None)
+for _name in ("HOLDOUT_PERCENT", "SEASONAL_HOLDOUT_PERCENT", "WINBACK_HOLDOUT_PERCENT"):
+    if globals()[_name] is not None and not 0 <= globals()[_name] <= 50:
+        raise ImproperlyConfigured(f"{_name} must be between 0 and 50.")
 # Customers per transaction in the batch jobs: each batch is a few set-based statements,
 # so bigger batches mean fewer round trips and commits (1,000 measured 8% faster than
 # 500 on the seasonal benchmark; a batch of 1,000 commits in about 0.1 s).

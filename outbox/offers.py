@@ -14,7 +14,7 @@ import datetime as dt
 import html
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import NamedTuple
 
@@ -59,6 +59,17 @@ class Offer:
     still_eligible_sql: str
     record_sends_sql: str
     record_sends_params: dict
+    # Holdout groups (experiments.assign.Holdout): the INSERT recording the customers of
+    # `sends` as mailed and of `held_out` as held out; the default records nothing.
+    record_assignments_sql: str = "SELECT 1"
+    record_assignments_params: dict = field(default_factory=dict)
+
+
+class Written(NamedTuple):
+    """What a batch statement wrote: customers sent their offer, and held out."""
+
+    sent: int
+    held_out: int
 
 
 def correlated_sql(queryset) -> str:
@@ -124,21 +135,29 @@ WITH given AS (
            {text_body}, {html_body}, {headers}, 'pending', 0, '', '', %(now)s, '', %(now)s
     FROM sends JOIN batch b USING (customer_id)
     ON CONFLICT (idempotency_key) DO NOTHING
+), held_out AS (
+    -- The batch's holdout group (experiments.assign): still eligible, sent nothing.
+    SELECT given.customer_id FROM unnest(%(held_out)s::bigint[]) AS given (customer_id)
+    WHERE EXISTS ({still_eligible})
+), assignments AS (
+    {record_assignments}
 )
-SELECT count(*) FROM sends
+SELECT (SELECT count(*) FROM sends), (SELECT count(*) FROM held_out)
 """
 
 
-def write_offers(offer: Offer, columns: dict[str, list]) -> int:
+def write_offers(offer: Offer, columns: dict[str, list], held_out: list[int] = ()) -> Written:
     """Writes codes, their service types, sends, notifications and emails for those of
-    a batch (its offer_values()) who are still eligible, in one statement; returns how
-    many were sent. Run it in a transaction: a batch that meets an existing send (a
-    unique constraint) fails whole, so no code exists without its send, nor a send
-    without its email."""
+    a batch (its offer_values()) who are still eligible, in one statement, and records
+    the batch's still eligible `held_out` customers (their ids) with the mailed ones
+    (Offer.record_assignments_sql); returns how many were sent and held out. Run it in
+    a transaction: a batch that meets an existing send (a unique constraint) fails
+    whole, so no code exists without its send, nor a send without its email."""
     stencil = offer.email
     statement = WRITE_OFFERS_SQL.format(
         still_eligible=offer.still_eligible_sql,
         record_sends=offer.record_sends_sql,
+        record_assignments=offer.record_assignments_sql,
         subject=stencil.fill_sql("subject", "b"),
         text_body=stencil.fill_sql("text_body", "b"),
         html_body=stencil.fill_sql("html_body", "b"),
@@ -149,6 +168,8 @@ def write_offers(offer: Offer, columns: dict[str, list]) -> int:
         **columns,
         **stencil.sql_params(),
         **offer.record_sends_params,
+        **offer.record_assignments_params,
+        "held_out": list(held_out),
         "placeholder": CODE_PLACEHOLDER,
         "book_path": offer.book_path,
         "book_url": book_url,
@@ -167,8 +188,8 @@ def write_offers(offer: Offer, columns: dict[str, list]) -> int:
     }
     with binding_cursor() as cursor:  # the arrays go in binary, apart from the SQL
         cursor.execute(statement, params)
-        (written,) = cursor.fetchone()
-    return written
+        sent, held = cursor.fetchone()
+    return Written(sent, held)
 
 
 def made_ahead(make: Callable, items: list):
