@@ -21,6 +21,7 @@ from django.utils import timezone
 from retention.models import JobRun, OutboundEmail
 from retention.scheduling import run_job
 from tests.factories import OutboundEmailFactory
+from tests.project import database_url
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -263,3 +264,29 @@ def test_sigterm_ends_a_command_line_run_as_failed():
     assert proc.returncode == 128 + signal.SIGTERM
     run = JobRun.objects.get()
     assert run.status == JobRun.Status.FAILED and "interrupted" in run.error
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("value", "reason"),
+    [
+        ("2027-02-30", "'2027-02-30' is not a real date"),
+        ("yesterday", "'yesterday' is not YYYY-MM-DD"),
+        ("2027-2-3", "'2027-2-3' is not YYYY-MM-DD"),
+    ],
+)
+def test_a_bad_date_is_argparse_one_line_usage_error_and_changes_nothing(value, reason):
+    done = subprocess.run(
+        [sys.executable, "manage.py", "check_service_due", "--date", value],
+        cwd=ROOT,
+        env={**os.environ, "DEBUG": "true", "DATABASE_URL": database_url(connection.settings_dict)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+    assert done.returncode == 2
+    assert done.stderr.startswith("usage: manage.py check_service_due")
+    assert done.stderr.splitlines()[-1] == f"manage.py check_service_due: error: argument --date: {reason}"
+    assert "Traceback" not in done.stderr and done.stdout == ""
+    assert not JobRun.objects.exists()
