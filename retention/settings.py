@@ -34,7 +34,6 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django_htmx",
-    "django_crontab",
     # Ours, lowest first: retention is the shared core; loyalty, campaigns and
     # reminders build on it; actions spans them; portal is the web layer on top.
     "retention",
@@ -44,6 +43,9 @@ INSTALLED_APPS = [
     "actions",
     "portal",
     "metrics",  # staff-only numbers over every app above
+    # After ours: retention's `crontab` command (which checks for the crontab program)
+    # takes the place of django-crontab's.
+    "django_crontab",
 ]
 
 MIDDLEWARE = [
@@ -227,6 +229,8 @@ CRONJOBS = [
     ("*/5 * * * *", "retention.scheduling.run_from_cron", ["deliver_emails"], {}, _cron_log),
 ]
 CRONTAB_COMMENT = "retention-jobs"
+# The crontab program `manage.py crontab add|show|remove` runs (a name on PATH or a path).
+CRONTAB_EXECUTABLE = env.str("CRONTAB_EXECUTABLE", default="/usr/bin/crontab")
 CRONTAB_DJANGO_SETTINGS_MODULE = "retention.settings"
 CRONTAB_DJANGO_MANAGE_PATH = str(BASE_DIR / "manage.py")
 CRONTAB_COMMAND_PREFIX = f"cd {shlex.quote(str(BASE_DIR))} && mkdir -p {shlex.quote(str(Path(CRON_LOG_FILE).parent))} &&"
