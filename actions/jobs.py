@@ -15,7 +15,8 @@ from django.utils import timezone
 
 from loyalty.services import award_job_points, points_awarded_for, reverse_job_points
 from retention.clock import business_date, business_today
-from retention.models import Customer, Job, Notification, Provider, ServiceType
+from retention.models import Customer, Job, Provider, ServiceType
+from retention.models.notifications import JOB_UPDATE
 from retention.notifications import notify
 from retention.promo import claim_promo_code, find_usable_code
 
@@ -118,7 +119,7 @@ def complete_job(*, job: Job, amount: Decimal | None = None) -> Completion:
         points = award_job_points(job=job)
         notify(
             customer=job.customer,
-            kind=Notification.Kind.JOB,
+            kind=JOB_UPDATE,
             title=f"{job.service_type.name} completed",
             message=(
                 f"{job.provider.business_name} completed your {job.service_type.name.lower()}."

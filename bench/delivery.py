@@ -31,7 +31,7 @@ sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/retention_bench")
 os.environ.setdefault("DEBUG", "true")
 os.environ.setdefault("LOG_LEVEL", "WARNING")
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "retention.settings")
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
 
 def ensure_database() -> None:
@@ -69,8 +69,8 @@ def main() -> None:
     from django.conf import settings
     from django.core.management import call_command
 
-    from retention.delivery import deliver_pending
-    from retention.models import OutboundEmail
+    from outbox.delivery import deliver_pending
+    from outbox.models import OutboundEmail
 
     call_command("migrate", verbosity=0)
     html = (
@@ -112,7 +112,7 @@ def main() -> None:
             [
                 sys.executable,
                 "-m",
-                "retention.fake_resend",
+                "tests.fake_resend",
                 "--port",
                 str(port),
                 "--rate",

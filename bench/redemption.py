@@ -120,7 +120,7 @@ def free_port() -> int:
 
 def start_gunicorn(port: int, env: dict) -> subprocess.Popen:
     server = subprocess.Popen(
-        [str(ROOT / ".venv/bin/gunicorn"), "retention.wsgi", "--workers", "3", "--bind", f"127.0.0.1:{port}",
+        [str(ROOT / ".venv/bin/gunicorn"), "config.wsgi", "--workers", "3", "--bind", f"127.0.0.1:{port}",
          "--log-level", "warning"],
         cwd=ROOT, env=env, stdout=subprocess.DEVNULL, start_new_session=True,
     )
@@ -197,7 +197,7 @@ def main():
 
     env = {**os.environ, **SERVER_ENV, "DATABASE_URL": args.database_url}
     os.environ.update(env)
-    os.environ["DJANGO_SETTINGS_MODULE"] = "retention.settings"
+    os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings"
     recreate_database(args.database_url)
     import django
 

@@ -49,7 +49,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "retention.settings")
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 os.environ.setdefault("DEBUG", "true")
 os.environ["DATABASE_URL"] = os.environ.get(
     "BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/retention_bench_seasonal"
@@ -83,9 +83,10 @@ from django.db import connection, transaction  # noqa: E402
 import campaigns.seasonal as seasonal  # noqa: E402
 from campaigns import demo as campaigns_demo  # noqa: E402
 from campaigns.models import CampaignSend  # noqa: E402
+from outbox.compose import build_email
+from outbox.consent import marketing_cap_start  # noqa: E402
 from retention import demo  # noqa: E402
 from retention.clock import start_of_business_day  # noqa: E402
-from retention.emails import build_email, marketing_cap_start  # noqa: E402
 from retention.scheduling import JobContext  # noqa: E402
 
 T = start_of_business_day(AS_OF)  # the moment the job runs as of (a --date run)

@@ -33,7 +33,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "retention.settings")
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 os.environ.setdefault("DEBUG", "true")  # development defaults (no SECRET_KEY needed); no query logging outside DEBUG views
 
 import django  # noqa: E402
@@ -44,12 +44,13 @@ from django.conf import settings  # noqa: E402
 from django.db import connection, transaction  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
+from outbox.models import OutboundEmail  # noqa: E402
+from outbox.stencil import EmailStencil  # noqa: E402
 from reminders import service_due  # noqa: E402
-from retention.emails import EmailStencil  # noqa: E402
 from reminders.models import ServiceReminder  # noqa: E402
 from reminders.service_due import check_service_due, due_window  # noqa: E402
 from retention.demo import SERVICE_TYPES  # noqa: E402
-from retention.models import Customer, Job, Notification, OutboundEmail, Provider, ServiceType, User  # noqa: E402
+from retention.models import Customer, Job, Notification, Provider, ServiceType, User
 from retention.scheduling import JobContext  # noqa: E402
 
 AS_OF = dt.date(2026, 6, 15)
@@ -130,7 +131,7 @@ ON CONFLICT (idempotency_key) DO NOTHING
 
 def floor_templates() -> dict:
     """The service-due email rendered once with placeholders, for the floor to fill in."""
-    from retention.emails import build_email
+    from outbox.compose import build_email
     from retention.models import Customer, User
 
     customer = Customer(user=User(email="x@example.com", name="@@FIRST@@"))

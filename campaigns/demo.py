@@ -8,7 +8,7 @@ from retention.clock import business_today
 from retention.models import Customer, PromoCode, ServiceType
 from retention.promo import code_expiry, issue_promo_code
 
-from .models import Campaign, CampaignSend
+from .models import SEASONAL_SOURCE, Campaign, CampaignSend
 from .selectors import active_campaign
 
 CAMPAIGNS = [
@@ -51,7 +51,7 @@ def seed_demo_offer(customer: Customer) -> CampaignSend | None:
         valid_through = today + dt.timedelta(days=campaign.promo_valid_days)
         code = issue_promo_code(
             customer=customer,
-            source=PromoCode.Source.SEASONAL,
+            source=SEASONAL_SOURCE,
             discount_type=PromoCode.DiscountType.PERCENT,
             discount_value=Decimal(campaign.discount_percent),
             expires_at=code_expiry(valid_through),

@@ -10,6 +10,12 @@ from django.db.models import Case, F, Func, Q, Value, When
 from django.utils import timezone
 from django.utils.dates import MONTHS
 
+from retention.kinds import NOTIFICATION_KINDS, PROMO_SOURCES
+
+# What campaigns add to the core's notification kinds and promo-code sources.
+SEASONAL_NOTICE = NOTIFICATION_KINDS.register("seasonal", "Seasonal offer")
+SEASONAL_SOURCE = PROMO_SOURCES.register("seasonal", "Seasonal campaign")
+
 
 def _months_multirange():
     """SQL for the months a campaign covers, as an int4multirange, so that a wrapping

@@ -28,15 +28,25 @@ from django.template.defaultfilters import linebreaksbr
 from django.utils import timezone
 from django.utils.formats import date_format
 
+from outbox.consent import marketing_email_lock, recent_marketing
+from outbox.delivery import deliver_queued
+from outbox.offers import (
+    CODE_PLACEHOLDER,
+    Offer,
+    Recipient,
+    correlated_sql,
+    made_ahead,
+    offer_values,
+    write_offers,
+)
+from outbox.stencil import EmailStencil
 from retention.clock import business_today, start_of_business_day
-from retention.emails import EmailStencil, marketing_email_lock, recent_marketing
 from retention.links import booking_url
-from retention.models import Customer, Job, Notification, PromoCode, ServiceType
-from retention.offers import CODE_PLACEHOLDER, Offer, Recipient, correlated_sql, made_ahead, offer_values, write_offers
+from retention.models import Customer, Job, PromoCode, ServiceType
 from retention.promo import code_expiry
-from retention.scheduling import JobContext, deliver_queued
+from retention.scheduling import JobContext
 
-from .models import Campaign, CampaignSend
+from .models import SEASONAL_NOTICE, SEASONAL_SOURCE, Campaign, CampaignSend
 from .selectors import active_campaign
 
 JOB_NAME = "send_seasonal_reminders"
@@ -79,12 +89,12 @@ class SeasonalRun:
     def offer(self) -> Offer:
         """What every batch writes, worked out once."""
         return Offer(
-            source=PromoCode.Source.SEASONAL,
+            source=SEASONAL_SOURCE,
             discount_percent=Decimal(self.campaign.discount_percent),
             expires_at=self.expires_at,
             service_types=[s.pk for s in self.service_types],
             book_path=self.booking_path(CODE_PLACEHOLDER),
-            notification_kind=Notification.Kind.SEASONAL,
+            notification_kind=SEASONAL_NOTICE,
             notification_title=self.notification_title,
             notification_message=self.notification_message(CODE_PLACEHOLDER),
             email=self.email,

@@ -8,7 +8,15 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from retention.kinds import NOTIFICATION_KINDS, PROMO_SOURCES
+
 from .tiers import TIER_CHOICES
+
+# What loyalty adds to the core's notification kinds and promo-code sources.
+TIER_UPGRADE_NOTICE = NOTIFICATION_KINDS.register("tier_upgrade", "Tier upgrade")
+REDEMPTION_NOTICE = NOTIFICATION_KINDS.register("redemption", "Redemption")
+LOYALTY_NOTICE = NOTIFICATION_KINDS.register("loyalty", "Loyalty")
+VOUCHER_SOURCE = PROMO_SOURCES.register("voucher", "Loyalty voucher")
 
 
 class LoyaltyAccount(models.Model):

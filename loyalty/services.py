@@ -18,14 +18,24 @@ from django.db import transaction
 from django.db.models import Case, F, Q, Sum, Value, When
 from django.utils import timezone
 
+from outbox.compose import queue_email
+from outbox.consent import Kind
 from retention.clock import business_today
-from retention.emails import Kind, queue_email
 from retention.links import booking_url
-from retention.models import Customer, Job, Notification, PromoCode, User
+from retention.models import Customer, Job, PromoCode, User
 from retention.notifications import notify
 from retention.promo import code_expiry, issue_promo_code
 
-from .models import LoyaltyAccount, PointsEntry, Redemption, Reward, TierUpgrade
+from .models import (
+    REDEMPTION_NOTICE,
+    TIER_UPGRADE_NOTICE,
+    VOUCHER_SOURCE,
+    LoyaltyAccount,
+    PointsEntry,
+    Redemption,
+    Reward,
+    TierUpgrade,
+)
 from .tiers import TIERS, TIERS_BY_KEY, Tier, tier_for
 
 Type = PointsEntry.Type
@@ -138,7 +148,7 @@ def _record_upgrade(*, account: LoyaltyAccount, held: Tier, reached: Tier, job: 
     customer = account.customer
     notify(
         customer=customer,
-        kind=Notification.Kind.TIER_UPGRADE,
+        kind=TIER_UPGRADE_NOTICE,
         title=f"{reached.emoji} You reached {reached.name}!",
         message=(
             f"You're now a {reached.name} member: every job earns {reached.multiplier}x points."
@@ -222,7 +232,7 @@ def redeem_reward(*, customer: Customer, reward_id: uuid.UUID | str) -> Redempti
         now = timezone.now()
         voucher = issue_promo_code(
             customer=customer,
-            source=PromoCode.Source.VOUCHER,
+            source=VOUCHER_SOURCE,
             expires_at=code_expiry(business_today() + dt.timedelta(days=reward.voucher_valid_days)),
             **voucher_terms(reward),
         )
@@ -239,7 +249,7 @@ def redeem_reward(*, customer: Customer, reward_id: uuid.UUID | str) -> Redempti
         )
         notify(
             customer=customer,
-            kind=Notification.Kind.REDEMPTION,
+            kind=REDEMPTION_NOTICE,
             title=f"🎉 {reward.name} redeemed",
             message=f"Your voucher code is {voucher.code}. Apply it when you book.",
             action_url=REWARDS_URL,

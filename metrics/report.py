@@ -11,8 +11,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from loyalty.tiers import TIERS_BY_KEY
+from outbox.models import OutboundEmail
 from reminders.selectors import CHURN_STAGES
-from retention.models import OutboundEmail
 
 from . import selectors
 from .charts import Chart, Series, bar_chart, line_chart

@@ -26,10 +26,11 @@ from django.db.models.functions import RowNumber, TruncDate
 from campaigns.models import Campaign, CampaignSend
 from loyalty.models import LoyaltyAccount, PointsEntry, Reward, TierUpgrade
 from loyalty.tiers import TIERS
+from outbox.models import OutboundEmail
 from reminders.models import ServiceReminder, WinbackSend
 from reminders.selectors import churn_stage_starts
 from retention.clock import start_of_business_day
-from retention.models import Customer, Job, JobRun, OutboundEmail
+from retention.models import Customer, Job, JobRun
 
 from .periods import Period
 
@@ -37,13 +38,6 @@ BOOKED_WITHIN = dt.timedelta(days=14)
 # The churn stages are reminders' (reminders.selectors.CHURN_STAGES, which the staff
 # churn view uses too); CHURN_SQL is written for these four, in this order.
 CHURN_BUCKETS = ("active", "cooling", "at_risk", "inactive")
-# The scheduled commands PRODUCT.md names; shown even before their first run.
-SCHEDULED_JOBS = (
-    "send_seasonal_reminders",
-    "check_service_due",
-    "check_inactive_customers",
-    "deliver_emails",
-)
 
 
 @contextmanager
@@ -479,7 +473,8 @@ def job_runs(period: Period) -> list[JobRunSummary]:
         .annotate(runs=Count("pk"), failed=Count("pk", filter=Q(status=JobRun.Status.FAILED)))
         .order_by()
     }
-    names = list(SCHEDULED_JOBS) + sorted(set(last_by_name) - set(SCHEDULED_JOBS))
+    scheduled = [command for command, _ in settings.SCHEDULED_JOBS]  # shown even before their first run
+    names = scheduled + sorted(set(last_by_name) - set(scheduled))
     return [
         JobRunSummary(
             name=name,

@@ -50,7 +50,12 @@ def dashboard_context(customer: Customer) -> dict:
         "service_due_alert": service_due_alert(customer),
         "seasonal_banner": seasonal_banner(customer),
         "promo_banner": promo_banner(customer),
+        # The seed's widget section; each feature fills in its own line.
+        "bundles_widget": None,
         "loyalty_widget": loyalty_widget(customer),
+        "recommendations_widget": None,
+        "referral_widget": None,
+        "subscription_widget": None,
         "stats": job_stats(customer),
         "next_job": jobs.filter(status=Job.Status.SCHEDULED, scheduled_for__gte=business_today())
         .order_by("scheduled_for", "created_at")

@@ -6,8 +6,11 @@ from django.contrib import messages
 from django.shortcuts import redirect, render
 from django.views.decorators.csrf import csrf_exempt
 
-from retention.consent import unsubscribe_from_marketing, update_email_preferences
-from retention.emails import customer_for_unsubscribe_token
+from outbox.consent import (
+    customer_for_unsubscribe_token,
+    unsubscribe_from_marketing,
+    update_email_preferences,
+)
 
 from .access import customer_required
 

@@ -12,8 +12,8 @@ from actions.jobs import AmountError, BookingError, JobStateError, book_job, com
 from campaigns.throttle import promo_code_attempt
 from retention.clock import business_today
 from retention.models import Job, ServiceType
-from retention.notifications import mark_read
 from retention.models.promo import normalize_code
+from retention.notifications import mark_read
 from retention.promo import PromoCodeError
 
 from .access import customer_required, provider_job_or_404, provider_required

@@ -4,7 +4,13 @@ from django.db import models
 from django.utils import timezone
 
 from retention.clock import business_today
+from retention.kinds import NOTIFICATION_KINDS, PROMO_SOURCES
 from retention.models import Customer
+
+# What reminders and win-back add to the core's notification kinds and promo sources.
+SERVICE_DUE_NOTICE = NOTIFICATION_KINDS.register("service_due", "Service due")
+WINBACK_NOTICE = NOTIFICATION_KINDS.register("winback", "Win-back offer")
+WINBACK_SOURCE = PROMO_SOURCES.register("winback", "Win-back")
 
 
 class ServiceReminder(models.Model):

@@ -28,14 +28,16 @@ from django.db.models import Exists, OuterRef, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 
+from outbox.consent import Kind
+from outbox.models import OutboundEmail
+from outbox.stencil import EmailStencil
 from retention.bulk import insert_rows
-from retention.emails import EmailStencil, Kind
 from retention.links import absolute_url, booking_url
-from retention.models import Customer, Job, Notification, OutboundEmail
+from retention.models import Customer, Job, Notification
 from retention.models.people import short_name
 from retention.scheduling import JobContext
 
-from .models import ServiceReminder
+from .models import SERVICE_DUE_NOTICE, ServiceReminder
 from .selectors import rebooked_since_completion, tel_href, urgency_for, when_due
 
 REMIND_OVERDUE_DAYS = 30  # older overdue services belong to win-back
@@ -203,7 +205,7 @@ def remind_batch(
             ["id", "customer_id", "title", "message"],
             notifications,
             same={
-                "kind": Notification.Kind.SERVICE_DUE,
+                "kind": SERVICE_DUE_NOTICE,
                 "action_url": reverse("portal:services"),
                 "created_at": now,
             },

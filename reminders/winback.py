@@ -26,15 +26,23 @@ from django.db import transaction
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
+from outbox.consent import Kind, marketing_capped, marketing_email_lock
+from outbox.offers import (
+    CODE_PLACEHOLDER,
+    Offer,
+    Recipient,
+    correlated_sql,
+    offer_values,
+    write_offers,
+)
+from outbox.stencil import EmailStencil
 from retention.clock import business_today, start_of_business_day
-from retention.emails import EmailStencil, Kind, marketing_capped, marketing_email_lock
 from retention.links import booking_url
-from retention.models import Customer, Job, Notification, PromoCode
-from retention.offers import CODE_PLACEHOLDER, Offer, Recipient, correlated_sql, offer_values, write_offers
+from retention.models import Customer, Job, PromoCode
 from retention.promo import code_expiry
 from retention.scheduling import JobContext
 
-from .models import WinbackSend
+from .models import WINBACK_NOTICE, WINBACK_SOURCE, WinbackSend
 from .selectors import last_booking_at
 
 TEMPLATE = "winback"
@@ -133,12 +141,12 @@ class WinbackRun:
     def offer(self) -> Offer:
         """What every batch writes, worked out once."""
         return Offer(
-            source=PromoCode.Source.WINBACK,
+            source=WINBACK_SOURCE,
             discount_percent=self.discount,
             expires_at=self.expires_at,
             service_types=[],  # any service
             book_path=booking_url(code=CODE_PLACEHOLDER),
-            notification_kind=Notification.Kind.WINBACK,
+            notification_kind=WINBACK_NOTICE,
             notification_title=self.notification_title,
             notification_message=self.notification_message(CODE_PLACEHOLDER),
             email=self.email,

@@ -1,5 +1,6 @@
 """Cron triggers over HTTP, for hosted schedulers that call a URL instead of running
-cron: `GET|POST /api/cron/<job>` (the three jobs, and deliver-emails every 5 minutes) with `Authorization: Bearer <CRON_SECRET>`.
+cron: `GET|POST /api/cron/<job>` (every job in settings.SCHEDULED_JOBS, dashes for
+underscores) with `Authorization: Bearer <CRON_SECRET>`.
 
 Each runs the job's management command by name (so this core app imports no feature
 app) and answers the command's stats: 200 when it succeeded or another copy was
@@ -20,13 +21,9 @@ from pydantic import ConfigDict
 
 from .api import ApiError, ErrorOut
 
-# URL slug -> management command.
-CRON_JOBS = {
-    "send-seasonal-reminders": "send_seasonal_reminders",
-    "check-service-due": "check_service_due",
-    "check-inactive-customers": "check_inactive_customers",
-    "deliver-emails": "deliver_emails",
-}
+def cron_jobs() -> dict[str, str]:
+    """URL slug -> management command, for every job in settings.SCHEDULED_JOBS."""
+    return {command.replace("_", "-"): command for command, _ in settings.SCHEDULED_JOBS}
 
 
 class CronSecret(AuthBase):
@@ -113,5 +110,5 @@ def _endpoint(slug: str, command: str):
     )(trigger)
 
 
-for _slug, _command in CRON_JOBS.items():
+for _slug, _command in cron_jobs().items():
     _endpoint(_slug, _command)

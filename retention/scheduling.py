@@ -2,6 +2,7 @@
 lock, a JobRun record, progress on stderr and stats as the last line of stdout."""
 
 import argparse
+import contextvars
 import datetime as dt
 import json
 import logging
@@ -21,11 +22,13 @@ from django.db import transaction
 from django.utils import timezone
 
 from .clock import business_today
-from .delivery import deliver_pending, dry_run_active
 from .locks import advisory_lock
-from .models import JobRun, OutboundEmail
+from .models import JobRun
 
 log = logging.getLogger("retention.jobs")
+
+# Set while a job runs with --dry-run: the outbox sends nothing.
+dry_run_active: contextvars.ContextVar[bool] = contextvars.ContextVar("retention_dry_run", default=False)
 
 
 @dataclass
@@ -59,33 +62,6 @@ class JobContext:
 def singleton_lock(name: str):
     """Yields True if this process holds the job's lock, False if another copy does."""
     return advisory_lock(f"job.{name}", wait=False)
-
-
-def deliver_queued(ctx: JobContext, *, template: str) -> None:
-    """After a job's writes have committed: delivers the outbox, outside any transaction.
-
-    The job's `failed` counts only its own emails (this template, queued since the run
-    started) that failed for good or were tried and are still waiting for a retry (the
-    outbox keeps and retries them; the run still exits non-zero so cron hears of it);
-    the whole delivery run, including other emails that happened to be due (a bounced
-    tier-upgrade email, say), is reported under `delivery`.
-    """
-    delivery = deliver_pending()
-    own = OutboundEmail.objects.filter(template=template, created_at__gte=ctx.started_at)
-    own_failed = own.filter(status=OutboundEmail.Status.FAILED).count()
-    # Tried and still not accepted (Resend down or refusing for the whole run): the
-    # outbox retries them, but the run did not deliver, so cron must hear of it.
-    own_undelivered = own.filter(
-        status__in=[OutboundEmail.Status.PENDING, OutboundEmail.Status.SENDING], attempts__gt=0
-    ).count()
-    ctx.stats["delivery"] = delivery
-    ctx.stats["deliveryFailed"] = own_failed
-    ctx.stats["deliveryUndelivered"] = own_undelivered
-    ctx.stats["failed"] += own_failed + own_undelivered
-    ctx.progress(
-        f"delivered {delivery.get('sent', 0)} email(s); of this run's, {own_failed} failed and"
-        f" {own_undelivered} wait for a retry ({delivery.get('failed', 0)} failed in all)"
-    )
 
 
 def run_job(

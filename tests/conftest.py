@@ -129,7 +129,7 @@ def fake_resend(settings):
     """
     import resend
 
-    from retention.fake_resend import FakeResend
+    from tests.fake_resend import FakeResend
 
     server = FakeResend(api_key="re_fake_test_key").start()
     saved = resend.api_url, resend.api_key, resend.default_http_client

@@ -7,6 +7,8 @@ import factory
 from django.utils import timezone
 
 from retention.models import Customer, Job, Notification, PromoCode, Provider, ServiceType, User
+from retention.models.notifications import JOB_UPDATE
+from retention.models.promo import STAFF_ISSUED
 
 
 class UserFactory(factory.django.DjangoModelFactory):
@@ -84,7 +86,7 @@ class PromoCodeFactory(factory.django.DjangoModelFactory):
         skip_postgeneration_save = True
 
     customer = factory.SubFactory(CustomerFactory)
-    source = PromoCode.Source.STAFF
+    source = STAFF_ISSUED
     discount_type = PromoCode.DiscountType.PERCENT
     discount_value = Decimal("20")
     expires_at = factory.LazyFunction(lambda: timezone.now() + dt.timedelta(days=30))
@@ -100,7 +102,7 @@ class NotificationFactory(factory.django.DjangoModelFactory):
         model = Notification
 
     customer = factory.SubFactory(CustomerFactory)
-    kind = Notification.Kind.JOB
+    kind = JOB_UPDATE
     title = factory.Sequence(lambda n: f"Notification {n}")
     message = "Something happened."
 
@@ -112,7 +114,7 @@ class OutboundEmailFactory(factory.django.DjangoModelFactory):
     """An outbox row as build_email() writes it (rendered, pending)."""
 
     class Meta:
-        model = "retention.OutboundEmail"
+        model = "outbox.OutboundEmail"
 
     idempotency_key = factory.Sequence(lambda n: f"transactional/test-{n}")
     template = "test_message"
@@ -180,7 +182,7 @@ def booked_job(*, customer, service_type, provider, booked_on: dt.date, schedule
 
 # --- campaigns -------------------------------------------------------------------------
 
-from campaigns.models import Campaign, CampaignSend  # noqa: E402
+from campaigns.models import SEASONAL_SOURCE, Campaign, CampaignSend  # noqa: E402
 
 
 class CampaignFactory(factory.django.DjangoModelFactory):
@@ -211,5 +213,5 @@ class CampaignSendFactory(factory.django.DjangoModelFactory):
     customer = factory.SubFactory(CustomerFactory)
     season_year = 2026
     promo_code = factory.SubFactory(
-        PromoCodeFactory, customer=factory.SelfAttribute("..customer"), source=PromoCode.Source.SEASONAL
+        PromoCodeFactory, customer=factory.SelfAttribute("..customer"), source=SEASONAL_SOURCE
     )

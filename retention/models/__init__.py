@@ -1,7 +1,6 @@
 """The shared core every app stands on: people, service types, jobs, promo codes,
-notifications, the email outbox and job runs."""
+notifications and job runs."""
 
-from .emails import OutboundEmail
 from .jobruns import JobRun
 from .jobs import Job, ServiceType
 from .notifications import Notification
@@ -13,7 +12,6 @@ __all__ = [
     "Job",
     "JobRun",
     "Notification",
-    "OutboundEmail",
     "PromoCode",
     "Provider",
     "ServiceType",

@@ -3,22 +3,18 @@ import uuid
 from django.db import models
 from django.utils import timezone
 
+from retention.kinds import NOTIFICATION_KINDS, notification_kind_choices
+
+# The core's own kind; features register theirs (retention.kinds).
+JOB_UPDATE = NOTIFICATION_KINDS.register("job", "Job update")
+
 
 class Notification(models.Model):
     """What the portal's bell shows a customer."""
 
-    class Kind(models.TextChoices):
-        JOB = "job", "Job update"
-        LOYALTY = "loyalty", "Loyalty"
-        TIER_UPGRADE = "tier_upgrade", "Tier upgrade"
-        REDEMPTION = "redemption", "Redemption"
-        SEASONAL = "seasonal", "Seasonal offer"
-        SERVICE_DUE = "service_due", "Service due"
-        WINBACK = "winback", "Win-back offer"
-
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     customer = models.ForeignKey("retention.Customer", on_delete=models.CASCADE, related_name="notifications")
-    kind = models.CharField(max_length=20, choices=Kind.choices)
+    kind = models.CharField(max_length=NOTIFICATION_KINDS.max_length, choices=notification_kind_choices)
     title = models.CharField(max_length=200)
     message = models.TextField()
     action_url = models.CharField(max_length=500, blank=True)

@@ -7,6 +7,11 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from retention.kinds import PROMO_SOURCES, promo_source_choices
+
+# The core's own source; features register theirs (retention.kinds).
+STAFF_ISSUED = PROMO_SOURCES.register("staff", "Issued by staff")
+
 # No 0/O, 1/I/L: codes are read aloud and typed from email.
 CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
 CODE_LENGTH = 12  # 31**12 ~ 2**59: well over the 50 bits of randomness asked for.
@@ -32,19 +37,13 @@ def normalize_code(text: str) -> str:
 
 
 class PromoCode(models.Model):
-    class Source(models.TextChoices):
-        SEASONAL = "seasonal", "Seasonal campaign"
-        WINBACK = "winback", "Win-back"
-        VOUCHER = "voucher", "Loyalty voucher"
-        STAFF = "staff", "Issued by staff"
-
     class DiscountType(models.TextChoices):
         PERCENT = "percent", "Percent off"
         AMOUNT = "amount", "Amount off"
 
     code = models.CharField(max_length=20, unique=True, default=generate_code, editable=False)
     customer = models.ForeignKey("retention.Customer", on_delete=models.CASCADE, related_name="promo_codes")
-    source = models.CharField(max_length=10, choices=Source.choices)
+    source = models.CharField(max_length=PROMO_SOURCES.max_length, choices=promo_source_choices)
     discount_type = models.CharField(max_length=10, choices=DiscountType.choices)
     discount_value = models.DecimalField(max_digits=10, decimal_places=2)
     service_types = models.ManyToManyField(

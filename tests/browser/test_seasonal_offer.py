@@ -12,7 +12,13 @@ from playwright.sync_api import expect
 
 from campaigns.models import CampaignSend
 from retention.models import Job
-from tests.factories import CampaignFactory, CustomerFactory, JobFactory, ProviderFactory, ServiceTypeFactory
+from tests.factories import (
+    CampaignFactory,
+    CustomerFactory,
+    JobFactory,
+    ProviderFactory,
+    ServiceTypeFactory,
+)
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

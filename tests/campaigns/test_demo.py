@@ -6,7 +6,7 @@ import pytest
 import time_machine
 from django.core.management import call_command
 
-from campaigns.models import Campaign, CampaignSend
+from campaigns.models import SEASONAL_SOURCE, Campaign, CampaignSend
 from campaigns.selectors import campaign_for_month
 from retention.models import PromoCode
 
@@ -32,4 +32,4 @@ def test_the_demo_customer_has_a_code_from_the_running_campaign(db, day):
         assert send.campaign == campaign_for_month(day.month)
         assert send.promo_code.is_active()
         demo_codes = PromoCode.objects.filter(customer__user__email="demo@example.com")
-        assert demo_codes.filter(source=PromoCode.Source.SEASONAL).count() == 1
+        assert demo_codes.filter(source=SEASONAL_SOURCE).count() == 1

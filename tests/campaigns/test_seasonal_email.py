@@ -10,7 +10,8 @@ from django.test import Client
 from django.utils import timezone
 
 from campaigns.models import CampaignSend
-from retention.models import Job, OutboundEmail
+from outbox.models import OutboundEmail
+from retention.models import Job
 from tests.factories import CampaignFactory, JobFactory
 
 

@@ -11,13 +11,15 @@ from django.db import connection
 from django.urls import set_script_prefix
 from django.utils import timezone
 
-from campaigns.models import CampaignSend
+from campaigns.models import SEASONAL_NOTICE, SEASONAL_SOURCE, CampaignSend
 from campaigns.seasonal import EMAIL_TEMPLATE, queue_seasonal_offers, select_customers, start_run
-from retention.emails import build_email
-from retention.links import absolute_url
-from retention.offers import offer_values, write_offers
+from loyalty.models import VOUCHER_SOURCE
+from outbox.compose import build_email
+from outbox.models import OutboundEmail
+from outbox.offers import offer_values, write_offers
 from retention.clock import start_of_business_day
-from retention.models import Job, Notification, OutboundEmail, PromoCode
+from retention.links import absolute_url
+from retention.models import Job, Notification, PromoCode
 from retention.scheduling import JobContext
 from tests.factories import (
     CampaignFactory,
@@ -115,7 +117,7 @@ def test_a_job_scheduled_ahead_makes_the_customer_ineligible(winter, lapsed, pro
 
 
 def test_an_active_promo_code_makes_the_customer_ineligible(winter, lapsed):
-    PromoCodeFactory(customer=lapsed, source=PromoCode.Source.VOUCHER, expires_at=NOW + dt.timedelta(days=2))
+    PromoCodeFactory(customer=lapsed, source=VOUCHER_SOURCE, expires_at=NOW + dt.timedelta(days=2))
     stats = run()
     assert stats["sent"] == 0
     assert stats["skippedByReason"]["activePromoCode"] == 1
@@ -222,7 +224,7 @@ def test_an_eligible_customer_gets_a_code_a_send_a_notification_and_the_email(wi
     send = CampaignSend.objects.select_related("promo_code").get(customer=lapsed)
     code = send.promo_code
     assert (send.campaign, send.season_year) == (winter, 2026)
-    assert code.source == PromoCode.Source.SEASONAL
+    assert code.source == SEASONAL_SOURCE
     assert (code.discount_type, code.discount_value) == ("percent", 20)
     assert list(code.service_types.all()) == [service_types["hvac"]]
     assert code.used_at is None
@@ -231,7 +233,7 @@ def test_an_eligible_customer_gets_a_code_a_send_a_notification_and_the_email(wi
     assert code.expires_at < start_of_business_day(dt.date(2027, 2, 4)) <= code.expires_at + dt.timedelta(seconds=1)
 
     notification = Notification.objects.get(customer=lapsed)
-    assert notification.kind == Notification.Kind.SEASONAL
+    assert notification.kind == SEASONAL_NOTICE
     assert code.code in notification.message
     assert notification.action_url == f"/customer-portal/book/?service=hvac&code={code.code}"
 

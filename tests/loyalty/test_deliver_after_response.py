@@ -6,8 +6,8 @@ import time
 
 import pytest
 
-from retention.delivery import after_response_delivery
-from retention.models import OutboundEmail
+from outbox.after_response import after_response_delivery
+from outbox.models import OutboundEmail
 from tests.factories import RewardFactory
 
 

@@ -6,10 +6,11 @@ from decimal import Decimal
 import pytest
 
 from actions.jobs import cancel_job, complete_job
-from loyalty.models import LoyaltyAccount, PointsEntry, TierUpgrade
+from loyalty.models import TIER_UPGRADE_NOTICE, LoyaltyAccount, PointsEntry, TierUpgrade
 from loyalty.services import redeem_reward
 from loyalty.tiers import tier_for
-from retention.models import Notification, OutboundEmail
+from outbox.models import OutboundEmail
+from retention.models import Notification
 from tests.factories import JobFactory, RewardFactory
 
 from .conftest import assert_ledger_consistent
@@ -60,7 +61,7 @@ def test_crossing_1000_uses_the_bronze_multiplier_and_upgrades_once(customer, co
 
     upgrade = TierUpgrade.objects.get(account=account)
     assert (upgrade.from_tier, upgrade.to_tier, upgrade.job_id) == ("bronze", "silver", completion.job.pk)
-    notes = Notification.objects.filter(customer=customer, kind=Notification.Kind.TIER_UPGRADE)
+    notes = Notification.objects.filter(customer=customer, kind=TIER_UPGRADE_NOTICE)
     assert notes.count() == 1 and "Silver" in notes.get().title
     email = OutboundEmail.objects.get(template="loyalty_tier_upgrade")
     assert OutboundEmail.objects.count() == emails_before + 1
@@ -98,7 +99,7 @@ def test_jumping_two_tiers_at_once_is_one_upgrade(customer, complete):
     complete(customer, "3000.00")
     upgrade = TierUpgrade.objects.get()
     assert (upgrade.from_tier, upgrade.to_tier) == ("bronze", "gold")
-    assert Notification.objects.filter(kind=Notification.Kind.TIER_UPGRADE).count() == 1
+    assert Notification.objects.filter(kind=TIER_UPGRADE_NOTICE).count() == 1
 
 
 def test_a_job_paid_in_full_by_voucher_earns_nothing_and_says_so(customer, complete):

@@ -39,7 +39,7 @@ def test_the_redemption_email_links_to_booking_with_the_voucher_and_its_service(
 ):
     from loyalty.models import Reward
     from loyalty.services import redeem_reward
-    from retention.models import OutboundEmail
+    from outbox.models import OutboundEmail
 
     settings.SITE_URL = "https://homeservices.example"
     grant(customer, 150)
@@ -56,7 +56,7 @@ def test_the_redemption_email_links_to_booking_with_the_voucher_and_its_service(
 
 def test_a_dollars_off_voucher_link_does_not_preselect_a_service(customer, grant, lawn, settings):
     from loyalty.services import redeem_reward
-    from retention.models import OutboundEmail
+    from outbox.models import OutboundEmail
 
     settings.SITE_URL = "https://homeservices.example"
     grant(customer, 150)

@@ -11,9 +11,17 @@ from django.test import Client
 from django.utils import timezone
 
 from actions.jobs import book_job
-from loyalty.models import LoyaltyAccount, PointsEntry, Redemption, Reward
+from loyalty.models import (
+    REDEMPTION_NOTICE,
+    VOUCHER_SOURCE,
+    LoyaltyAccount,
+    PointsEntry,
+    Redemption,
+    Reward,
+)
 from loyalty.services import InsufficientPoints, RewardNotFound, redeem_reward
-from retention.models import Notification, OutboundEmail, PromoCode
+from outbox.models import OutboundEmail
+from retention.models import Notification, PromoCode
 from tests.factories import RewardFactory
 
 from .conftest import assert_ledger_consistent
@@ -69,9 +77,9 @@ def test_redeeming_deducts_writes_the_ledger_issues_a_voucher_notifies_and_queue
     assert (account.points, account.lifetime_points) == (50, 0)  # redeeming never lowers lifetime points
 
     assert voucher.customer_id == customer.pk
-    assert voucher.source == PromoCode.Source.VOUCHER
+    assert voucher.source == VOUCHER_SOURCE
     assert (voucher.discount_type, voucher.discount_value) == (PromoCode.DiscountType.AMOUNT, Decimal("25.00"))
-    note = Notification.objects.get(kind=Notification.Kind.REDEMPTION)
+    note = Notification.objects.get(kind=REDEMPTION_NOTICE)
     assert note.customer_id == customer.pk and voucher.code in note.message
     email = OutboundEmail.objects.get(template="loyalty_redemption")
     assert email.kind == OutboundEmail.Kind.TRANSACTIONAL

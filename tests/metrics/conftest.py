@@ -11,11 +11,20 @@ from decimal import Decimal
 import pytest
 import time_machine
 
-from campaigns.models import Campaign, CampaignSend
-from loyalty.models import LoyaltyAccount, PointsEntry, Redemption, Reward, TierUpgrade
+from campaigns.models import SEASONAL_SOURCE, Campaign, CampaignSend
+from loyalty.models import (
+    VOUCHER_SOURCE,
+    LoyaltyAccount,
+    PointsEntry,
+    Redemption,
+    Reward,
+    TierUpgrade,
+)
 from metrics.periods import Period
-from reminders.models import ServiceReminder, WinbackSend
-from retention.models import Job, JobRun, OutboundEmail, PromoCode
+from outbox.models import OutboundEmail
+from reminders.models import WINBACK_SOURCE, ServiceReminder, WinbackSend
+from retention.models import Job, JobRun
+from retention.models.promo import STAFF_ISSUED
 from tests.factories import CustomerFactory, JobFactory, PromoCodeFactory, UserFactory
 
 NEW_YORK = zoneinfo.ZoneInfo("America/New_York")
@@ -135,14 +144,14 @@ def campaign_data(lawn, provider):
 
     def send(campaign, sent_at):
         customer = CustomerFactory()
-        code = promo(customer, PromoCode.Source.SEASONAL, sent_at)
+        code = promo(customer, SEASONAL_SOURCE, sent_at)
         return CampaignSend.objects.create(
             campaign=campaign, customer=customer, season_year=2026, promo_code=code, sent_at=sent_at
         )
 
     def winback(sent_at):
         customer = CustomerFactory()
-        code = promo(customer, PromoCode.Source.WINBACK, sent_at)
+        code = promo(customer, WINBACK_SOURCE, sent_at)
         return WinbackSend.objects.create(customer=customer, promo_code=code, sent_at=sent_at)
 
     # Spring, weeks 1-4: 4, 3, 2, 1 sends. The first is 00:30 on May 7 in New York (in);
@@ -225,7 +234,7 @@ def campaign_data(lawn, provider):
         lawn,
         provider,
         booked_at=at(5, 9),
-        promo_code=promo(staff_customer, PromoCode.Source.STAFF, at(5, 1)),
+        promo_code=promo(staff_customer, STAFF_ISSUED, at(5, 1)),
     )
 
 
@@ -325,7 +334,7 @@ def loyalty_data(lawn, staff_user):
     )
 
     def redeem(account, reward, when):
-        voucher = promo(account.customer, PromoCode.Source.VOUCHER, when)
+        voucher = promo(account.customer, VOUCHER_SOURCE, when)
         return Redemption.objects.create(
             account=account,
             reward=reward,

@@ -10,7 +10,6 @@ from metrics.periods import Period
 from reminders import selectors as reminder_selectors
 from reminders.winback import scheduled_ahead
 from retention.models import Customer, Job
-
 from tests.factories import CustomerFactory
 
 from .conftest import TODAY, at, book

@@ -7,7 +7,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from retention.models import PromoCode
+from campaigns.models import SEASONAL_SOURCE
+from loyalty.models import VOUCHER_SOURCE
 from tests.factories import CampaignFactory, CampaignSendFactory, PromoCodeFactory
 
 DASHBOARD = "/customer-portal/"
@@ -56,9 +57,9 @@ def test_no_campaign_no_banner(customer_client, db):
 def test_the_promo_banner_lists_my_active_codes_and_vouchers_with_expiry(customer_client, customer, other_customer, lawn):
     soon = timezone.now() + dt.timedelta(days=3)
     voucher = PromoCodeFactory(
-        customer=customer, source=PromoCode.Source.VOUCHER, discount_type="amount", discount_value=10, expires_at=soon
+        customer=customer, source=VOUCHER_SOURCE, discount_type="amount", discount_value=10, expires_at=soon
     )
-    seasonal = PromoCodeFactory(customer=customer, source=PromoCode.Source.SEASONAL, service_types=[lawn])
+    seasonal = PromoCodeFactory(customer=customer, source=SEASONAL_SOURCE, service_types=[lawn])
     used = PromoCodeFactory(customer=customer, used_at=timezone.now())
     expired = PromoCodeFactory(customer=customer, expires_at=timezone.now() - dt.timedelta(hours=1))
     theirs = PromoCodeFactory(customer=other_customer)

@@ -2,7 +2,7 @@
 
 import pytest
 
-from retention.emails import unsubscribe_url
+from outbox.consent import unsubscribe_url
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

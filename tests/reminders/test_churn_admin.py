@@ -12,7 +12,13 @@ from django.utils import timezone
 
 from reminders.models import ServiceReminder, WinbackSend
 from retention.models import Job
-from tests.factories import CustomerFactory, PromoCodeFactory, UserFactory, booked_job, completed_job
+from tests.factories import (
+    CustomerFactory,
+    PromoCodeFactory,
+    UserFactory,
+    booked_job,
+    completed_job,
+)
 
 TODAY = dt.date(2026, 6, 15)
 URL = "/admin/reminders/customerchurn/"

@@ -14,10 +14,11 @@ import pytest
 import time_machine
 from django.utils import timezone
 
+from outbox.models import OutboundEmail
 from reminders.models import ServiceReminder, WinbackSend
 from reminders.service_due import check_service_due
 from reminders.winback import check_inactive_customers
-from retention.models import Customer, Job, Notification, OutboundEmail, User
+from retention.models import Customer, Job, Notification, User
 from retention.scheduling import JobContext
 
 TODAY = dt.date(2026, 6, 15)

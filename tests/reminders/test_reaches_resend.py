@@ -9,7 +9,7 @@ import pytest
 import time_machine
 from django.core.management import call_command
 
-from retention.models import OutboundEmail
+from outbox.models import OutboundEmail
 from tests.factories import completed_job, job_due_on
 
 TODAY = dt.date(2026, 6, 15)

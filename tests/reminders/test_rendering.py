@@ -8,10 +8,13 @@ import io
 import pytest
 from django.urls import reverse
 
+from outbox.compose import build_email
+from outbox.consent import Kind
+from outbox.models import OutboundEmail
+from outbox.stencil import EmailStencil
 from reminders.service_due import TEMPLATE, check_service_due, service_context
-from retention.emails import EmailStencil, Kind, build_email
 from retention.links import absolute_url
-from retention.models import OutboundEmail, User
+from retention.models import User
 from retention.models.people import short_name
 from retention.scheduling import JobContext
 from tests.factories import CustomerFactory, ProviderFactory, job_due_on

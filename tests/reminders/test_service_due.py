@@ -10,9 +10,10 @@ import time_machine
 from django.core import mail
 from django.core.management import call_command
 
+from outbox.models import OutboundEmail
 from reminders import service_due
 from reminders.models import ServiceReminder
-from retention.models import Job, Notification, OutboundEmail
+from retention.models import Job, Notification
 from retention.scheduling import JobContext
 from tests.factories import CustomerFactory, booked_job, completed_job, job_due_on
 

@@ -13,17 +13,19 @@ from django.core.management import call_command
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from reminders.models import WinbackSend
+from outbox.compose import build_email
+from outbox.consent import Kind, under_marketing_cap
+from outbox.models import OutboundEmail
+from outbox.offers import offer_values, write_offers
+from reminders.models import WINBACK_NOTICE, WINBACK_SOURCE, WinbackSend
 from reminders.winback import (
     WinbackRun,
     as_of_moment,
     check_inactive_customers,
     winback_targets,
 )
-from retention.emails import Kind, build_email, under_marketing_cap
 from retention.links import booking_url
-from retention.models import Notification, OutboundEmail, PromoCode
-from retention.offers import offer_values, write_offers
+from retention.models import Notification, PromoCode
 from retention.scheduling import JobContext
 from tests.factories import CustomerFactory, PromoCodeFactory, booked_job, completed_job
 
@@ -120,7 +122,7 @@ class TestWhatAWinbackIs:
         run()
         send = WinbackSend.objects.get(customer=customer)
         promo = send.promo_code
-        assert promo.customer == customer and promo.source == PromoCode.Source.WINBACK
+        assert promo.customer == customer and promo.source == WINBACK_SOURCE
         assert promo.discount_type == PromoCode.DiscountType.PERCENT and promo.discount_value == Decimal("15")
         assert promo.used_at is None
         # Valid through the end of the business day (New York) 30 days on: July 15.
@@ -134,7 +136,7 @@ class TestWhatAWinbackIs:
         assert "List-Unsubscribe" in email.headers and "List-Unsubscribe-Post" in email.headers
         assert "/email/unsubscribe/" in email.html_body
         note = Notification.objects.get(customer=customer)
-        assert note.kind == Notification.Kind.WINBACK and promo.code in note.message
+        assert note.kind == WINBACK_NOTICE and promo.code in note.message
 
     def test_under_date_the_code_expires_at_the_end_of_as_of_plus_30_business_days(self, last_booked, customer):
         last_booked(100)

@@ -6,8 +6,9 @@ import uuid
 import pytest
 from django.forms.models import model_to_dict
 
+from outbox.models import OutboundEmail
 from retention.bulk import insert_rows
-from retention.models import Notification, OutboundEmail
+from retention.models import Notification
 
 NOW = dt.datetime(2026, 6, 15, 15, tzinfo=dt.UTC)
 EMAIL_FIELDS = ["idempotency_key", "customer_id", "to_email", "subject", "text_body", "html_body"]

@@ -8,9 +8,11 @@ import pytest
 import time_machine
 from django.urls import reverse
 
-from retention.delivery import deliver_pending
-from retention.emails import marketable_customers, queue_email, unsubscribe_token
-from retention.models import Customer, OutboundEmail
+from outbox.compose import queue_email
+from outbox.consent import marketable_customers, unsubscribe_token
+from outbox.delivery import deliver_pending
+from outbox.models import OutboundEmail
+from retention.models import Customer
 from tests.factories import CustomerFactory
 
 pytestmark = pytest.mark.django_db

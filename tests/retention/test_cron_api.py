@@ -3,7 +3,7 @@
 import pytest
 from django.core.management import get_commands
 
-from retention.cron_api import CRON_JOBS
+from retention.cron_api import cron_jobs
 from retention.models import JobRun
 from tests.factories import OutboundEmailFactory
 
@@ -72,9 +72,9 @@ def test_a_failed_job_answers_500_with_its_stats(client, secret, fake_resend):
 )
 def test_feature_job_routes(client, secret, slug):
     response = client.post(f"/api/cron/{slug}", headers={"Authorization": f"Bearer {secret}"})
-    if CRON_JOBS[slug] in get_commands():
+    if cron_jobs()[slug] in get_commands():
         assert response.status_code == 200, response.content
-        assert response.json()["job"] == CRON_JOBS[slug]
+        assert response.json()["job"] == cron_jobs()[slug]
     else:  # until the feature's command is merged
         assert response.status_code == 501
         assert response.json()["error"]["code"] == "job_not_installed"
@@ -82,5 +82,16 @@ def test_feature_job_routes(client, secret, slug):
 
 def test_openapi_documents_the_cron_routes(client):
     paths = client.get("/api/openapi.json").json()["paths"]
-    for slug in CRON_JOBS:
+    for slug in cron_jobs():
         assert {"get", "post"} <= paths[f"/api/cron/{slug}"].keys()
+
+
+def test_every_scheduled_job_has_a_cron_line_an_endpoint_and_a_command(client, settings):
+    """settings.SCHEDULED_JOBS is the one list: cron lines and endpoints follow it."""
+    commands = [command for command, _ in settings.SCHEDULED_JOBS]
+    assert [line[2] for line in settings.CRONJOBS] == [[command] for command in commands]
+    assert set(cron_jobs().values()) == set(commands)
+    installed = get_commands()
+    for slug, command in cron_jobs().items():
+        assert command in installed, command
+        assert client.get(f"/api/cron/{slug}").status_code in (401, 503)

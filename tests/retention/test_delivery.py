@@ -6,8 +6,8 @@ from pathlib import Path
 import pytest
 from django.core import mail
 
-from retention.delivery import deliver_pending
-from retention.models import OutboundEmail
+from outbox.delivery import deliver_pending
+from outbox.models import OutboundEmail
 from tests.factories import CustomerFactory, OutboundEmailFactory
 
 Status = OutboundEmail.Status
@@ -204,7 +204,7 @@ def test_without_a_key_the_django_backend_delivers(settings):
 def test_email_queued_in_a_transaction_goes_out_right_after_commit(fake_resend, settings):
     from django.db import transaction
 
-    from retention.emails import queue_email
+    from outbox.compose import queue_email
 
     settings.TEMPLATES = [
         {**engine, "DIRS": [*engine["DIRS"], TEST_TEMPLATES]} for engine in settings.TEMPLATES
@@ -228,7 +228,7 @@ def test_email_queued_in_a_transaction_goes_out_right_after_commit(fake_resend, 
 def test_failed_delivery_after_commit_stays_for_deliver_emails(fake_resend, settings):
     from django.db import transaction
 
-    from retention.emails import queue_email
+    from outbox.compose import queue_email
 
     settings.TEMPLATES = [
         {**engine, "DIRS": [*engine["DIRS"], TEST_TEMPLATES]} for engine in settings.TEMPLATES
@@ -252,7 +252,7 @@ def test_failed_delivery_after_commit_stays_for_deliver_emails(fake_resend, sett
 def test_a_request_sends_only_the_email_it_queued_not_the_backlog(fake_resend, settings):
     from django.db import transaction
 
-    from retention.emails import queue_email
+    from outbox.compose import queue_email
 
     settings.TEMPLATES = [
         {**engine, "DIRS": [*engine["DIRS"], TEST_TEMPLATES]} for engine in settings.TEMPLATES
@@ -275,7 +275,8 @@ def test_a_request_sends_only_the_email_it_queued_not_the_backlog(fake_resend, s
 
 
 def test_deliver_soon_sends_at_most_one_batch(fake_resend):
-    from retention.delivery import BATCH_LIMIT, deliver_soon
+    from outbox.after_response import deliver_soon
+    from outbox.batches import BATCH_LIMIT
 
     emails = OutboundEmailFactory.create_batch(BATCH_LIMIT + 20)
 

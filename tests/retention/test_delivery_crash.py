@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 from django.db import connection
 
-from retention.delivery import deliver_pending
-from retention.models import OutboundEmail
+from outbox.delivery import deliver_pending
+from outbox.models import OutboundEmail
 from tests.factories import OutboundEmailFactory
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -20,7 +20,7 @@ def backend(**env: str) -> str:
         for key, value in os.environ.items()
         if key not in ("RESEND_API_KEY", "EMAIL_BACKEND", "DEBUG")
     }
-    environment.update(DJANGO_SETTINGS_MODULE="retention.settings", SECRET_KEY="x" * 64, **env)
+    environment.update(DJANGO_SETTINGS_MODULE="config.settings", SECRET_KEY="x" * 64, **env)
     code = "from django.conf import settings; print(settings.MAILERS['default']['BACKEND'])"
     result = subprocess.run(
         [sys.executable, "-c", code], env=environment, cwd=ROOT, capture_output=True, text=True, check=True

@@ -2,9 +2,10 @@
 
 import pytest
 
-from retention.email_preview import email_template_dirs, sample_context
-from retention.emails import build_email
-from retention.models import Customer, OutboundEmail, User
+from outbox.compose import build_email
+from outbox.models import OutboundEmail
+from outbox.preview import email_template_dirs, sample_context
+from retention.models import Customer, User
 
 TITLE = "Lawn & Garden"
 

@@ -1,4 +1,4 @@
-"""A scheduled job's delivery step (retention.scheduling.deliver_queued): the job
+"""A scheduled job's delivery step (outbox.delivery.deliver_queued): the job
 fails when emails it queued fail, and only then."""
 
 import datetime as dt
@@ -9,7 +9,8 @@ import pytest
 import time_machine
 from django.core.management import call_command
 
-from retention.models import JobRun, OutboundEmail
+from outbox.models import OutboundEmail
+from retention.models import JobRun
 from tests.factories import CampaignFactory, OutboundEmailFactory, completed_job
 
 TODAY = dt.date(2027, 1, 4)  # a Monday in the winter campaign

@@ -10,10 +10,10 @@ from django.core.management import call_command
 from django.db import connection
 
 from campaigns.models import CampaignSend
+from outbox.consent import marketing_email_lock
+from outbox.models import OutboundEmail
 from reminders.models import WinbackSend
 from retention.clock import business_today
-from retention.emails import marketing_email_lock
-from retention.models import OutboundEmail
 from tests.factories import CampaignFactory, completed_job
 
 

@@ -6,8 +6,9 @@ from pathlib import Path
 import pytest
 from django.urls import reverse
 
-from retention.email_preview import email_template_dirs
-from retention.models import JobRun, OutboundEmail
+from outbox.models import OutboundEmail
+from outbox.preview import email_template_dirs
+from retention.models import JobRun
 from tests.factories import OutboundEmailFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -25,7 +26,7 @@ def test_outbox_list_filters_and_searches_by_recipient(staff_client):
         to_email="findme@example.com", status="failed", last_error="422 validation_error"
     )
     OutboundEmailFactory(to_email="other@example.com")
-    url = reverse("admin:retention_outboundemail_changelist")
+    url = reverse("admin:outbox_outboundemail_changelist")
 
     found = staff_client.get(url, {"q": "findme"})
     assert b"findme@example.com" in found.content and b"other@example.com" not in found.content
@@ -42,7 +43,7 @@ def test_retry_action_requeues_failed_emails(staff_client, settings):
     sent = OutboundEmailFactory(status="sent")
 
     response = staff_client.post(
-        reverse("admin:retention_outboundemail_changelist"),
+        reverse("admin:outbox_outboundemail_changelist"),
         {"action": "retry", "_selected_action": [failed.pk, sent.pk]},
     )
 
@@ -60,9 +61,9 @@ def test_rendered_email_is_viewable(staff_client):
         headers={"List-Unsubscribe": "<https://x.example/u>"},
     )
 
-    detail = staff_client.get(reverse("admin:retention_outboundemail_change", args=[email.pk]))
+    detail = staff_client.get(reverse("admin:outbox_outboundemail_change", args=[email.pk]))
     assert b"View the email as sent" in detail.content
-    page = staff_client.get(reverse("admin:retention_outboundemail_rendered", args=[email.pk]))
+    page = staff_client.get(reverse("admin:outbox_outboundemail_rendered", args=[email.pk]))
 
     assert page.status_code == 200
     assert b"Your spring offer" in page.content
@@ -79,7 +80,7 @@ def test_preview_renders_every_email_template_with_sample_data(staff_client, set
     names = list(email_template_dirs())
     assert "test_offer" in names and "_layout" not in names
 
-    page = staff_client.get(reverse("admin:retention_email_preview"))
+    page = staff_client.get(reverse("admin:outbox_email_preview"))
 
     assert page.status_code == 200
     content = page.content.decode()
@@ -94,8 +95,8 @@ def test_preview_and_rendered_view_are_staff_only(client, customer):
     client.force_login(customer.user)
     email = OutboundEmailFactory()
     for url in (
-        reverse("admin:retention_email_preview"),
-        reverse("admin:retention_outboundemail_rendered", args=[email.pk]),
+        reverse("admin:outbox_email_preview"),
+        reverse("admin:outbox_outboundemail_rendered", args=[email.pk]),
     ):
         response = client.get(url)
         assert response.status_code == 302 and "/admin/login/" in response["Location"]
@@ -119,5 +120,5 @@ def test_job_runs_in_admin(staff_client):
 
 
 def test_outbox_rows_cannot_be_added_by_hand(staff_client):
-    assert staff_client.get(reverse("admin:retention_outboundemail_add")).status_code == 403
+    assert staff_client.get(reverse("admin:outbox_outboundemail_add")).status_code == 403
     assert OutboundEmail.objects.count() == 0

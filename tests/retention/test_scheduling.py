@@ -18,7 +18,8 @@ from django.core.management import call_command
 from django.db import connection, connections
 from django.utils import timezone
 
-from retention.models import JobRun, OutboundEmail
+from outbox.models import OutboundEmail
+from retention.models import JobRun
 from retention.scheduling import run_job
 from tests.factories import OutboundEmailFactory
 from tests.project import database_url

@@ -36,7 +36,8 @@ def test_pip_install_editable_makes_every_app_importable_from_anywhere(tmp_path)
     )
     assert done.returncode == 0, done.stderr
 
-    apps = [app for app in settings.INSTALLED_APPS if (ROOT / app.split(".")[0]).is_dir()]
+    apps = [settings.ROOT_URLCONF.split(".")[0]]
+    apps += [app for app in settings.INSTALLED_APPS if (ROOT / app.split(".")[0]).is_dir()]
     shown = subprocess.run(
         [python, "-c", f"import {', '.join(apps)}; print(*[m.__file__ for m in ({', '.join(apps)})])"],
         cwd=tmp_path, capture_output=True, text=True, check=True,
@@ -44,10 +45,11 @@ def test_pip_install_editable_makes_every_app_importable_from_anywhere(tmp_path)
     assert shown.stdout.split() == [str(project / app / "__init__.py") for app in apps]
 
 
-def test_every_local_app_is_a_declared_package():
+def test_every_local_app_and_the_project_shell_are_declared_packages():
     include = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"]["find"]["include"]
     apps = {app.split(".")[0] for app in settings.INSTALLED_APPS if (ROOT / app.split(".")[0]).is_dir()}
-    assert apps <= {pattern.rstrip("*") for pattern in include}
+    shell = settings.ROOT_URLCONF.split(".")[0]  # config: settings, urls, wsgi
+    assert apps | {shell} <= {pattern.rstrip("*") for pattern in include}
 
 
 def test_production_lock_has_no_test_packages_and_the_test_lock_pins_the_same_runtime():

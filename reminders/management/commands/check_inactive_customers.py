@@ -1,8 +1,8 @@
 """Daily at 09:00 UTC: send win-back codes to customers gone quiet (see reminders.winback)."""
 
-from retention.scheduling import JobContext, ScheduledJobCommand, deliver_queued
-
+from outbox.delivery import deliver_queued
 from reminders.winback import TEMPLATE, check_inactive_customers
+from retention.scheduling import JobContext, ScheduledJobCommand
 
 
 class Command(ScheduledJobCommand):

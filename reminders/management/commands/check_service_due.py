@@ -1,8 +1,8 @@
 """Daily at 11:00 UTC: remind customers whose services are due (see reminders.service_due)."""
 
-from retention.scheduling import JobContext, ScheduledJobCommand, deliver_queued
-
+from outbox.delivery import deliver_queued
 from reminders.service_due import TEMPLATE, check_service_due
+from retention.scheduling import JobContext, ScheduledJobCommand
 
 
 class Command(ScheduledJobCommand):

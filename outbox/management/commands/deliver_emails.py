@@ -1,8 +1,8 @@
 """Drains the outbox: sends every due email and retries those that met a 429, a 5xx or
 a timeout. Runs every 5 minutes from cron; safe to run at any time."""
 
-from retention.delivery import deliver_pending
-from retention.models import OutboundEmail
+from outbox.delivery import deliver_pending
+from outbox.models import OutboundEmail
 from retention.scheduling import JobContext, ScheduledJobCommand
 
 

@@ -34,9 +34,10 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django_htmx",
-    # Ours, lowest first: retention is the shared core; loyalty, campaigns and
-    # reminders build on it; actions spans them; portal is the web layer on top.
+    # Ours, lowest first: retention is the shared core and outbox its email pipeline;
+    # loyalty, campaigns and reminders build on them; actions spans them; portal is the web layer on top.
     "retention",
+    "outbox",
     "loyalty",
     "campaigns",
     "reminders",
@@ -60,8 +61,8 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
 ]
 
-ROOT_URLCONF = "retention.urls"
-WSGI_APPLICATION = "retention.wsgi.application"
+ROOT_URLCONF = "config.urls"
+WSGI_APPLICATION = "config.wsgi.application"
 
 TEMPLATES = [
     {
@@ -176,7 +177,7 @@ MAILERS = {  # Django 6.1's successor to EMAIL_BACKEND; the variable keeps its f
 RESEND_API_URL = env.str("RESEND_API_URL", default="https://api.resend.com")
 MARKETING_EMAIL_CAP_DAYS = env.int("MARKETING_EMAIL_CAP_DAYS", default=7)
 # Emails queued by a web request are delivered after its transaction commits: on a
-# background thread when true, so the response does not wait for Resend. retention/wsgi.py
+# background thread when true, so the response does not wait for Resend. config/wsgi.py
 # turns it on for the web server; commands (whose process may exit right after) deliver inline.
 EMAIL_DELIVER_IN_BACKGROUND = env.bool("EMAIL_DELIVER_IN_BACKGROUND", default=False)
 # Delivery (retention/delivery.py). Resend allows 2 requests/s per team unless raised;
@@ -222,16 +223,23 @@ if JOB_RUN_KEEP_DAYS < 1:
 # alone would hide) and appends its output to CRON_LOG_FILE.
 CRON_LOG_FILE = env.str("CRON_LOG_FILE", default=str(BASE_DIR / "var" / "log" / "cron.log"))
 _cron_log = f">> {shlex.quote(CRON_LOG_FILE)} 2>&1"
+# The one list of scheduled jobs: (management command, cron schedule in UTC). The cron
+# lines, the /api/cron/<command-with-dashes> endpoints and the staff metrics' job list
+# all come from it, so a new job is one line here.
+SCHEDULED_JOBS = [
+    ("send_seasonal_reminders", "0 10 * * 1"),
+    ("check_service_due", "0 11 * * *"),
+    ("check_inactive_customers", "0 9 * * *"),
+    ("deliver_emails", "*/5 * * * *"),
+]
 CRONJOBS = [
-    ("0 9 * * *", "retention.scheduling.run_from_cron", ["check_inactive_customers"], {}, _cron_log),
-    ("0 10 * * 1", "retention.scheduling.run_from_cron", ["send_seasonal_reminders"], {}, _cron_log),
-    ("0 11 * * *", "retention.scheduling.run_from_cron", ["check_service_due"], {}, _cron_log),
-    ("*/5 * * * *", "retention.scheduling.run_from_cron", ["deliver_emails"], {}, _cron_log),
+    (schedule, "retention.scheduling.run_from_cron", [command], {}, _cron_log)
+    for command, schedule in SCHEDULED_JOBS
 ]
 CRONTAB_COMMENT = "retention-jobs"
 # The crontab program `manage.py crontab add|show|remove` runs (a name on PATH or a path).
 CRONTAB_EXECUTABLE = env.str("CRONTAB_EXECUTABLE", default="/usr/bin/crontab")
-CRONTAB_DJANGO_SETTINGS_MODULE = "retention.settings"
+CRONTAB_DJANGO_SETTINGS_MODULE = "config.settings"
 CRONTAB_DJANGO_MANAGE_PATH = str(BASE_DIR / "manage.py")
 CRONTAB_COMMAND_PREFIX = f"cd {shlex.quote(str(BASE_DIR))} && mkdir -p {shlex.quote(str(Path(CRON_LOG_FILE).parent))} &&"
 

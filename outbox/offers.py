@@ -22,10 +22,11 @@ from django.db import connection
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
-from .bulk import binding_cursor
-from .emails import EmailStencil
-from .links import absolute_url
-from .models.promo import generate_code
+from retention.bulk import binding_cursor
+from retention.links import absolute_url
+from retention.models.promo import generate_code
+
+from .stencil import EmailStencil
 
 # Stands for the code in what the batch statement fills in: URL-safe and HTML-safe as
 # codes are (letters, digits and dashes), with a 0, which codes never have.

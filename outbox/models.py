@@ -43,6 +43,7 @@ class OutboundEmail(models.Model):
     sent_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
+        db_table = "retention_outboundemail"  # created by the core before the outbox was its own app
         ordering = ["-created_at"]
         indexes = [
             models.Index(fields=["created_at"], name="outbox_created"),  # staff metrics by period

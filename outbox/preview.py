@@ -15,9 +15,11 @@ from django.conf import settings
 from django.template.utils import get_app_template_dirs
 from django.utils import timezone
 
-from .emails import build_email
-from .links import booking_url
-from .models import Customer, OutboundEmail, User
+from retention.links import booking_url
+from retention.models import Customer, User
+
+from .compose import build_email
+from .models import OutboundEmail
 
 REQUIRED_FILES = ("subject.txt", "body.txt", "body.html")
 
