@@ -10,7 +10,7 @@ import sys
 import pytest
 from django.db import connection
 
-from tests.project import copy_project, database_url, environment, free_port, wait_for_page
+from tests.project import ROOT, copy_project, database_url, environment, free_port, wait_for_page
 
 SHOW_SETTINGS = (
     "from django.conf import settings as s; "
@@ -112,3 +112,14 @@ def test_the_app_starts_with_env_example_as_env_and_serves_plain_http_in_develop
         log = server.communicate(timeout=30)[0]
 
     assert status == 200, (status, headers.get("Location"), log)
+
+
+def test_no_file_in_the_checkout_mentions_the_old_file_database():
+    """PostgreSQL everywhere: `grep -ri sqlite` over the tracked files finds nothing."""
+    word = "sql" + "ite"  # spelled apart so this file does not find itself
+    tracked = subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True, text=True, check=True)
+    mentions = [
+        name for name in tracked.stdout.splitlines()
+        if (ROOT / name).is_file() and word in (ROOT / name).read_bytes().decode("utf-8", "replace").lower()
+    ]
+    assert mentions == []
