@@ -115,7 +115,7 @@ def test_the_app_starts_with_env_example_as_env_and_serves_plain_http_in_develop
 
 
 def test_no_file_in_the_checkout_mentions_the_old_file_database():
-    """PostgreSQL everywhere: `grep -ri sqlite` over the tracked files finds nothing."""
+    """PostgreSQL everywhere: grep -ri over the tracked files finds no mention of it."""
     word = "sql" + "ite"  # spelled apart so this file does not find itself
     tracked = subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True, text=True, check=True)
     mentions = [
