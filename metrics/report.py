@@ -304,13 +304,6 @@ def loyalty_section(period: Period) -> Section:
 
 def customers_section(period: Period) -> Section:
     churn = selectors.churn_by_week(period)
-    if churn is None:
-        return Section(
-            slug="customers",
-            title="Customers",
-            intro="Customers by days since their last booking, as of each week's last day.",
-            note="Churn by week needs PostgreSQL; this database (the SQLite demo) leaves it out.",
-        )
     colours = {"active": GREEN, "cooling": YELLOW, "at_risk": ORANGE, "inactive": RED}
     series = [Series(label, churn[key], colours[key]) for key, label, _low, _high in CHURN_STAGES]
     first, last = period.week_ends[0], period.week_ends[-1]

@@ -44,6 +44,7 @@ class Offer:
     """What a run offers every customer of it, besides their own code."""
 
     source: str  # PromoCode.Source
+    as_of: dt.date  # the run's as-of day, recorded on each email (the marketing cap counts by it)
     discount_percent: Decimal
     expires_at: dt.datetime
     service_types: list[int]  # the codes cover these; none means every service
@@ -130,9 +131,9 @@ WITH given AS (
 ), emails AS (
     INSERT INTO retention_outboundemail (
         idempotency_key, template, kind, customer_id, to_email, subject, text_body, html_body, headers,
-        status, attempts, last_error, provider_message_id, next_attempt_at, batch_key, created_at)
+        status, attempts, last_error, provider_message_id, next_attempt_at, batch_key, created_at, as_of)
     SELECT %(email_key)s || '/' || sends.id, %(template)s, %(kind)s, b.customer_id, b.email, {subject},
-           {text_body}, {html_body}, {headers}, 'pending', 0, '', '', %(now)s, '', %(now)s
+           {text_body}, {html_body}, {headers}, 'pending', 0, '', '', %(now)s, '', %(now)s, %(email_as_of)s
     FROM sends JOIN batch b USING (customer_id)
     ON CONFLICT (idempotency_key) DO NOTHING
 ), held_out AS (
@@ -182,6 +183,7 @@ def write_offers(offer: Offer, columns: dict[str, list], held_out: list[int] = (
         "expires_at": offer.expires_at,
         "service_types": offer.service_types,
         "email_key": offer.email_key,
+        "email_as_of": offer.as_of,
         "template": stencil.template,
         "kind": stencil.kind,
         "now": timezone.now(),
