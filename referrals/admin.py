@@ -21,7 +21,7 @@ class ReferralRewardInline(admin.TabularInline):
 
 @admin.register(Referral)
 class ReferralAdmin(admin.ModelAdmin):
-    list_display = ["joined_at", "advocate", "friend", "status", "block_reason", "signup_ip", "first_job_at"]
+    list_display = ["joined_at", "advocate_person", "friend_person", "status", "block_reason", "signup_ip", "first_job_at"]
     list_filter = ["status", "block_reason"]
     search_fields = [
         "advocate__user__email",
@@ -38,6 +38,14 @@ class ReferralAdmin(admin.ModelAdmin):
         "advocate", "friend", "status", "block_reason", "block_detail", "signup_ip", "joined_at",
         "welcome_code", "first_job_at", "blocked_at", "cleared_by", "cleared_at", "cancelled_by", "cancelled_at",
     ]
+
+    @admin.display(description="Advocate", ordering="advocate__user__email")
+    def advocate_person(self, referral):
+        return f"{referral.advocate.user.name} <{referral.advocate.user.email}>"
+
+    @admin.display(description="Friend", ordering="friend__user__email")
+    def friend_person(self, referral):
+        return f"{referral.friend.user.name} <{referral.friend.user.email}>"
 
     def get_readonly_fields(self, request, obj=None):
         return self.fields  # written only by referrals.services
