@@ -3,7 +3,9 @@
 Every variable is documented, with its default, in `.env.example`.
 """
 
+import datetime as dt
 import shlex
+from decimal import Decimal
 from pathlib import Path
 
 import environ
@@ -30,6 +32,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_htmx",
     "django_crontab",
+    "axes",  # login throttling (accounts/throttle.py)
     # Ours, lowest first: retention is the shared core and outbox its email pipeline;
     # loyalty, campaigns and reminders build on them; actions spans them; portal is the web layer on top.
     "retention",
@@ -39,6 +42,7 @@ INSTALLED_APPS = [
     "reminders",
     "referrals",
     "actions",
+    "accounts",  # login, its throttling and password reset
     "portal",
     "metrics",  # staff-only numbers over every app above
 ]
@@ -46,6 +50,9 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Before anything reads the request: /api/ answers in the error shape, NUL is refused.
+    "retention.middleware.ApiRequestMiddleware",
+    "retention.middleware.RejectNulMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -53,6 +60,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -102,6 +110,10 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",  # refuses a locked-out login before checking it
+    "django.contrib.auth.backends.ModelBackend",
 ]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "portal:home"
@@ -182,6 +194,27 @@ EMAIL_RETRY_BASE_SECONDS = env.float("EMAIL_RETRY_BASE_SECONDS", default=2)
 EMAIL_RETRY_MAX_SECONDS = env.float("EMAIL_RETRY_MAX_SECONDS", default=1800)
 # How long one delivery run stays for retries coming due before leaving them to the next.
 EMAIL_RETRY_WAIT_SECONDS = env.float("EMAIL_RETRY_WAIT_SECONDS", default=30)
+
+# Login throttling (django-axes, on /accounts/login/ and the admin login): the pair of
+# account and client address is locked after LOGIN_FAILURE_LIMIT failures in a row,
+# until LOGIN_COOLOFF_MINUTES pass without another failed try from that pair.
+AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = dt.timedelta(minutes=env.int("LOGIN_COOLOFF_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_USERNAME_FORM_FIELD = "username"  # the login form's and admin's field (axes defaults to USERNAME_FIELD)
+AXES_USERNAME_CALLABLE = "accounts.throttle.login_username"
+AXES_CLIENT_IP_CALLABLE = "accounts.throttle.client_ip"
+AXES_LOCKOUT_CALLABLE = "accounts.throttle.locked_out"
+# Proxies in front of the app that append the client's address to X-Forwarded-For
+# (1 behind one TLS proxy); 0 trusts no such header and uses the connection's address.
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+
+# Loyalty: a provider may record an amount paid of at most this many times the job's
+# list price (PRODUCT.md); staff may record any amount in admin.
+MAX_AMOUNT_FACTOR = Decimal(env.str("MAX_AMOUNT_FACTOR", default="2"))
+if MAX_AMOUNT_FACTOR < 1:
+    raise ImproperlyConfigured("MAX_AMOUNT_FACTOR must be at least 1.")
 
 # Scheduled jobs.
 CRON_SECRET = env.str("CRON_SECRET", default="")

@@ -13,7 +13,7 @@ class Migration(migrations.Migration):
     initial = True
 
     dependencies = [
-        ('loyalty', '0003_pointsentry_referral_type'),
+        ('loyalty', '0004_pointsentry_referral_type'),
         ('retention', '0005_kinds_registered_by_features'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]

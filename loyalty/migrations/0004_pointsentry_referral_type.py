@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('loyalty', '0002_metrics_indexes'),
+        ('loyalty', '0003_points_64_bit'),
     ]
 
     operations = [
