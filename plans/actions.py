@@ -10,7 +10,6 @@ Above actions/ in the dependency order: a visit is booked through actions.jobs.b
 import datetime as dt
 import uuid
 
-from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -22,10 +21,11 @@ from retention.clock import business_today
 from retention.models import Customer, Job, User
 from retention.notifications import notify
 
+from . import visits
 from .models import PLAN_NOTICE, Plan, PlanVisit, Subscription, SubscriptionChange
 from .services import free_provider, next_visit_date, visit_dates_to_book
 
-PLANS_PATH = "/customer-portal/plans/"
+PLANS_PATH = visits.PLANS_PATH
 # How far ahead a first visit may be chosen.
 LATEST_START_DAYS = 365
 
@@ -95,14 +95,10 @@ def _book_visit(*, subscription: Subscription, plan: Plan, customer: Customer, p
 
 
 def visit_email_context(*, plan: Plan, job: Job) -> dict:
-    return {
-        "plan": {"name": plan.name, "interval_days": plan.interval_days, "discount_percent": plan.discount_percent},
-        "service": job.service_type.name,
-        "visit_on": f"{job.scheduled_for:%A, %B} {job.scheduled_for.day}",
-        "provider": job.provider.business_name,
-        "price": job.amount_paid,
-        "plans_url": settings.SITE_URL + PLANS_PATH,
-    }
+    return visits.visit_email_context(
+        plan_name=plan.name, interval_days=plan.interval_days, service=plan.service_type.name,
+        day=job.scheduled_for, provider=job.provider.business_name, price=job.amount_paid,
+    )
 
 
 def subscribe(*, customer: Customer, plan_id, start_date: dt.date, by: User | None = None) -> Subscription:

@@ -75,11 +75,13 @@ class ProviderDays:
         self.capacity = settings.PROVIDER_JOBS_PER_DAY
         self.search_days = settings.PLAN_PROVIDER_SEARCH_DAYS
         self.offering: dict[int, list[tuple[str, int]]] = defaultdict(list)  # service -> [(name, provider)]
+        self.names: dict[int, str] = {}
         rows = Provider.objects.filter(service_types__in=list(service_type_ids), user__is_active=True).values_list(
             "service_types", "business_name", "pk"
         )
         for service_type_id, name, provider_id in rows:
             self.offering[service_type_id].append((name, provider_id))
+            self.names[provider_id] = name
         for providers in self.offering.values():
             providers.sort()
         provider_ids = {pk for providers in self.offering.values() for _name, pk in providers}

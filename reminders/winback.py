@@ -36,6 +36,7 @@ from outbox.offers import (
     write_offers,
 )
 from outbox.stencil import EmailStencil
+from plans.selectors import on_a_plan
 from retention.clock import business_today, start_of_business_day
 from retention.links import booking_url
 from retention.models import Customer, Job, PromoCode
@@ -54,10 +55,12 @@ def as_of_moment(as_of: dt.date) -> dt.datetime:
     return timezone.now() + (as_of - business_today())
 
 
-def scheduled_ahead(as_of: dt.date) -> Exists:
-    return Exists(
-        Job.objects.filter(customer_id=OuterRef("pk"), status=Job.Status.SCHEDULED, scheduled_for__gte=as_of)
-    )
+def scheduled_ahead(as_of: dt.date) -> Q:
+    """The customer has a job scheduled on or after `as_of`, or an active maintenance
+    plan (which books their visits): active, never won back."""
+    return Q(
+        Exists(Job.objects.filter(customer_id=OuterRef("pk"), status=Job.Status.SCHEDULED, scheduled_for__gte=as_of))
+    ) | Q(on_a_plan(customer="pk"))
 
 
 def in_cooldown(moment: dt.datetime) -> Exists:
