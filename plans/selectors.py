@@ -93,11 +93,52 @@ def offered_plans() -> list[Plan]:
 
 def subscription_widget(*, customer: Customer, today: dt.date) -> dict:
     """The dashboard's SubscriptionWidget: the customer's open subscriptions with their
-    next visits, and the plans they can still subscribe to; two queries."""
-    subscriptions = customer_subscriptions(customer=customer, today=today, open_only=True)
-    taken = {view.plan.pk for view in subscriptions}
-    return {
-        "subscriptions": subscriptions,
-        "plans": [plan for plan in offered_plans() if plan.pk not in taken],
-        "today": today,
-    }
+    next visits, and the plans they can still subscribe to. One query: plans on offer or
+    subscribed to, each with the customer's open subscription (at most one per plan, a
+    database constraint) and its visits read by subqueries."""
+    open_subscription = Subscription.objects.filter(customer=customer, plan=OuterRef("pk")).exclude(
+        status=Subscription.Status.CANCELLED
+    )
+    visits = PlanVisit.objects.filter(subscription__customer=customer, subscription__plan=OuterRef("pk")).exclude(
+        subscription__status=Subscription.Status.CANCELLED
+    )
+    plans = (
+        Plan.objects.filter(Q(active=True) | Q(Exists(open_subscription)))
+        .select_related("service_type")
+        .annotate(
+            subscription_id=Subquery(open_subscription.values("pk")[:1]),
+            subscription_status=Subquery(open_subscription.values("status")[:1]),
+            subscription_start=Subquery(open_subscription.values("start_date")[:1]),
+            next_booked=Subquery(
+                visits.filter(
+                    status=PlanVisit.Status.BOOKED, job__status=Job.Status.SCHEDULED, job__scheduled_for__gte=today
+                )
+                .order_by("job__scheduled_for")
+                .values("job__scheduled_for")[:1]
+            ),
+            last_visit=Subquery(
+                visits.exclude(status=PlanVisit.Status.CALLED_OFF).order_by("-scheduled_for").values("scheduled_for")[:1]
+            ),
+        )
+        .order_by("name")
+    )
+    subscriptions, offered = [], []
+    for plan in plans:
+        if plan.subscription_id is None:
+            offered.append(plan)
+            continue
+        subscription = Subscription(
+            pk=plan.subscription_id, customer=customer, plan=plan, status=plan.subscription_status,
+            start_date=plan.subscription_start,
+        )
+        next_visit = plan.next_booked
+        if next_visit is None and subscription.status == Subscription.Status.ACTIVE:
+            next_visit = next_visit_date(
+                last_visit=plan.last_visit, start_date=plan.subscription_start,
+                interval_days=plan.interval_days, as_of=today,
+            )
+        subscriptions.append(
+            SubscriptionView(subscription=subscription, next_visit=next_visit, next_visit_booked=plan.next_booked is not None)
+        )
+    subscriptions.sort(key=lambda view: view.status != Subscription.Status.ACTIVE)
+    return {"subscriptions": subscriptions, "plans": offered, "today": today}
