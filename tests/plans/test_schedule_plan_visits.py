@@ -199,3 +199,12 @@ def test_a_second_command_while_one_runs_exits_without_booking(customer, provide
         holder.join()
     stats = json.loads(out.getvalue().strip().splitlines()[-1])
     assert stats.get("locked") is True and PlanVisit.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_the_cron_endpoint_runs_the_job(client, settings, customer, provider, pool_plan):
+    settings.CRON_SECRET = "s3cret"
+    subscription_with_visit_on(customer, pool_plan, TODAY + dt.timedelta(days=7), provider)
+    assert client.post("/api/cron/schedule-plan-visits").status_code == 401
+    response = client.post("/api/cron/schedule-plan-visits", headers={"Authorization": "Bearer s3cret"})
+    assert response.status_code == 200 and response.json()["booked"] == 1
