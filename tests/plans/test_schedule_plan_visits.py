@@ -207,4 +207,6 @@ def test_the_cron_endpoint_runs_the_job(client, settings, customer, provider, po
     subscription_with_visit_on(customer, pool_plan, TODAY + dt.timedelta(days=7), provider)
     assert client.post("/api/cron/schedule-plan-visits").status_code == 401
     response = client.post("/api/cron/schedule-plan-visits", headers={"Authorization": "Bearer s3cret"})
-    assert response.status_code == 200 and response.json()["booked"] == 1
+    assert response.status_code == 200
+    assert (response.json()["job"], response.json()["eligible"], response.json()["sent"]) == ("schedule_plan_visits", 1, 1)
+    assert PlanVisit.objects.count() == 2
