@@ -6,7 +6,7 @@ import datetime as dt
 import pytest
 
 from plans.actions import PlanError, PlanNotFound, cancel_subscription, pause, resume, skip_visit, subscribe
-from plans.models import PlanVisit, SubscriptionChange
+from plans.models import SubscriptionChange
 from plans.visits import schedule_plan_visits
 from retention.models import Job
 
@@ -149,3 +149,12 @@ def test_each_change_is_recorded_with_who_and_when(customer, weekly):
     changes = list(weekly.changes.order_by("changed_at", "id").values_list("action", "changed_by"))
     assert changes == [("subscribed", None), ("paused", customer.user.pk), ("resumed", customer.user.pk)]
     assert all(c.changed_at for c in weekly.changes.all())
+
+
+def test_skipping_a_visit_not_booked_yet_twice_skips_it_once(customer, provider, pest_plan):
+    subscription = subscribe(customer=customer, plan_id=pest_plan.pk, start_date=day(1))
+    skip_visit(customer=customer, subscription_id=subscription.pk, visit_date=day(91))
+    before = snapshot(subscription)
+    skip_visit(customer=customer, subscription_id=subscription.pk, visit_date=day(91))
+    assert snapshot(subscription) == before
+    assert scheduled_days(subscription) == [day(1), day(181)]
