@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "reminders",
     "experiments",  # holdout groups of the seasonal and win-back sends
     "referrals",
+    "plans",  # maintenance plans: models and rules below actions, subscribing and the daily job above it
     "actions",
     "accounts",  # login, its throttling and password reset
     "portal",
@@ -263,6 +264,18 @@ NUM_PROXIES = env.int("NUM_PROXIES", default=0)
 # Customers per transaction in the batch jobs: each batch is a few set-based statements,
 # so bigger batches mean fewer round trips and commits (1,000 measured 8% faster than
 # 500 on the seasonal benchmark; a batch of 1,000 commits in about 0.1 s).
+# Maintenance plans: schedule_plan_visits books each active subscription's next visit
+# this many days ahead. A provider takes at most PROVIDER_JOBS_PER_DAY scheduled jobs on
+# a day when plan visits are booked for them (bookings a customer makes by hand are not
+# limited); a visit with no provider free on its day goes to the next day that has one,
+# looking at most PLAN_PROVIDER_SEARCH_DAYS further.
+PLAN_BOOK_AHEAD_DAYS = env.int("PLAN_BOOK_AHEAD_DAYS", default=14)
+PROVIDER_JOBS_PER_DAY = env.int("PROVIDER_JOBS_PER_DAY", default=8)
+PLAN_PROVIDER_SEARCH_DAYS = env.int("PLAN_PROVIDER_SEARCH_DAYS", default=14)
+if min(PLAN_BOOK_AHEAD_DAYS, PROVIDER_JOBS_PER_DAY) < 1 or PLAN_PROVIDER_SEARCH_DAYS < 0:
+    raise ImproperlyConfigured(
+        "PLAN_BOOK_AHEAD_DAYS and PROVIDER_JOBS_PER_DAY must be at least 1, PLAN_PROVIDER_SEARCH_DAYS at least 0."
+    )
 JOB_BATCH_SIZE = env.int("JOB_BATCH_SIZE", default=1000)
 if JOB_BATCH_SIZE < 1:
     raise ImproperlyConfigured("JOB_BATCH_SIZE must be at least 1.")
@@ -287,6 +300,7 @@ SCHEDULED_JOBS = [
     ("send_seasonal_reminders", "0 10 * * 1"),
     ("check_service_due", "0 11 * * *"),
     ("check_inactive_customers", "0 9 * * *"),
+    ("schedule_plan_visits", "0 6 * * *"),
     ("deliver_emails", "*/5 * * * *"),
 ]
 CRONJOBS = [
