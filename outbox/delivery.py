@@ -42,7 +42,8 @@ from .batches import (
     _has_due_work,
     _only,
     claim_batches,
-    due_claimed_batch,
+    claimed_batch,
+    due_claimed_key,
     record_result,
 )
 from .models import OutboundEmail
@@ -181,7 +182,7 @@ class _Pipeline:
                 self.claiming.result()
             finally:
                 self.claiming = None
-        self.claimed.clear()  # still `sending`, due: found again by due_claimed_batch
+        self.claimed.clear()  # still `sending`, due: found again by due_claimed_key
 
     def _step(self, deadline: float):
         slot_wait = self._fill()
@@ -227,27 +228,26 @@ class _Pipeline:
         """Hands batches to the sender threads while there are slots; returns the seconds
         until a slot may free when a batch is left waiting for one, else None."""
         while len(self.in_flight) < self.depth:
-            batch = self._next_batch()
-            if batch is None:
-                return None
+            key = None
+            if self.look_for_claimed:
+                busy = {b.key for b, _ in self.in_flight.values()} | {b.key for b in self.claimed}
+                key = due_claimed_key(exclude=busy, keys=self.keys)
+                self.look_for_claimed = key is not None
+            if key is None and not self.claimed:
+                return None  # nothing to send now
             slot = None
-            if self.rate is not None:
+            if self.rate is not None:  # before reading the batch: most who find none leave at once
                 slot = self.rate.take()
                 if not isinstance(slot, Slot):
-                    self.claimed.appendleft(batch)  # first in line when a slot frees
                     return slot
+            batch = claimed_batch(key) if key is not None else self.claimed.popleft()
+            if batch is None:  # marked meanwhile
+                if slot is not None:
+                    self.rate.give_back(slot)
+                continue
             self.stats["batches"] += 1
             self.in_flight[self.pool.submit(self.sender.send, batch)] = (batch, slot)
         return None
-
-    def _next_batch(self) -> Batch | None:
-        if self.look_for_claimed:
-            busy = {b.key for b, _ in self.in_flight.values()} | {b.key for b in self.claimed}
-            batch = due_claimed_batch(exclude=busy, keys=self.keys)
-            self.look_for_claimed = batch is not None
-            if batch is not None:
-                return batch
-        return self.claimed.popleft() if self.claimed else None
 
     def _claim_ahead(self) -> None:
         if self.claiming is not None or not self.pending_left or len(self.claimed) >= self.depth:

@@ -31,6 +31,7 @@ from django.db import connection
 from .models import RateSlot, RateState
 
 DEAD_HOLDER_MARGIN_SECONDS = 1.0  # a killed process's last request may still be on the wire
+LATENCY_MARGIN_SECONDS = 0.5  # between a request's start here and its arrival at Resend
 
 
 @dataclass(frozen=True)
@@ -79,10 +80,21 @@ class SendRate:
         elif _number(headers.get("ratelimit-remaining")) == 0:
             limit = min(self.slots, server_limit or self.slots)
             with connection.cursor() as cursor:
-                cursor.execute(sql.ours_in_window, [slot.started_at - 1.0, slot.started_at])
+                # Ours that Resend may have counted in the second before this arrived:
+                # started up to a second (and a request's latency) before it, or just after.
+                cursor.execute(
+                    sql.ours_in_window,
+                    [slot.started_at - 1.0 - LATENCY_MARGIN_SECONDS, slot.started_at + LATENCY_MARGIN_SECONDS],
+                )
                 ours = cursor.fetchone()[0]
             if ours < limit:  # the quota went elsewhere: wait as Resend says
                 self.pause(_number(headers.get("ratelimit-reset")) or 1.0)
+
+    def give_back(self, slot: Slot) -> None:
+        """The slot was taken but no request left: free at once (it was free when taken,
+        so its last request was answered a window ago or more)."""
+        with connection.cursor() as cursor:
+            cursor.execute(self.sql.answered, [0.0, slot.number, slot.started_at])
 
     def pause(self, seconds: float) -> None:
         """No process takes a slot for `seconds` (a 429's retry-after)."""
