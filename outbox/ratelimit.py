@@ -31,6 +31,7 @@ from django.db import connection
 from .models import RateSlot, RateState
 
 DEAD_HOLDER_MARGIN_SECONDS = 1.0  # a killed process's last request may still be on the wire
+MIN_WAIT_SECONDS = 0.005
 LATENCY_MARGIN_SECONDS = 0.5  # between a request's start here and its arrival at Resend
 
 
@@ -118,7 +119,9 @@ class SendRate:
         if self._free_slots_of_dead_holders(usable, now):
             return 0.0
         free_at = min(s[3] for s in usable)
-        return max(0.0, max(free_at, paused_until or 0.0) - now)
+        # At least a moment: a slot that looks free may be locked for an instant by
+        # another process taking it (or, in a transaction, until that commits).
+        return max(MIN_WAIT_SECONDS, max(free_at, paused_until or 0.0) - now)
 
     def _free_slots_of_dead_holders(self, usable: list[tuple], now: float) -> bool:
         """Slots in flight whose taker's database session is gone (the process died):
