@@ -120,8 +120,9 @@ def deliver_pending(
 
 class _Pipeline:
     """One delivery run. Under the lock, up to `max_in_flight` batches are with the
-    sender threads, each holding a slot of the shared rate, and a claimer thread claims
-    the next batches ahead on its own connection while this thread records answers.
+    sender threads, each holding a slot of the shared rate; a claimer thread claims the
+    next batches ahead and a recorder thread marks answered batches, each on its own
+    connection, so this thread is free to take the next slot the moment one frees.
 
     `run()` returns when there is nothing left to do now, or when the next thing to do
     is to wait (no slot free, a pause, a retry not yet due) with nothing in flight: it
@@ -139,25 +140,29 @@ class _Pipeline:
         self.in_flight: dict[Future, tuple[Batch, Slot | None]] = {}
         self.claimed: deque[Batch] = deque()  # claimed (committed), not sent yet
         self.claiming: Future | None = None
+        self.recording: dict[Future, Batch] = {}  # answered, being marked
         self.look_for_claimed = True  # batches left claimed (a crash, a hand-back) or due for a retry
         self.pending_left = True
         self.first_claim = True
         self.left_work = False  # stopped with retries not yet due, or at the limit
         # Not on SQLite (one writer) nor inside a transaction (another connection
-        # could not see into it): there the claims stay on this thread.
-        self.threaded_claims = connection.vendor == "postgresql" and not connection.in_atomic_block
+        # could not see into it): there claims and marks stay on this thread.
+        self.threaded = connection.vendor == "postgresql" and not connection.in_atomic_block
 
     def __enter__(self) -> "_Pipeline":
         self.pool = ThreadPoolExecutor(max_workers=self.depth, thread_name_prefix="deliver")
         self.claimer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="claim")
+        self.recorder = ThreadPoolExecutor(max_workers=1, thread_name_prefix="record")
         return self
 
     def __exit__(self, *exc) -> None:
         try:
-            if self.threaded_claims:
-                self.claimer.submit(lambda: connection.close()).result()  # the claimer thread's own
+            if self.threaded:  # each thread's own connection
+                self.claimer.submit(lambda: connection.close()).result()
+                self.recorder.submit(lambda: connection.close()).result()
         finally:
             self.claimer.shutdown()
+            self.recorder.shutdown()
             self.pool.shutdown()
 
     def run(self, *, deadline: float) -> float | None:
@@ -177,6 +182,7 @@ class _Pipeline:
         for future in list(self.in_flight):  # only after an error in this thread
             future.exception()
         self.in_flight.clear()
+        self._reap_records(wait_for_all=True)
         if self.claiming is not None:
             try:
                 self.claiming.result()
@@ -200,8 +206,12 @@ class _Pipeline:
             for future in done:
                 if future in self.in_flight:
                     self._record(future)
+            self._reap_records()
             if not self.in_flight:
                 self.pending_left = True  # anything queued meanwhile?
+            return _GO_ON
+        if self.recording:  # their marks decide what is due next
+            self._reap_records(wait_for_all=True)
             return _GO_ON
         if slot_wait is not None:
             return slot_wait  # a batch is ready and no slot is free: wait without the lock
@@ -230,7 +240,11 @@ class _Pipeline:
         while len(self.in_flight) < self.depth:
             key = None
             if self.look_for_claimed:
-                busy = {b.key for b, _ in self.in_flight.values()} | {b.key for b in self.claimed}
+                busy = (
+                    {b.key for b, _ in self.in_flight.values()}
+                    | {b.key for b in self.claimed}
+                    | {b.key for b in self.recording.values()}
+                )
                 key = due_claimed_key(exclude=busy, keys=self.keys)
                 self.look_for_claimed = key is not None
             if key is None and not self.claimed:
@@ -246,7 +260,7 @@ class _Pipeline:
                     self.rate.give_back(slot)
                 continue
             self.stats["batches"] += 1
-            self.in_flight[self.pool.submit(self.sender.send, batch)] = (batch, slot)
+            self.in_flight[self.pool.submit(self._send, batch)] = (batch, slot)
         return None
 
     def _claim_ahead(self) -> None:
@@ -266,7 +280,7 @@ class _Pipeline:
             "stats": self.stats,
             "keys": self.keys,
         }
-        if self.threaded_claims:
+        if self.threaded:
             self.claiming = self.claimer.submit(claim_batches, **kwargs)
         else:
             self._take_claim(claim_batches(**kwargs))
@@ -278,22 +292,39 @@ class _Pipeline:
         if self.budget is not None:
             self.budget -= sum(len(b.emails) for b in batches)
 
-    def _record(self, future: Future) -> None:
-        batch, slot = self.in_flight.pop(future)
+    def _send(self, batch: Batch) -> tuple[BatchResult, float]:
+        """On a sender thread: the answer, and when it came (the slot is free a window
+        after that, however long the answer then waits to be recorded)."""
         try:
-            result = future.result()
+            result = self.sender.send(batch)
         except Exception as exc:  # a bug or an unexpected library error
             log.exception("Sending batch %s failed", batch.key)
             result = BatchResult(error=f"{type(exc).__name__}: {exc}", transient=True)
+        return result, time.monotonic()
+
+    def _record(self, future: Future) -> None:
+        """The slot back to the rate now; the batch marked on the recorder thread."""
+        batch, slot = self.in_flight.pop(future)
+        result, answered_at = future.result()
         if slot is not None:
             self.rate.answered(
                 slot,
                 headers=result.headers,
                 retry_after=(result.retry_after or 1.0) if result.rate_limited else None,
+                seconds_ago=time.monotonic() - answered_at,
             )
-        record_result(batch, result, self.stats)
+        if self.threaded:
+            self.recording[self.recorder.submit(record_result, batch, result, self.stats)] = batch
+        else:
+            record_result(batch, result, self.stats)
         if result.provider_ids is None and not result.already_accepted:
             self.look_for_claimed = True  # split or rescheduled
+
+    def _reap_records(self, *, wait_for_all: bool = False) -> None:
+        for future in list(self.recording):
+            if wait_for_all or future.done():
+                del self.recording[future]
+                future.result()  # its error, if any, is this run's
 
 
 _GO_ON = object()

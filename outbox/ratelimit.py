@@ -63,12 +63,21 @@ class SendRate:
             return Slot(number=row[0], started_at=row[1])
         return self._time_to_free_slot()
 
-    def answered(self, slot: Slot, *, headers: dict[str, str], retry_after: float | None = None) -> None:
-        """The answer to the request in `slot` arrived (or it failed): the slot is free a
-        window from now. `retry_after`: the answer was a 429 (everyone pauses)."""
+    def answered(
+        self,
+        slot: Slot,
+        *,
+        headers: dict[str, str],
+        retry_after: float | None = None,
+        seconds_ago: float = 0.0,
+    ) -> None:
+        """The answer to the request in `slot` arrived `seconds_ago` (or it failed then,
+        as the sending thread saw it): the slot is free a window after that.
+        `retry_after`: the answer was a 429 (everyone pauses)."""
         sql = self.sql
+        ago = max(0.0, seconds_ago)
         with connection.cursor() as cursor:
-            cursor.execute(sql.answered, [self.window, slot.number, slot.started_at])
+            cursor.execute(sql.answered, [ago, ago, self.window, slot.number, slot.started_at])
         server_limit = _number(headers.get("ratelimit-limit"))
         if server_limit:
             server_limit = max(1, int(server_limit))
@@ -95,7 +104,7 @@ class SendRate:
         """The slot was taken but no request left: free at once (it was free when taken,
         so its last request was answered a window ago or more)."""
         with connection.cursor() as cursor:
-            cursor.execute(self.sql.answered, [0.0, slot.number, slot.started_at])
+            cursor.execute(self.sql.answered, [0.0, 0.0, 0.0, slot.number, slot.started_at])
 
     def pause(self, seconds: float) -> None:
         """No process takes a slot for `seconds` (a 429's retry-after)."""
@@ -176,8 +185,8 @@ class _Sql:
                 SELECT 1 FROM {state_table} WHERE {r['id']} = 1 AND {r['paused_until']} > {now})
             RETURNING {s['number']}, {s['started_at']}"""
         self.answered = f"""
-            UPDATE {slot_table} SET {s['answered_at']} = {now}, {s['free_at']} = {now} + %s,
-                   {s['holder_pid']} = NULL
+            UPDATE {slot_table} SET {s['answered_at']} = {now} - %s,
+                   {s['free_at']} = {now} - %s + %s, {s['holder_pid']} = NULL
             WHERE {s['number']} = %s AND {s['started_at']} = %s"""
         self.free_dead = f"""
             UPDATE {slot_table} SET {s['answered_at']} = {now}, {s['free_at']} = {now} + %s,
