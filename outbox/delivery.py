@@ -145,9 +145,9 @@ class _Pipeline:
         self.pending_left = True
         self.first_claim = True
         self.left_work = False  # stopped with retries not yet due, or at the limit
-        # Not on SQLite (one writer) nor inside a transaction (another connection
-        # could not see into it): there claims and marks stay on this thread.
-        self.threaded = connection.vendor == "postgresql" and not connection.in_atomic_block
+        # Not inside a transaction (another connection could not see into it): there
+        # claims and marks stay on this thread.
+        self.threaded = not connection.in_atomic_block
 
     def __enter__(self) -> "_Pipeline":
         self.pool = ThreadPoolExecutor(max_workers=self.depth, thread_name_prefix="deliver")

@@ -136,8 +136,6 @@ class SendRate:
         """Slots in flight whose taker's database session is gone (the process died):
         its last request is answered or lost by now, so they are free a window (and a
         margin) from now."""
-        if connection.vendor != "postgresql":
-            return False  # SQLite: the one-process demo
         in_flight = [s for s in usable if s[2] is None and s[4] is not None and s[3] > now]
         if not in_flight:
             return False
@@ -166,12 +164,8 @@ class _Sql:
         s = {f.name: q(f.column) for f in slot.fields}
         r = {f.name: q(f.column) for f in state.fields}
         slot_table, state_table = q(slot.db_table), q(state.db_table)
-        if connection.vendor == "postgresql":
-            now = "extract(epoch from clock_timestamp())::float8"
-            least, greatest, skip_locked, pid = "LEAST", "GREATEST", "FOR UPDATE SKIP LOCKED", "pg_backend_pid()"
-        else:  # SQLite: the one-process demo
-            now = "((julianday('now') - 2440587.5) * 86400.0)"
-            least, greatest, skip_locked, pid = "MIN", "MAX", "", "NULL"
+        now = "extract(epoch from clock_timestamp())::float8"
+        least, greatest, skip_locked, pid = "LEAST", "GREATEST", "FOR UPDATE SKIP LOCKED", "pg_backend_pid()"
         self.take = f"""
             UPDATE {slot_table} SET {s['started_at']} = {now}, {s['answered_at']} = NULL,
                    {s['free_at']} = {now} + %s, {s['holder_pid']} = {pid}

@@ -8,6 +8,7 @@ from django.db.models import Count, Q, Sum
 
 from campaigns.selectors import active_promo_codes, seasonal_offer
 from loyalty.selectors import loyalty_summary
+from referrals.selectors import referral_widget
 from reminders.selectors import due_services
 from retention.clock import business_today
 from retention.models import Customer, Job
@@ -54,7 +55,7 @@ def dashboard_context(customer: Customer) -> dict:
         "bundles_widget": None,
         "loyalty_widget": loyalty_widget(customer),
         "recommendations_widget": None,
-        "referral_widget": None,
+        "referral_widget": referral_widget(customer=customer),
         "subscription_widget": None,
         "stats": job_stats(customer),
         "next_job": jobs.filter(status=Job.Status.SCHEDULED, scheduled_for__gte=business_today())
