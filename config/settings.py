@@ -195,8 +195,9 @@ MARKETING_EMAIL_CAP_DAYS = env.int("MARKETING_EMAIL_CAP_DAYS", default=7)
 # background thread when true, so the response does not wait for Resend. config/wsgi.py
 # turns it on for the web server; commands (whose process may exit right after) deliver inline.
 EMAIL_DELIVER_IN_BACKGROUND = env.bool("EMAIL_DELIVER_IN_BACKGROUND", default=False)
-# Delivery (retention/delivery.py). Resend allows 2 requests/s per team unless raised;
-# answers' ratelimit-limit lowers this, never raises it.
+# Delivery (outbox/delivery.py). Resend allows 2 requests/s per team unless raised. One
+# rate for the whole deployment (outbox/ratelimit.py keeps it in the database); answers'
+# ratelimit-limit lowers it, never raises it.
 RESEND_REQUESTS_PER_SECOND = env.float("RESEND_REQUESTS_PER_SECOND", default=2)
 RESEND_MAX_IN_FLIGHT = env.int("RESEND_MAX_IN_FLIGHT", default=4)
 RESEND_TIMEOUT_SECONDS = env.float("RESEND_TIMEOUT_SECONDS", default=15)
