@@ -222,6 +222,8 @@ AXES_USERNAME_FORM_FIELD = "username"  # the login form's and admin's field (axe
 AXES_USERNAME_CALLABLE = "accounts.throttle.login_username"
 AXES_CLIENT_IP_CALLABLE = "accounts.throttle.client_ip"
 AXES_LOCKOUT_CALLABLE = "accounts.throttle.locked_out"
+# Axes logs its start and every successful login at INFO; failures and lockouts still log.
+AXES_VERBOSE = False
 # Proxies in front of the app that append the client's address to X-Forwarded-For
 # (1 behind one TLS proxy); 0 trusts no such header and uses the connection's address.
 TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
