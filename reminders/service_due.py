@@ -10,8 +10,9 @@ service of theirs due. Delivery happens after the writes, outside any transactio
 A batch is three statements, whatever its size: the reminders' INSERT ... SELECT
 re-checks eligibility and returns what the emails need, then one INSERT each writes
 the notifications and the emails from arrays (retention.bulk). An email is rendered
-through the templates once per distinct list of services due, for any customer, and
-each customer's name is put in after (retention.emails.EmailStencil).
+through the templates once per distinct list of services due (name, due date), for
+any customer and provider, and each customer's name and providers are put in after
+(outbox.stencil.EmailStencil).
 """
 
 import datetime as dt
@@ -44,7 +45,7 @@ REMIND_OVERDUE_DAYS = 30  # older overdue services belong to win-back
 REMIND_AHEAD_DAYS = 3
 TEMPLATE = "service_due"
 # Distinct email contents kept rendered in a run (a few KB each): enough for every
-# customer due one service (one per service, provider and due date) to hit.
+# customer due one service (one per service and due date) to hit, and most due several.
 RENDER_CACHE_SIZE = 4096
 
 
@@ -132,8 +133,10 @@ class DueJob(NamedTuple):
 
     @property
     def content(self) -> tuple:
-        """What the email says of this job, as a key for rendering it once."""
-        return (self.service, self.due_date, self.provider, self.phone, self.slug)
+        """What the email says of this job apart from its provider, as a key for
+        rendering it once: the provider goes in as slots (provider_slot_values), so the
+        renderings do not multiply with the providers."""
+        return (self.service, self.due_date, self.slug)
 
 
 # What a reminder needs of each job, after its id, customer and due date.
@@ -197,7 +200,10 @@ def remind_batch(
             first = due[0]
             notifications.append((uuid.uuid4(), customer_id, *reminder_notification(due, as_of)))
             stencil = render(tuple(job.content for job in due))
-            email = stencil.fill(short_name=short_name(first.customer_name, first.customer_email))
+            email = stencil.fill(
+                short_name=short_name(first.customer_name, first.customer_email),
+                **provider_slot_values(due),
+            )
             # The customer's first reminder row of this run names the email for good.
             emails.append((f"{TEMPLATE}/{first.reminder_id}", customer_id, first.customer_email, *email))
         insert_rows(
@@ -227,6 +233,7 @@ def remind_batch(
 
 
 def service_context(content: tuple, as_of: dt.date) -> dict:
+    """One service of the email, from (name, due date, provider, phone, slug)."""
     name, due_date, provider, phone, slug = content
     days = (due_date - as_of).days
     return {
@@ -243,21 +250,54 @@ def service_context(content: tuple, as_of: dt.date) -> dict:
     }
 
 
+# The email's provider fields, each a slot per listed service (provider_name_a, ...).
+PROVIDER_FIELDS = ("provider_name", "provider_phone", "provider_tel")
+
+
+def provider_slots(position: int) -> dict[str, str]:
+    """The slot names of the provider of the email's service at `position`: a slot name
+    is letters and underscores only, so the position is spelt in letters (a, b, ...)."""
+    letters = ""
+    while True:
+        position, digit = divmod(position, 26)
+        letters = chr(ord("a") + digit) + letters
+        if not position:
+            break
+    return {field: f"{field}_{letters}" for field in PROVIDER_FIELDS}
+
+
+def provider_slot_values(due: list["DueJob"]) -> dict[str, str]:
+    """The values of the provider slots of an email listing these jobs, in order."""
+    values = {}
+    for position, job in enumerate(due):
+        slots = provider_slots(position)
+        values[slots["provider_name"]] = job.provider
+        values[slots["provider_phone"]] = job.phone
+        values[slots["provider_tel"]] = tel_href(job.phone)
+    return values
+
+
 def email_renderer(as_of: dt.date) -> Callable[[tuple], EmailStencil]:
     """Renders the reminder email for a tuple of DueJob.content through the templates,
-    once per distinct tuple within a run, for any customer (an EmailStencil).
+    once per distinct tuple within a run, for any customer and any providers (an
+    EmailStencil whose slots are the short name and each service's provider fields).
     The cache is bounded, so memory stays flat however many customers are due."""
     services_url = absolute_url(reverse("portal:services"))
 
     @lru_cache(maxsize=RENDER_CACHE_SIZE)
     def render(contents: tuple) -> EmailStencil:
+        services, slots = [], []
+        for position, (name, due_date, slug) in enumerate(contents):
+            service = service_context((name, due_date, "", "", slug), as_of)
+            for field, slot in provider_slots(position).items():
+                service[field] = EmailStencil.slot(slot)
+                slots.append(slot)
+            services.append(service)
         return EmailStencil.render(
             template=TEMPLATE,
             kind=Kind.REMINDER,
-            context={
-                "services": [service_context(content, as_of) for content in contents],
-                "services_url": services_url,
-            },
+            context={"services": services, "services_url": services_url},
+            slots=tuple(slots),
         )
 
     return render
