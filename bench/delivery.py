@@ -7,10 +7,10 @@ For comparison it first measures, in the same run, the delivery pipeline with no
 rate limit on a smaller outbox: the machinery's own speed on this machine, so the
 figure shows the limit, not the code, is what bounds the throughput.
 
-The fake server runs in its own process (`python -m retention.fake_resend`), as
+The fake server runs in its own process (`python -m tests.fake_resend`), as
 Resend is remote: it stamps each request's arrival and counts the 429s it answered.
 
-    .venv/bin/python bench/delivery.py [--emails 20000] [--rate 10] [--baseline-emails 3000]
+    .venv/bin/python bench/delivery.py [--emails 20000] [--rate 10] [--baseline-emails 3000] [--tiny]
 
 Uses DATABASE_URL if set, else PostgreSQL at 127.0.0.1 in a database
 `retention_bench` (created and migrated if missing). It empties that database's outbox.
@@ -60,7 +60,12 @@ def main() -> None:
     parser.add_argument(
         "--baseline-emails", type=int, default=3_000, help="0 skips the unlimited baseline"
     )
+    parser.add_argument(
+        "--tiny", action="store_true", help="CI size: 300 emails at R = 2, 200 for the baseline"
+    )
     args = parser.parse_args()
+    if args.tiny:
+        args.emails, args.rate, args.baseline_emails = 300, 2, 200
 
     ensure_database()
     import django
@@ -190,6 +195,8 @@ def main() -> None:
         f"most accepted requests in any one second: {res['max_in_second']} (limit {args.rate})"
     )
     OutboundEmail.objects.all().delete()
+    if res["violations"]:  # the limiter's promise: never a request over R in any second
+        sys.exit(f"{res['violations']} rate-limit violations")
 
 
 if __name__ == "__main__":
