@@ -1,0 +1,54 @@
+"""Every customer page and JSON endpoint, and the provider portal, costs the same number
+of queries for a customer with one row of history as for one with 200 ledger lines, 50
+jobs and 100 notifications (the sizes bench/pages.py measures)."""
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from tests.factories import CustomerFactory, UserFactory
+from tests.page_data import BASELINE_URL, customer_urls, give_history, provider_urls
+
+SMALL = {"ledger_entries": 1, "jobs": 1, "notifications": 1}
+LARGE = {"ledger_entries": 200, "jobs": 50, "notifications": 100}
+
+
+def queries_for(client, url) -> int:
+    client.get(url)  # the first request of a session may differ (session or CSRF cookie set)
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(url)
+    assert response.status_code == 200, (url, response.status_code)
+    return len(captured)
+
+
+@pytest.fixture
+def staff(db):
+    return UserFactory(is_staff=True)
+
+
+@pytest.fixture
+def customers(service_types, provider, staff):
+    small, large = CustomerFactory(), CustomerFactory()
+    give_history(small, provider=provider, staff=staff, **SMALL)
+    give_history(large, provider=provider, staff=staff, **LARGE)
+    return small, large
+
+
+@pytest.mark.parametrize("url", [BASELINE_URL, *customer_urls()])
+def test_customer_page_queries_do_not_grow_with_history(client, customers, url):
+    small, large = customers
+    client.force_login(small.user)
+    few = queries_for(client, url)
+    client.force_login(large.user)
+    many = queries_for(client, url)
+    assert few == many, f"{url}: {few} queries with one row of history, {many} with a long one"
+
+
+@pytest.mark.parametrize("url", provider_urls())
+def test_provider_page_queries_do_not_grow_with_jobs(client, provider, staff, service_types, url):
+    client.force_login(provider.user)
+    give_history(CustomerFactory(), provider=provider, staff=staff, **SMALL)
+    few = queries_for(client, url)
+    give_history(CustomerFactory(), provider=provider, staff=staff, **LARGE)
+    many = queries_for(client, url)
+    assert few == many, f"{url}: {few} queries with one job, {many} with 51"
