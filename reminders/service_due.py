@@ -10,9 +10,9 @@ service of theirs due. Delivery happens after the writes, outside any transactio
 A batch is three statements, whatever its size: the reminders' INSERT ... SELECT
 re-checks eligibility and returns what the emails need, then one INSERT each writes
 the notifications and the emails from arrays (retention.bulk). An email is rendered
-through the templates once per distinct list of services due (name, due date), for
-any customer and provider, and each customer's name and providers are put in after
-(outbox.stencil.EmailStencil).
+through the templates once per distinct list of services due (their names, in order),
+for any customer, due dates and providers, and each customer's name and each
+service's due date and provider are put in after (outbox.stencil.EmailStencil).
 """
 
 import datetime as dt
@@ -44,8 +44,8 @@ from .selectors import rebooked_since_completion, tel_href, urgency_for, when_du
 REMIND_OVERDUE_DAYS = 30  # older overdue services belong to win-back
 REMIND_AHEAD_DAYS = 3
 TEMPLATE = "service_due"
-# Distinct email contents kept rendered in a run (a few KB each): enough for every
-# customer due one service (one per service and due date) to hit, and most due several.
+# Distinct email contents kept rendered in a run (a few KB each): one per list of
+# services due, so a run needs a few dozen.
 RENDER_CACHE_SIZE = 4096
 
 
@@ -133,10 +133,10 @@ class DueJob(NamedTuple):
 
     @property
     def content(self) -> tuple:
-        """What the email says of this job apart from its provider, as a key for
-        rendering it once: the provider goes in as slots (provider_slot_values), so the
-        renderings do not multiply with the providers."""
-        return (self.service, self.due_date, self.slug)
+        """What the email says of this job apart from its due date and provider, as a
+        key for rendering it once: those go in as slots (job_slot_values), so the
+        renderings multiply neither with the providers nor with the dates."""
+        return (self.service, self.slug)
 
 
 # What a reminder needs of each job, after its id, customer and due date.
@@ -202,7 +202,7 @@ def remind_batch(
             stencil = render(tuple(job.content for job in due))
             email = stencil.fill(
                 short_name=short_name(first.customer_name, first.customer_email),
-                **provider_slot_values(due),
+                **job_slot_values(due, as_of),
             )
             # The customer's first reminder row of this run names the email for good.
             emails.append((f"{TEMPLATE}/{first.reminder_id}", customer_id, first.customer_email, *email))
@@ -250,46 +250,49 @@ def service_context(content: tuple, as_of: dt.date) -> dict:
     }
 
 
-# The email's provider fields, each a slot per listed service (provider_name_a, ...).
-PROVIDER_FIELDS = ("provider_name", "provider_phone", "provider_tel")
+# What the email says of each listed service that is a slot of the rendering, one per
+# position (due_on_a, provider_name_a, ...): what service_context() gives for them.
+# `when` is printed in the subject too: its values ("in 2 days") are single-spaced, so
+# the subject's whitespace clean-up leaves them as build_email does.
+JOB_SLOT_FIELDS = ("due_on", "when", "provider_name", "provider_phone", "provider_tel")
 
 
-def provider_slots(position: int) -> dict[str, str]:
-    """The slot names of the provider of the email's service at `position`: a slot name
-    is letters and underscores only, so the position is spelt in letters (a, b, ...)."""
+def job_slots(position: int) -> dict[str, str]:
+    """The slot names of the email's service at `position`: a slot name is letters and
+    underscores only, so the position is spelt in letters (a, b, ...)."""
     letters = ""
     while True:
         position, digit = divmod(position, 26)
         letters = chr(ord("a") + digit) + letters
         if not position:
             break
-    return {field: f"{field}_{letters}" for field in PROVIDER_FIELDS}
+    return {field: f"{field}_{letters}" for field in JOB_SLOT_FIELDS}
 
 
-def provider_slot_values(due: list["DueJob"]) -> dict[str, str]:
-    """The values of the provider slots of an email listing these jobs, in order."""
+def job_slot_values(due: list["DueJob"], as_of: dt.date) -> dict[str, str]:
+    """The values of the slots of an email listing these jobs, in order: what
+    service_context() says of each."""
     values = {}
     for position, job in enumerate(due):
-        slots = provider_slots(position)
-        values[slots["provider_name"]] = job.provider
-        values[slots["provider_phone"]] = job.phone
-        values[slots["provider_tel"]] = tel_href(job.phone)
+        context = service_context((job.service, job.due_date, job.provider, job.phone, job.slug), as_of)
+        for field, slot in job_slots(position).items():
+            values[slot] = context[field]
     return values
 
 
 def email_renderer(as_of: dt.date) -> Callable[[tuple], EmailStencil]:
     """Renders the reminder email for a tuple of DueJob.content through the templates,
-    once per distinct tuple within a run, for any customer and any providers (an
-    EmailStencil whose slots are the short name and each service's provider fields).
+    once per distinct tuple within a run, for any customer, due dates and providers
+    (an EmailStencil whose slots are the short name and each service's JOB_SLOT_FIELDS).
     The cache is bounded, so memory stays flat however many customers are due."""
     services_url = absolute_url(reverse("portal:services"))
 
     @lru_cache(maxsize=RENDER_CACHE_SIZE)
     def render(contents: tuple) -> EmailStencil:
         services, slots = [], []
-        for position, (name, due_date, slug) in enumerate(contents):
-            service = service_context((name, due_date, "", "", slug), as_of)
-            for field, slot in provider_slots(position).items():
+        for position, (name, slug) in enumerate(contents):
+            service = service_context((name, as_of, "", "", slug), as_of)
+            for field, slot in job_slots(position).items():
                 service[field] = EmailStencil.slot(slot)
                 slots.append(slot)
             services.append(service)

@@ -154,9 +154,9 @@ def test_each_service_names_its_own_provider(service_types):
 
 
 @pytest.mark.django_db
-def test_renderings_do_not_grow_with_providers(service_types, monkeypatch):
-    """Customers due the same service on the same day with 30 different providers
-    share one rendering; each email still names its customer's provider."""
+def test_renderings_do_not_grow_with_providers_or_dates(service_types, monkeypatch):
+    """Customers due the same service with 30 different providers on different days
+    share one rendering; each email still names its customer's provider and date."""
     from reminders import service_due
 
     renderings = []
@@ -172,8 +172,9 @@ def test_renderings_do_not_grow_with_providers(service_types, monkeypatch):
     for i in range(30):
         customer = CustomerFactory()
         provider = ProviderFactory(business_name=f"Provider {i}", phone=f"555-01{i:02d}")
-        job_due_on(customer=customer, service_type=service_types["lawn-care"], provider=provider, due_on=TODAY)
-        pairs.append((customer, provider))
+        due_on = TODAY + dt.timedelta(days=i % 34 - 30)
+        job_due_on(customer=customer, service_type=service_types["lawn-care"], provider=provider, due_on=due_on)
+        pairs.append((customer, provider, due_on))
     ctx = JobContext(
         name="check_service_due", as_of=TODAY, dry_run=False, progress_stream=io.StringIO()
     )
@@ -181,8 +182,8 @@ def test_renderings_do_not_grow_with_providers(service_types, monkeypatch):
     check_service_due(ctx)
 
     assert renderings == ["Lawn Care"]
-    for customer, provider in pairs:
+    for customer, provider, due_on in pairs:
         queued = OutboundEmail.objects.get(customer=customer)
         assert f"Provider: {provider.business_name}, {provider.phone}" in queued.text_body
-        services = [service_context(("Lawn Care", TODAY, provider.business_name, provider.phone, "lawn-care"), TODAY)]
+        services = [service_context(("Lawn Care", due_on, provider.business_name, provider.phone, "lawn-care"), TODAY)]
         assert (queued.subject, queued.text_body, queued.html_body) == expected(customer, services)
