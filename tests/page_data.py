@@ -19,6 +19,7 @@ BASELINE_URL = "/api/customer/notifications"
 CUSTOMER_PAGES = [
     "/customer-portal/",
     "/customer-portal/rewards/",
+    "/customer-portal/rewards/history/",
     "/customer-portal/services/",
     "/customer-portal/jobs/",
     "/customer-portal/notifications/",
