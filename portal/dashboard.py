@@ -4,19 +4,15 @@ Each widget's data comes from the app that owns it; a widget whose function
 returns None is not shown.
 """
 
-from django.db.models import Count, Q, Sum
+import datetime as dt
+
+from django.db.models import BooleanField, Count, ExpressionWrapper, Q, Subquery, Sum
 
 from campaigns.selectors import active_promo_codes, seasonal_offer
 from loyalty.selectors import loyalty_summary
-from reminders.selectors import due_services
+from reminders.selectors import DUE_ORDER, due_within, most_urgent_first
 from retention.clock import business_today
 from retention.models import Customer, Job
-
-
-def service_due_alert(customer: Customer):
-    """The most urgent service due within 7 days, overdue up to 30 days; one query."""
-    due = due_services(customer=customer, today=business_today())
-    return {"most_urgent": due[0], "count": len(due)} if due else None
 
 
 def seasonal_banner(customer: Customer):
@@ -35,19 +31,56 @@ def loyalty_widget(customer: Customer):
     return loyalty_summary(customer=customer)
 
 
-def job_stats(customer: Customer) -> dict:
-    today = business_today()
-    return customer.jobs.aggregate(
-        completed=Count("pk", filter=Q(status=Job.Status.COMPLETED)),
-        upcoming=Count("pk", filter=Q(status=Job.Status.SCHEDULED, scheduled_for__gte=today)),
-        spent=Sum("amount_paid", filter=Q(status=Job.Status.COMPLETED), default=0),
+RECENT_JOBS = 5
+
+
+def job_facts(customer: Customer, today: dt.date) -> dict:
+    """The dashboard's job facts in one query: the stats (completed, upcoming, spent),
+    the next job, the recent completed jobs and the service-due alert (the most urgent
+    service due within 7 days, reminders.selectors.due_within). The query returns the
+    jobs that are any of these, each marked with which, and the stats as uncorrelated
+    subqueries (PostgreSQL computes each once). A customer without such jobs has
+    nothing to count, so the stats are then zero."""
+    jobs = Job.objects.filter(customer=customer)
+    ahead = Q(status=Job.Status.SCHEDULED, scheduled_for__gte=today)
+    completed = Q(status=Job.Status.COMPLETED)
+    due = due_within(today=today)
+    next_job = jobs.filter(ahead).order_by("scheduled_for", "created_at").values("pk")[:1]
+    recent = jobs.filter(completed).order_by("-completed_at", "-created_at").values("pk")[:RECENT_JOBS]
+    totals = jobs.order_by().values("customer_id")
+    rows = list(
+        jobs.filter(Q(pk=Subquery(next_job)) | Q(pk__in=recent) | due)
+        .annotate(
+            is_next=ExpressionWrapper(Q(pk=Subquery(next_job)), output_field=BooleanField()),
+            is_recent=ExpressionWrapper(Q(pk__in=recent), output_field=BooleanField()),
+            is_due=ExpressionWrapper(due, output_field=BooleanField()),
+            completed_count=Subquery(totals.annotate(n=Count("pk", filter=completed)).values("n")),
+            upcoming_count=Subquery(totals.annotate(n=Count("pk", filter=ahead)).values("n")),
+            spent=Subquery(totals.annotate(n=Sum("amount_paid", filter=completed)).values("n")),
+        )
+        .select_related("service_type", "provider")
+        .order_by(*DUE_ORDER)
     )
+    due_now = most_urgent_first([job for job in rows if job.is_due], today=today)
+    first = rows[0] if rows else None
+    return {
+        "stats": {
+            "completed": first.completed_count if first else 0,
+            "upcoming": first.upcoming_count if first else 0,
+            "spent": (first.spent if first else None) or 0,
+        },
+        "next_job": next((job for job in rows if job.is_next), None),
+        "recent_jobs": sorted(
+            (job for job in rows if job.is_recent), key=lambda job: (job.completed_at, job.created_at), reverse=True
+        ),
+        "service_due_alert": {"most_urgent": due_now[0], "count": len(due_now)} if due_now else None,
+    }
 
 
 def dashboard_context(customer: Customer) -> dict:
-    jobs = customer.jobs.select_related("service_type", "provider")
+    facts = job_facts(customer, business_today())
     return {
-        "service_due_alert": service_due_alert(customer),
+        "service_due_alert": facts["service_due_alert"],
         "seasonal_banner": seasonal_banner(customer),
         "promo_banner": promo_banner(customer),
         # The seed's widget section; each feature fills in its own line.
@@ -56,10 +89,8 @@ def dashboard_context(customer: Customer) -> dict:
         "recommendations_widget": None,
         "referral_widget": None,
         "subscription_widget": None,
-        "stats": job_stats(customer),
-        "next_job": jobs.filter(status=Job.Status.SCHEDULED, scheduled_for__gte=business_today())
-        .order_by("scheduled_for", "created_at")
-        .first(),
-        "recent_jobs": list(jobs.order_by("-completed_at", "-created_at").filter(status=Job.Status.COMPLETED)[:5]),
+        "stats": facts["stats"],
+        "next_job": facts["next_job"],
+        "recent_jobs": facts["recent_jobs"],
         "notifications": list(customer.notifications.all()[:5]),
     }
