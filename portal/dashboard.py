@@ -6,7 +6,7 @@ returns None is not shown.
 
 import datetime as dt
 
-from django.db.models import BooleanField, Count, ExpressionWrapper, Q, Subquery, Sum
+from django.db.models import BooleanField, Count, ExpressionWrapper, Q, Subquery, Sum, Window
 
 from campaigns.selectors import active_promo_codes, seasonal_offer
 from loyalty.selectors import loyalty_summary
@@ -92,5 +92,19 @@ def dashboard_context(customer: Customer) -> dict:
         "stats": facts["stats"],
         "next_job": facts["next_job"],
         "recent_jobs": facts["recent_jobs"],
-        "notifications": list(customer.notifications.all()[:5]),
+        **newest_notifications(customer),
+    }
+
+
+def newest_notifications(customer: Customer) -> dict:
+    """The five newest notifications and the bell's unread count, in one query: the
+    window count runs over all the customer's notifications, before the LIMIT."""
+    newest = list(
+        customer.notifications.annotate(
+            unread_total=Window(Count("pk", filter=Q(read_at__isnull=True)))
+        )[:5]
+    )
+    return {
+        "notifications": newest,
+        "unread_notifications": newest[0].unread_total if newest else 0,
     }
