@@ -268,8 +268,8 @@ def main() -> None:
         print(f"{size} ({sizes[size]}), in-process: median of {args.requests} GETs per page, each after "
               f"a GET of the baseline (load {load()})", file=sys.stderr)
         for label, who, url in cases:
-            queries = count_queries(clients[who], url)
             measured = in_process(clients["baseline"], clients[who], url, args.requests)
+            queries = count_queries(clients[who], url)  # after the warm-ups: what a request costs
             results[(label, url)] = {"queries": queries, **measured}
             print(f"  {label:<8} {url:<45} {measured['ms']:7.2f} ms  x{measured['ratio']:.2f}  {queries:2d} queries",
                   file=sys.stderr)
