@@ -16,6 +16,7 @@ from django.db.models import Count, Q
 from django.utils import timezone
 
 from loyalty.services import award_job_points, points_awarded_for, reverse_job_points
+from referrals.services import reverse_reward_for_job, reward_first_job
 from retention.clock import business_date, business_today
 from retention.models import Customer, Job, Provider, ServiceType, User
 from retention.models.notifications import JOB_UPDATE
@@ -167,6 +168,7 @@ def complete_job(
         job.next_due_date = job.service_type.next_due_date(business_date(now))
         job.save(update_fields=["status", "completed_at", "completed_by", "amount_paid", "next_due_date"])
         points = award_job_points(job=job)
+        reward_first_job(job=job)  # the advocate's points if a referred friend's first job
         notify(
             customer=job.customer,
             kind=JOB_UPDATE,
@@ -192,4 +194,5 @@ def cancel_job(*, job: Job) -> Job:
         job.save(update_fields=["status", "cancelled_at"])
         if was_completed:
             reverse_job_points(job=job)
+            reverse_reward_for_job(job=job)
     return job

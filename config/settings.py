@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "campaigns",
     "reminders",
     "experiments",  # holdout groups of the seasonal and win-back sends
+    "referrals",
     "actions",
     "accounts",  # login, its throttling and password reset
     "portal",
@@ -247,6 +248,20 @@ WINBACK_HOLDOUT_PERCENT = env.int("WINBACK_HOLDOUT_PERCENT", default=None)
 for _name in ("HOLDOUT_PERCENT", "SEASONAL_HOLDOUT_PERCENT", "WINBACK_HOLDOUT_PERCENT"):
     if globals()[_name] is not None and not 0 <= globals()[_name] <= 50:
         raise ImproperlyConfigured(f"{_name} must be between 0 and 50.")
+# Referrals (PRODUCT.md "Referrals"): the invited friend's welcome discount in dollars
+# off a first service, the advocate's points when that friend's first job is completed,
+# and how many friends a year can earn an advocate points.
+REFERRAL_FRIEND_DISCOUNT = env.int("REFERRAL_FRIEND_DISCOUNT", default=20)
+REFERRAL_ADVOCATE_POINTS = env.int("REFERRAL_ADVOCATE_POINTS", default=500)
+REFERRAL_MAX_PER_YEAR = env.int("REFERRAL_MAX_PER_YEAR", default=20)
+if REFERRAL_FRIEND_DISCOUNT < 1 or REFERRAL_ADVOCATE_POINTS < 1 or REFERRAL_MAX_PER_YEAR < 0:
+    raise ImproperlyConfigured(
+        "REFERRAL_FRIEND_DISCOUNT and REFERRAL_ADVOCATE_POINTS must be at least 1, REFERRAL_MAX_PER_YEAR at least 0."
+    )
+# Proxies in front of the app that append to X-Forwarded-For: the client's address is
+# the entry that many places from the right. 0: REMOTE_ADDR (no proxy; the header is
+# ignored, so a client cannot forge its address). Used by the referral sign-up IP check.
+NUM_PROXIES = env.int("NUM_PROXIES", default=0)
 # Customers per transaction in the batch jobs: each batch is a few set-based statements,
 # so bigger batches mean fewer round trips and commits (1,000 measured 8% faster than
 # 500 on the seasonal benchmark; a batch of 1,000 commits in about 0.1 s).

@@ -53,6 +53,9 @@ class PointsEntry(models.Model):
         REDEEM = "redeem", "Redeemed"
         ADJUSTMENT = "adjustment", "Staff adjustment"
         REVERSAL = "reversal", "Reversal"
+        # A friend's first completed job (referrals): balance only, so lifetime points
+        # and tiers reflect spending. Its reversal is a negative referral line.
+        REFERRAL = "referral", "Referral"
 
     # Entries that count towards lifetime points.
     LIFETIME_TYPES = (Type.EARN, Type.TIER_BONUS, Type.REVERSAL)

@@ -197,6 +197,33 @@ def reverse_job_points(*, job: Job) -> int:
     return reversed_points
 
 
+# --- Referral points (balance only) ------------------------------------------------------
+
+
+def grant_referral_points(*, customer: Customer | int, points: int, description: str) -> PointsEntry:
+    """Adds an advocate's referral points as one `referral` ledger line. Changes only the
+    balance, never lifetime points or the tier. Call inside the caller's transaction."""
+    if points <= 0:
+        raise LoyaltyError("Referral points must be positive.")
+    account = locked_account(customer=customer)
+    _update_account(account_id=account.pk, points=points)
+    return PointsEntry.objects.create(account=account, points=points, type=Type.REFERRAL, description=description)
+
+
+def take_back_referral_points(*, customer: Customer | int, points: int, description: str) -> PointsEntry | None:
+    """Reverses referral points as other points are reversed: never below a zero
+    balance (points already spent stay spent, and the line says so). Returns the
+    negative `referral` line, or None when nothing was left to take back."""
+    account = locked_account(customer=customer)
+    taken = min(points, account.points)
+    if not taken:
+        return None
+    if taken < points:
+        description = f"{description}: {taken} of {points} points reversed; {points - taken} already spent"
+    _update_account(account_id=account.pk, points=-taken)
+    return PointsEntry.objects.create(account=account, points=-taken, type=Type.REFERRAL, description=description)
+
+
 # --- Redemption ------------------------------------------------------------------------
 
 

@@ -13,6 +13,7 @@ from decimal import Decimal
 from experiments.selectors import holdout_comparisons
 from loyalty.tiers import TIERS_BY_KEY
 from outbox.models import OutboundEmail
+from referrals.selectors import referral_funnel
 from reminders.selectors import CHURN_STAGES
 
 from . import selectors
@@ -532,11 +533,52 @@ def holdouts_section(period: Period) -> Section:
     )
 
 
+def referrals_section(period: Period) -> Section:
+    """The referral funnel in the period, one query (referrals.selectors.referral_funnel)."""
+    funnel = referral_funnel(
+        starts_at=period.starts_at, ends_at=period.ends_at, first_day=period.start, last_day=period.end
+    )
+    steps = [
+        ("Links opened", funnel.opened),
+        ("Sign-ups", funnel.signups),
+        ("First jobs completed", funnel.first_jobs),
+        ("Rewards given", funnel.rewards),
+    ]
+    return Section(
+        slug="referrals",
+        title="Referrals",
+        intro=(
+            "Each step counted in the period on its own: customers' referral links opened by others, "
+            "friends who signed up through one, friends whose first job was completed, advocates "
+            "rewarded for it (reversed rewards left out), and referrals a fraud rule or the yearly "
+            "cap blocked."
+        ),
+        figures=[(name, f"{value:,}") for name, value in steps] + [("Blocked", f"{funnel.blocked:,}")],
+        tables=[
+            Table(
+                slug="referral-funnel",
+                title="Referral funnel",
+                columns=[Column("Step", "text"), Column("Count"), Column("Of the step before", "percent")],
+                rows=[
+                    [name, value, _rate_of(value, steps[i - 1][1]) if i else None]
+                    for i, (name, value) in enumerate(steps)
+                ]
+                + [["Blocked", funnel.blocked, None]],
+            )
+        ],
+    )
+
+
+def _rate_of(part: int, whole: int) -> float | None:
+    return part / whole if whole else None
+
+
 SECTIONS: list[Callable[[Period], Section]] = [
     campaigns_section,
     holdouts_section,
     reminders_section,
     loyalty_section,
+    referrals_section,
     customers_section,
     jobs_section,
 ]
@@ -553,6 +595,7 @@ TABLE_SECTIONS: dict[str, Callable[[Period], Section]] = {
     "tiers": loyalty_section,
     "points-weekly": loyalty_section,
     "tier-upgrades": loyalty_section,
+    "referral-funnel": referrals_section,
     "churn": customers_section,
     "job-runs": jobs_section,
     "emails": jobs_section,

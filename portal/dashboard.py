@@ -10,6 +10,7 @@ from django.db.models import BooleanField, Count, ExpressionWrapper, Q, Subquery
 
 from campaigns.selectors import active_promo_codes, seasonal_offer
 from loyalty.selectors import loyalty_summary
+from referrals.selectors import referral_widget
 from reminders.selectors import DUE_ORDER, due_within, most_urgent_first
 from retention.clock import business_today
 from retention.compiled import CompiledQuery
@@ -117,7 +118,7 @@ def dashboard_context(customer: Customer) -> dict:
         "bundles_widget": None,
         "loyalty_widget": loyalty_widget(customer),
         "recommendations_widget": None,
-        "referral_widget": None,
+        "referral_widget": referral_widget(customer=customer),
         "subscription_widget": None,
         "stats": facts["stats"],
         "next_job": facts["next_job"],
