@@ -52,3 +52,13 @@ def test_provider_page_queries_do_not_grow_with_jobs(client, provider, staff, se
     give_history(CustomerFactory(), provider=provider, staff=staff, **LARGE)
     many = queries_for(client, url)
     assert few == many, f"{url}: {few} queries with one job, {many} with 51"
+
+
+def test_the_notifications_page_shows_a_page_at_a_time(client, customer, provider, staff, service_types):
+    give_history(customer, provider=provider, staff=staff, ledger_entries=1, jobs=1, notifications=30)
+    client.force_login(customer.user)
+    first = client.get("/customer-portal/notifications/").content.decode()
+    second = client.get("/customer-portal/notifications/?page=2").content.decode()
+    assert first.count('data-testid="notification"') == 25 and "Update 0<" in first  # the newest first
+    assert second.count('data-testid="notification"') == 5 and "Update 29<" in second
+    assert "Page 1 of 2" in first
