@@ -62,7 +62,7 @@ def give_history(
     today: dt.date | None = None,
 ) -> None:
     """Gives a customer a long history in a few bulk inserts: `jobs` jobs over the last
-    two years (four in five completed, then scheduled ahead and cancelled), one earn
+    two years (one in ten scheduled ahead, the first of them; one in ten cancelled; the rest completed), one earn
     line per completed job and staff adjustments up to `ledger_entries` ledger lines
     (the account's balance and lifetime points kept equal to the ledger's sums), and
     `notifications` notifications, a third of them unread."""
@@ -72,7 +72,8 @@ def give_history(
     rows = []
     for i in range(jobs):
         service = types[i % len(types)]
-        kind = "completed" if i % 10 < 8 else ("scheduled" if i % 10 == 8 else "cancelled")
+        # The first is scheduled ahead, so even a one-job history lists one on every page.
+        kind = "scheduled" if i % 10 == 0 else ("cancelled" if i % 10 == 9 else "completed")
         day = today - dt.timedelta(days=3 + i * 14) if kind != "scheduled" else today + dt.timedelta(days=3 + i)
         at = timezone.make_aware(dt.datetime.combine(day, dt.time(12)))
         rows.append(
@@ -107,7 +108,7 @@ def give_history(
     entries += [
         PointsEntry(
             account=account,
-            points=25 if i % 3 else -10,
+            points=-10 if i % 3 == 2 else 25,
             type=PointsEntry.Type.ADJUSTMENT,
             description="Goodwill",
             created_by=staff,

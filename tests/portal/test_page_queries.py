@@ -62,3 +62,21 @@ def test_the_notifications_page_shows_a_page_at_a_time(client, customer, provide
     assert first.count('data-testid="notification"') == 25 and "Update 0<" in first  # the newest first
     assert second.count('data-testid="notification"') == 5 and "Update 29<" in second
     assert "Page 1 of 2" in first
+
+
+def test_the_provider_portal_lists_scheduled_jobs_a_page_at_a_time(client, provider, lawn):
+    from tests.factories import JobFactory
+
+    customer = CustomerFactory()
+    import datetime as dt
+
+    from django.utils import timezone
+
+    start = timezone.localdate() + dt.timedelta(days=1)
+    for i in range(23):
+        JobFactory(customer=customer, provider=provider, service_type=lawn, scheduled_for=start + dt.timedelta(days=i))
+    client.force_login(provider.user)
+    first = client.get("/provider-portal/").content.decode()
+    second = client.get("/provider-portal/?page=2").content.decode()
+    assert first.count('data-testid="provider-job"') == 20 and "Page 1 of 2" in first
+    assert second.count('data-testid="provider-job"') == 3
