@@ -128,6 +128,34 @@ class DueService(Urgent):
         return booking_url(service=self.job.service_type.slug)
 
 
+def due_within(*, today: dt.date, ahead_days: int = ALERT_AHEAD_DAYS, overdue_days: int = ALERT_OVERDUE_DAYS) -> Q:
+    """A completed job whose service falls due from `overdue_days` ago to `ahead_days`
+    ahead and has not been booked again: the alert's and GET /api/customer/jobs/due's rule."""
+    return Q(
+        ~rebooked_since_completion(today),
+        status=Job.Status.COMPLETED,
+        next_due_date__gte=today - dt.timedelta(days=overdue_days),
+        next_due_date__lte=today + dt.timedelta(days=ahead_days),
+    )
+
+
+# Most urgent (earliest due) first; of two completions of one service, the latest.
+DUE_ORDER = ("next_due_date", "service_type__name", "-completed_at")
+
+
+def most_urgent_first(jobs, *, today: dt.date) -> list["DueService"]:
+    """DueService for each service of these jobs (in DUE_ORDER, with service_type and
+    provider), the first job listed for each service type."""
+    seen, due = set(), []
+    for job in jobs:
+        # Two completions of one service at the very same moment: the first listed wins.
+        if job.service_type_id in seen:
+            continue
+        seen.add(job.service_type_id)
+        due.append(DueService(job=job, due_date=job.next_due_date, days_until_due=(job.next_due_date - today).days))
+    return due
+
+
 def due_services(
     *,
     customer: Customer,
@@ -138,24 +166,11 @@ def due_services(
     """The customer's services due from `overdue_days` ago to `ahead_days` ahead that
     they have not booked again, most urgent (earliest due) first. One query."""
     jobs = (
-        Job.objects.filter(
-            customer=customer,
-            status=Job.Status.COMPLETED,
-            next_due_date__gte=today - dt.timedelta(days=overdue_days),
-            next_due_date__lte=today + dt.timedelta(days=ahead_days),
-        )
-        .filter(~rebooked_since_completion(today))
+        Job.objects.filter(due_within(today=today, ahead_days=ahead_days, overdue_days=overdue_days), customer=customer)
         .select_related("service_type", "provider")
-        .order_by("next_due_date", "service_type__name", "-completed_at")
+        .order_by(*DUE_ORDER)
     )
-    seen, due = set(), []
-    for job in jobs:
-        # Two completions of one service at the very same moment: the first listed wins.
-        if job.service_type_id in seen:
-            continue
-        seen.add(job.service_type_id)
-        due.append(DueService(job=job, due_date=job.next_due_date, days_until_due=(job.next_due_date - today).days))
-    return due
+    return most_urgent_first(jobs, today=today)
 
 
 @dataclass(frozen=True)

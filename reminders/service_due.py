@@ -10,8 +10,9 @@ service of theirs due. Delivery happens after the writes, outside any transactio
 A batch is three statements, whatever its size: the reminders' INSERT ... SELECT
 re-checks eligibility and returns what the emails need, then one INSERT each writes
 the notifications and the emails from arrays (retention.bulk). An email is rendered
-through the templates once per distinct list of services due, for any customer, and
-each customer's name is put in after (retention.emails.EmailStencil).
+through the templates once per distinct list of services due (their names, in order),
+for any customer, due dates and providers, and each customer's name and each
+service's due date and provider are put in after (outbox.stencil.EmailStencil).
 """
 
 import datetime as dt
@@ -43,8 +44,8 @@ from .selectors import rebooked_since_completion, tel_href, urgency_for, when_du
 REMIND_OVERDUE_DAYS = 30  # older overdue services belong to win-back
 REMIND_AHEAD_DAYS = 3
 TEMPLATE = "service_due"
-# Distinct email contents kept rendered in a run (a few KB each): enough for every
-# customer due one service (one per service, provider and due date) to hit.
+# Distinct email contents kept rendered in a run (a few KB each): one per list of
+# services due, so a run needs a few dozen.
 RENDER_CACHE_SIZE = 4096
 
 
@@ -132,8 +133,10 @@ class DueJob(NamedTuple):
 
     @property
     def content(self) -> tuple:
-        """What the email says of this job, as a key for rendering it once."""
-        return (self.service, self.due_date, self.provider, self.phone, self.slug)
+        """What the email says of this job apart from its due date and provider, as a
+        key for rendering it once: those go in as slots (job_slot_values), so the
+        renderings multiply neither with the providers nor with the dates."""
+        return (self.service, self.slug)
 
 
 # What a reminder needs of each job, after its id, customer and due date.
@@ -197,7 +200,10 @@ def remind_batch(
             first = due[0]
             notifications.append((uuid.uuid4(), customer_id, *reminder_notification(due, as_of)))
             stencil = render(tuple(job.content for job in due))
-            email = stencil.fill(short_name=short_name(first.customer_name, first.customer_email))
+            email = stencil.fill(
+                short_name=short_name(first.customer_name, first.customer_email),
+                **job_slot_values(due, as_of),
+            )
             # The customer's first reminder row of this run names the email for good.
             emails.append((f"{TEMPLATE}/{first.reminder_id}", customer_id, first.customer_email, *email))
         insert_rows(
@@ -228,6 +234,7 @@ def remind_batch(
 
 
 def service_context(content: tuple, as_of: dt.date) -> dict:
+    """One service of the email, from (name, due date, provider, phone, slug)."""
     name, due_date, provider, phone, slug = content
     days = (due_date - as_of).days
     return {
@@ -244,21 +251,57 @@ def service_context(content: tuple, as_of: dt.date) -> dict:
     }
 
 
+# What the email says of each listed service that is a slot of the rendering, one per
+# position (due_on_a, provider_name_a, ...): what service_context() gives for them.
+# `when` is printed in the subject too: its values ("in 2 days") are single-spaced, so
+# the subject's whitespace clean-up leaves them as build_email does.
+JOB_SLOT_FIELDS = ("due_on", "when", "provider_name", "provider_phone", "provider_tel")
+
+
+def job_slots(position: int) -> dict[str, str]:
+    """The slot names of the email's service at `position`: a slot name is letters and
+    underscores only, so the position is spelt in letters (a, b, ...)."""
+    letters = ""
+    while True:
+        position, digit = divmod(position, 26)
+        letters = chr(ord("a") + digit) + letters
+        if not position:
+            break
+    return {field: f"{field}_{letters}" for field in JOB_SLOT_FIELDS}
+
+
+def job_slot_values(due: list["DueJob"], as_of: dt.date) -> dict[str, str]:
+    """The values of the slots of an email listing these jobs, in order: what
+    service_context() says of each."""
+    values = {}
+    for position, job in enumerate(due):
+        context = service_context((job.service, job.due_date, job.provider, job.phone, job.slug), as_of)
+        for field, slot in job_slots(position).items():
+            values[slot] = context[field]
+    return values
+
+
 def email_renderer(as_of: dt.date) -> Callable[[tuple], EmailStencil]:
     """Renders the reminder email for a tuple of DueJob.content through the templates,
-    once per distinct tuple within a run, for any customer (an EmailStencil).
+    once per distinct tuple within a run, for any customer, due dates and providers
+    (an EmailStencil whose slots are the short name and each service's JOB_SLOT_FIELDS).
     The cache is bounded, so memory stays flat however many customers are due."""
     services_url = absolute_url(reverse("portal:services"))
 
     @lru_cache(maxsize=RENDER_CACHE_SIZE)
     def render(contents: tuple) -> EmailStencil:
+        services, slots = [], []
+        for position, (name, slug) in enumerate(contents):
+            service = service_context((name, as_of, "", "", slug), as_of)
+            for field, slot in job_slots(position).items():
+                service[field] = EmailStencil.slot(slot)
+                slots.append(slot)
+            services.append(service)
         return EmailStencil.render(
             template=TEMPLATE,
             kind=Kind.REMINDER,
-            context={
-                "services": [service_context(content, as_of) for content in contents],
-                "services_url": services_url,
-            },
+            context={"services": services, "services_url": services_url},
+            slots=tuple(slots),
         )
 
     return render
