@@ -8,7 +8,7 @@ ways: over every customer at once, for the counts by reason and the eligible
 customers (one scan per rule, combined in Python), and for one batch of ids (index
 probes), to re-check it in the statement that writes it.
 
-Each batch is written by that one statement (retention.offers): the promo codes,
+Each batch is written by one statement (outbox.offers, outbox.batch_queue): the promo codes,
 their service types, the sends, the notifications and the outbox rows, from arrays of
 per-customer values. The email is rendered once per run (an EmailStencil) and each
 customer's code, link and name are filled in by the database. So the job costs a
@@ -40,6 +40,7 @@ from outbox.offers import (
     write_offers,
 )
 from outbox.stencil import EmailStencil
+from retention.bulk import Same
 from retention.clock import business_today, start_of_business_day
 from retention.links import booking_url
 from retention.models import Customer, Job, PromoCode, ServiceType
@@ -100,8 +101,12 @@ class SeasonalRun:
             email=self.email,
             email_key="seasonal",
             still_eligible_sql=correlated_sql(still_eligible(self)),
-            record_sends_sql=RECORD_SENDS_SQL,
-            record_sends_params={"campaign": self.campaign.pk, "season_year": self.season_year},
+            send_model=CampaignSend,
+            send_values={
+                "campaign_id": Same(self.campaign.pk),
+                "season_year": Same(self.season_year),
+                "sent_at": "%(now)s",
+            },
         )
 
     @property
@@ -224,14 +229,6 @@ def still_eligible(run: SeasonalRun) -> QuerySet[Customer]:
     return Customer.objects.filter(
         *(rule.passed_by_each_customer() for rule in skip_rules(run) if not rule.settled)
     )
-
-
-# The seasonal record of each send (unique per customer, campaign and season year).
-RECORD_SENDS_SQL = """
-    INSERT INTO campaigns_campaignsend (campaign_id, customer_id, season_year, promo_code_id, sent_at)
-    SELECT %(campaign)s, customer_id, %(season_year)s, id, %(now)s FROM codes
-    RETURNING id, customer_id
-"""
 
 
 def send_seasonal_reminders(ctx: JobContext) -> None:

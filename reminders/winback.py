@@ -9,7 +9,7 @@ seasonal and win-back emails share it. A booking ends win-back: it is the new la
 booking.
 
 Each batch is written by one statement in its own transaction, as the seasonal job
-writes its batches (retention.offers): the codes, the sends, the notifications and
+writes its batches (outbox.offers, outbox.batch_queue): the codes, the sends, the notifications and
 the outbox rows, from arrays of per-customer values, re-checking each customer's
 eligibility inside it. The email is rendered once per run (an EmailStencil) and each
 customer's code, booking link, name and unsubscribe link are filled in by the
@@ -36,6 +36,7 @@ from outbox.offers import (
     write_offers,
 )
 from outbox.stencil import EmailStencil
+from retention.bulk import Same
 from retention.clock import business_today, start_of_business_day
 from retention.links import booking_url
 from retention.models import Customer, Job, PromoCode
@@ -152,8 +153,8 @@ class WinbackRun:
             email=self.email,
             email_key="winback",
             still_eligible_sql=correlated_sql(winback_targets(self.as_of, moment=self.moment)),
-            record_sends_sql=RECORD_SENDS_SQL,
-            record_sends_params={"as_of": self.as_of},
+            send_model=WinbackSend,
+            send_values={"sent_at": "%(now)s", "sent_on": Same(self.as_of)},
         )
 
     @property
@@ -162,14 +163,6 @@ class WinbackRun:
 
     def notification_message(self, code: str) -> str:
         return f"Use code {code} by {self.valid_through:%B %-d}."
-
-
-# The win-back record of each send (one per customer and day).
-RECORD_SENDS_SQL = """
-    INSERT INTO reminders_winbacksend (customer_id, promo_code_id, sent_at, sent_on)
-    SELECT customer_id, id, %(now)s, %(as_of)s FROM codes
-    RETURNING id, customer_id
-"""
 
 
 def check_inactive_customers(ctx: JobContext, *, batch_size: int | None = None) -> None:
