@@ -43,7 +43,7 @@ from outbox.stencil import EmailStencil
 from retention.bulk import Same
 from retention.clock import business_today, start_of_business_day
 from retention.links import booking_url
-from retention.models import Customer, Job, PromoCode, ServiceType
+from retention.models import Customer, Job, PromoCode, ServiceType, scheduled_ahead
 from retention.promo import code_expiry
 from retention.scheduling import JobContext
 
@@ -186,7 +186,7 @@ def skip_rules(run: SeasonalRun) -> list[SkipRule]:
         # Settled: a booking is not undone.
         SkipRule("neverBooked", customer=~Exists(jobs.filter(customer_id=OuterRef("pk"))), settled=True),
         SkipRule("bookedRecently", jobs.filter(created_at__gte=recent_cutoff)),
-        SkipRule("scheduledAhead", jobs.filter(status=Job.Status.SCHEDULED, scheduled_for__gte=run.as_of)),
+        SkipRule("scheduledAhead", jobs.filter(scheduled_ahead(run.as_of))),
         SkipRule("activePromoCode", PromoCode.objects.filter(used_at__isnull=True, expires_at__gt=run.moment)),
         SkipRule("optedOut", customer=Q(marketing_opt_in=False) | Q(user__is_active=False)),
         # Settled: marketing email is queued only by this job and win-back, each holding

@@ -185,6 +185,8 @@ EMAIL_RETRY_WAIT_SECONDS = env.float("EMAIL_RETRY_WAIT_SECONDS", default=30)
 # Scheduled jobs.
 CRON_SECRET = env.str("CRON_SECRET", default="")
 WINBACK_INACTIVE_DAYS = env.int("WINBACK_INACTIVE_DAYS", default=90)
+if WINBACK_INACTIVE_DAYS <= 60:  # the churn stages: at risk from 60 days, inactive from here
+    raise ImproperlyConfigured("WINBACK_INACTIVE_DAYS must be more than 60.")
 WINBACK_COOLDOWN_DAYS = env.int("WINBACK_COOLDOWN_DAYS", default=90)
 if WINBACK_COOLDOWN_DAYS < 1:  # the database allows one win-back per customer per day
     raise ImproperlyConfigured("WINBACK_COOLDOWN_DAYS must be at least 1.")

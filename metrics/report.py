@@ -12,7 +12,7 @@ from decimal import Decimal
 
 from loyalty.tiers import TIERS_BY_KEY
 from outbox.models import OutboundEmail
-from reminders.selectors import CHURN_STAGES
+from reminders.selectors import churn_stages
 
 from . import selectors
 from .charts import Chart, Series, bar_chart, line_chart
@@ -308,7 +308,7 @@ def customers_section(period: Period) -> Section:
             note="Churn by week needs PostgreSQL; this database (the SQLite demo) leaves it out.",
         )
     colours = {"active": GREEN, "cooling": YELLOW, "at_risk": ORANGE, "inactive": RED}
-    series = [Series(label, churn[key], colours[key]) for key, label, _low, _high in CHURN_STAGES]
+    series = [Series(stage.label, churn[stage.key], colours[stage.key]) for stage in churn_stages()]
     first, last = period.week_ends[0], period.week_ends[-1]
     at_risk_change = churn["at_risk"][-1] - churn["at_risk"][0]
     return Section(

@@ -10,7 +10,7 @@ from campaigns.selectors import active_promo_codes, seasonal_offer
 from loyalty.selectors import loyalty_summary
 from reminders.selectors import due_services
 from retention.clock import business_today
-from retention.models import Customer, Job
+from retention.models import Customer, Job, scheduled_ahead
 
 
 def service_due_alert(customer: Customer):
@@ -39,7 +39,7 @@ def job_stats(customer: Customer) -> dict:
     today = business_today()
     return customer.jobs.aggregate(
         completed=Count("pk", filter=Q(status=Job.Status.COMPLETED)),
-        upcoming=Count("pk", filter=Q(status=Job.Status.SCHEDULED, scheduled_for__gte=today)),
+        upcoming=Count("pk", filter=scheduled_ahead(today)),
         spent=Sum("amount_paid", filter=Q(status=Job.Status.COMPLETED), default=0),
     )
 
@@ -57,7 +57,7 @@ def dashboard_context(customer: Customer) -> dict:
         "referral_widget": None,
         "subscription_widget": None,
         "stats": job_stats(customer),
-        "next_job": jobs.filter(status=Job.Status.SCHEDULED, scheduled_for__gte=business_today())
+        "next_job": jobs.filter(scheduled_ahead(business_today()))
         .order_by("scheduled_for", "created_at")
         .first(),
         "recent_jobs": list(jobs.order_by("-completed_at", "-created_at").filter(status=Job.Status.COMPLETED)[:5]),

@@ -39,12 +39,12 @@ from outbox.stencil import EmailStencil
 from retention.bulk import Same
 from retention.clock import business_today, start_of_business_day
 from retention.links import booking_url
-from retention.models import Customer, Job, PromoCode
+from retention.models import Customer, PromoCode
 from retention.promo import code_expiry
 from retention.scheduling import JobContext
 
 from .models import WINBACK_NOTICE, WINBACK_SOURCE, WinbackSend
-from .selectors import last_booking_at
+from .selectors import in_churn_stage, job_scheduled_ahead, last_booking_at
 
 TEMPLATE = "winback"
 
@@ -53,12 +53,6 @@ def as_of_moment(as_of: dt.date) -> dt.datetime:
     """Now, moved to the as-of day: `--date` tomorrow judges cap and cooldown as the
     run at this time tomorrow would."""
     return timezone.now() + (as_of - business_today())
-
-
-def scheduled_ahead(as_of: dt.date) -> Exists:
-    return Exists(
-        Job.objects.filter(customer_id=OuterRef("pk"), status=Job.Status.SCHEDULED, scheduled_for__gte=as_of)
-    )
 
 
 def in_cooldown(moment: dt.datetime) -> Exists:
@@ -70,25 +64,25 @@ def in_cooldown(moment: dt.datetime) -> Exists:
 
 
 def inactive_customers(as_of: dt.date) -> QuerySet:
-    """Customers whose last booking is old enough. Booked on business day D is
-    "90 days old" from D + 90 on. A deactivated account (user.is_active off) is never a
-    candidate, so it is not counted here either."""
-    booked_before = start_of_business_day(as_of - dt.timedelta(days=settings.WINBACK_INACTIVE_DAYS - 1))
+    """Customers whose last booking is old enough: the churn view's "inactive" stage,
+    which begins at WINBACK_INACTIVE_DAYS (reminders.selectors.churn_stages). A
+    deactivated account (user.is_active off) is never a candidate, so it is not counted
+    here either."""
     return Customer.objects.annotate(last_booking_at=last_booking_at()).filter(
-        last_booking_at__lt=booked_before, user__is_active=True
+        in_churn_stage("inactive", as_of), user__is_active=True
     )
 
 
 def winback_targets(as_of: dt.date, *, moment: dt.datetime) -> QuerySet:
     return inactive_customers(as_of).filter(
-        ~scheduled_ahead(as_of), ~in_cooldown(moment), ~marketing_capped(moment), marketing_opt_in=True
+        ~job_scheduled_ahead(as_of), ~in_cooldown(moment), ~marketing_capped(moment), marketing_opt_in=True
     )
 
 
 def count_by_reason(as_of: dt.date, *, moment: dt.datetime) -> dict:
     """The inactive customers and why the others are skipped, in one query. A
     customer is counted under the first reason that applies, in this order."""
-    ahead, opted_out = Q(scheduled_ahead(as_of)), Q(marketing_opt_in=False)
+    ahead, opted_out = Q(job_scheduled_ahead(as_of)), Q(marketing_opt_in=False)
     cooldown, capped = Q(in_cooldown(moment)), Q(marketing_capped(moment))
     return inactive_customers(as_of).aggregate(
         inactive=Count("pk"),
