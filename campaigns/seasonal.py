@@ -28,7 +28,7 @@ from django.template.defaultfilters import linebreaksbr
 from django.utils import timezone
 from django.utils.formats import date_format
 
-from outbox.consent import marketing_email_lock, recent_marketing
+from outbox.consent import Kind, marketing_email_lock, recent_marketing
 from outbox.delivery import deliver_queued
 from outbox.offers import (
     CODE_PLACEHOLDER,
@@ -65,24 +65,27 @@ class SeasonalRun:
     moment: dt.datetime  # "now" for expiry and the frequency cap
     service_types: tuple[ServiceType, ...]
 
-    @cached_property
-    def email_context(self) -> dict:
-        """What every customer's email shares."""
+    def email_context(self, *, code: str, book_url: str) -> dict:
+        """The email's context, for a customer's code and booking link: the job passes
+        the stencil's slots, the staff preview (campaigns.emails) sample values."""
         return {
             "campaign": self.campaign,
             "discount_percent": self.campaign.discount_percent,
             "services_label": ", ".join(s.name for s in self.service_types) or "any service",
             "valid_through": date_format(self.valid_through, "F j, Y"),
             "description_html": linebreaksbr(self.campaign.description, autoescape=True),
+            "code": code,
+            "book_url": book_url,
         }
 
     @cached_property
     def email(self) -> EmailStencil:
         """The email, rendered once; each customer's code and booking link are slots."""
+        slot = EmailStencil.slot
         return EmailStencil.render(
             template=EMAIL_TEMPLATE,
-            kind="marketing",
-            context=self.email_context,
+            kind=Kind.MARKETING,
+            context=self.email_context(code=slot("code"), book_url=slot("book_url")),
             slots=("code", "book_url"),
         )
 

@@ -12,7 +12,6 @@ way batch jobs write queued emails; every table and column name from the models)
 """
 
 import datetime as dt
-import html
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -30,6 +29,7 @@ from retention.models import Customer, Notification, PromoCode, ServiceType
 from retention.models.promo import generate_code
 
 from .batch_queue import queue_batch, queued_emails
+from .render import escape_as_inlined
 from .stencil import EmailStencil
 
 # Stands for the code in what the batch statement fills in: URL-safe and HTML-safe as
@@ -182,7 +182,7 @@ def write_offers(offer: Offer, columns: dict[str, list]) -> int:
             "placeholder": CODE_PLACEHOLDER,
             "book_path": offer.book_path,
             "book_url": book_url,
-            "book_url_html": html.escape(book_url),
+            "book_url_html": escape_as_inlined(book_url),
             "notification_message": offer.notification_message,
             "service_types": offer.service_types,
             "email_key": offer.email_key,

@@ -7,7 +7,13 @@ from django.db.models import Q
 from retention.clock import business_date, business_today
 
 from .models import CustomerChurn, ServiceReminder, WinbackSend
-from .selectors import churn_stage, churn_stages, in_churn_stage, job_scheduled_ahead, with_churn_dates
+from .selectors import (
+    churn_stage,
+    churn_stages,
+    in_churn_stage,
+    job_scheduled_ahead,
+    with_churn_dates,
+)
 
 
 class DaysSinceLastBookingFilter(admin.SimpleListFilter):

@@ -273,15 +273,16 @@ def email_renderer(as_of: dt.date) -> Callable[[tuple], EmailStencil]:
     @lru_cache(maxsize=RENDER_CACHE_SIZE)
     def render(contents: tuple) -> EmailStencil:
         return EmailStencil.render(
-            template=TEMPLATE,
-            kind=Kind.REMINDER,
-            context={
-                "services": [service_context(content, as_of) for content in contents],
-                "services_url": services_url,
-            },
+            template=TEMPLATE, kind=Kind.REMINDER, context=email_context(contents, as_of, services_url=services_url)
         )
 
     return render
+
+
+def email_context(contents: tuple, as_of: dt.date, *, services_url: str) -> dict:
+    """The email's context for a customer's due services (a tuple of DueJob.content):
+    the job's and the staff preview's (reminders.emails)."""
+    return {"services": [service_context(content, as_of) for content in contents], "services_url": services_url}
 
 
 def reminder_notification(due: list[DueJob], as_of: dt.date) -> tuple[str, str]:

@@ -37,7 +37,7 @@ from outbox.offers import (
 )
 from outbox.stencil import EmailStencil
 from retention.bulk import Same
-from retention.clock import business_today, start_of_business_day
+from retention.clock import business_today
 from retention.links import booking_url
 from retention.models import Customer, PromoCode
 from retention.promo import code_expiry
@@ -120,15 +120,20 @@ class WinbackRun:
         code = PromoCode(discount_type=PromoCode.DiscountType.PERCENT, discount_value=self.discount)
         return code.label
 
+    def email_context(self, *, code: str, book_url: str) -> dict:
+        """The email's context, for a customer's code and booking link: the job passes
+        the stencil's slots, the staff preview (reminders.emails) sample values. The
+        templates print `promo.label` and `promo.code`: the run's label, the code."""
+        return {"promo": {"label": self.label, "code": code}, "expires_on": self.valid_through, "book_url": book_url}
+
     @cached_property
     def email(self) -> EmailStencil:
-        """The email, rendered once; each customer's code and booking link are slots.
-        The templates print `promo.label` and `promo.code`: the run's label, the slot."""
-        promo = {"label": self.label, "code": EmailStencil.slot("code")}
+        """The email, rendered once; each customer's code and booking link are slots."""
+        slot = EmailStencil.slot
         return EmailStencil.render(
             template=TEMPLATE,
             kind=Kind.MARKETING,
-            context={"promo": promo, "expires_on": self.valid_through},
+            context=self.email_context(code=slot("code"), book_url=slot("book_url")),
             slots=("code", "book_url"),
         )
 
