@@ -13,7 +13,7 @@ from django.template.loader import render_to_string
 
 from .consent import preferences_url
 
-_INLINER = css_inline.CSSInliner(keep_at_rules=True, load_remote_stylesheets=False)
+_INLINER = css_inline.CSSInliner(keep_at_rules=True, minify_css=True, load_remote_stylesheets=False)
 
 
 def shared_context(kind: str) -> dict:

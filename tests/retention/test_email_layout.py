@@ -32,7 +32,7 @@ def test_the_layout_carries_brand_preheader_address_preferences_and_unsubscribe(
         assert "1 Elm Road, Dayton, OH 45402" in part
         assert "/customer-portal/preferences/" in part
         assert ("/email/unsubscribe/" in part) is (name in MARKETING)
-    assert '<div class="preheader" style="display: none;' in email.html_body
+    assert '<div class="preheader" style="display:none;' in email.html_body
     preheader = email.html_body.split('<div class="preheader"', 1)[1].split(">", 1)[1].split("</div>", 1)[0]
     assert len(preheader.strip()) > 10
 
@@ -42,7 +42,7 @@ def test_the_css_is_inlined(name):
     email = render_preview(name).email
     head, body = email.html_body.split("<body", 1)
     assert "<style" not in body
-    assert 'class="content" style="padding: 28px 32px;' in body
+    assert 'class="content" style="padding:28px 32px;' in body
     # Only the @media rules stay in a <style>, for the clients that read them.
     style = head.split("<style>", 1)[1].split("</style>", 1)[0]
     assert style.strip().startswith("@media") and ".card {" not in style
