@@ -28,12 +28,12 @@ def _slot(name: str) -> str:
 class EmailStencil:
     """One email of a batch job rendered once, with each customer's own values left
     as named slots, so a batch of thousands renders its templates once instead of
-    once per customer. Filling a slot is plain substitution, HTML-escaped in the HTML
-    part as autoescaping would, so a filled stencil is exactly the email build_email
-    renders for that customer (tests hold the two equal). The HTML's CSS is inlined
-    once, when the stencil is rendered; a slot survives inlining whole (U+E000 is
-    neither markup nor whitespace), and its value is escaped as the inliner writes text
-    (outbox.render.escape_as_inlined).
+    once per customer. The HTML's CSS is inlined once, when the stencil is rendered; a
+    slot survives inlining whole (U+E000 is neither markup nor whitespace). Filling a
+    slot is plain substitution, the value HTML-escaped in the HTML part as rendering
+    and inlining would have written it (outbox.render.escape_as_inlined), so a filled
+    stencil is exactly the email build_email renders for that customer (tests hold
+    the two equal).
 
     Every stencil has the slots `short_name` (the greeting, User.get_short_name) and, for
     marketing email, `unsubscribe_url`; the caller names its own (a code, a link).
