@@ -38,6 +38,11 @@ Timed, in the same run and on the same data:
   types, sends, notifications and outbox rows. Delivery to Resend is excluded (see the
   email benchmark); it happens after commit, outside these transactions.
 Both must pick exactly the same customers; the script checks it.
+
+Holdout groups are on as configured (HOLDOUT_PERCENT, 10 by default): the job holds out
+its share and records both sides (experiments.Assignment); the floors take the job's
+held-out ids as an array, leave them out and record both sides too. Run with
+HOLDOUT_PERCENT=0 for the job without holdouts.
 """
 
 import argparse
@@ -220,6 +225,16 @@ WITH eligible AS (
                       AND e.created_at > %(cap)s AND e.status IN ('pending', 'sent'))
       AND NOT EXISTS (SELECT 1 FROM campaigns_campaignsend s WHERE s.customer_id = c.id
                       AND s.campaign_id = %(campaign)s AND s.season_year = %(season_year)s)
+      AND NOT EXISTS (SELECT 1 FROM experiments_assignment a WHERE a.customer_id = c.id AND a.held_out
+                      AND a.campaign_id = %(campaign)s AND a.season = %(season)s)
+      AND NOT c.id = ANY(%(held_out)s::bigint[])
+), assigned AS (
+    -- The holdout groups (experiments): the held out (the job's hash, given as an array)
+    -- and the mailed, recorded.
+    INSERT INTO experiments_assignment (customer_id, send, campaign_id, season, as_of, held_out, created_at)
+    SELECT id, 'seasonal', %(campaign)s, %(season)s, %(as_of)s, false, now() FROM eligible
+    UNION ALL
+    SELECT unnest(%(held_out)s::bigint[]), 'seasonal', %(campaign)s, %(season)s, %(as_of)s, true, now()
 ), codes AS (
     INSERT INTO retention_promocode (code, customer_id, source, discount_type, discount_value, expires_at, created_at)
     SELECT (SELECT string_agg(substr('ABCDEFGHJKMNPQRSTUVWXYZ23456789', 1 + floor(random() * 31)::int, 1)
@@ -271,7 +286,11 @@ RETURNING customer_id""",
 
 
 def floor_params(run) -> dict:
+    # The job's holdout split, which the floor takes as given: Python's part of the job.
+    held_out = run.holdout.split(seasonal.select_customers(run)[0])[1] if run.holdout else []
     return {
+        "held_out": held_out,
+        "season": str(run.season_year),
         "recent": start_of_business_day(AS_OF - dt.timedelta(days=seasonal.MIN_DAYS_SINCE_BOOKING - 1)),
         "as_of": AS_OF,
         "moment": run.moment,
@@ -360,7 +379,8 @@ def measure(customers: int) -> dict:
     job_customers = set(CampaignSend.objects.filter(pk__gt=last_send).values_list("customer_id", flat=True))
     same = job_customers == floor_customers
     print(f"   job (queue_seasonal_offers, batches of {settings.JOB_BATCH_SIZE}): {job_seconds:.2f}s, "
-          f"sent {stats['sent']:,} in {stats['batches']} batches; skipped {stats['skippedByReason']}", flush=True)
+          f"sent {stats['sent']:,} in {stats['batches']} batches, held out {stats['heldOut']:,} "
+          f"(HOLDOUT_PERCENT {settings.HOLDOUT_PERCENT}); skipped {stats['skippedByReason']}", flush=True)
     print(f"       of which selection (every customer's reason) {parts['select_customers']:.2f}s, "
           f"batches (values in Python, then one statement each) {parts['write_offers']:.2f}s", flush=True)
     print(f"   same customers as the floor: {same}; job / floor = {job_seconds / floor_seconds:.2f}x, "

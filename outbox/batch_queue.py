@@ -64,10 +64,11 @@ def queued_emails(
 
 
 def batch_statement(
-    *, types: dict[str, str], steps: list[Step], emails: Step, count: str = "emails"
+    *, types: dict[str, str], steps: list[Step], emails: Step, counts: tuple[str, ...] = ("emails",)
 ) -> tuple[str, dict]:
     """The statement queue_batch() runs, and the parameters its steps name."""
-    return batch_sql([given_step(types), *steps, emails], f"SELECT count(*) FROM {count}")
+    result = ", ".join(f"(SELECT count(*) FROM {name})" for name in counts)
+    return batch_sql([given_step(types), *steps, emails], f"SELECT {result}")
 
 
 def queue_batch(
@@ -77,12 +78,11 @@ def queue_batch(
     steps: list[Step],
     emails: Step,
     params: dict | None = None,
-    count: str = "emails",
-) -> int:
+    counts: tuple[str, ...] = ("emails",),
+) -> tuple[int, ...]:
     """Writes one batch in one statement: `given` (arrays, one per column of `types`,
     the SQL type of each) becomes the rows of the step `given`; then `steps` in order,
-    then `emails` (queued_emails()). Returns how many rows the step `count` wrote.
-    Run it in a transaction; `params` are the values the steps' SQL names."""
-    sql, step_params = batch_statement(types=types, steps=steps, emails=emails, count=count)
-    (written,) = execute_batch(sql, {**step_params, **(params or {}), **given})
-    return written
+    then `emails` (queued_emails()). Returns how many rows each step named in `counts`
+    has. Run it in a transaction; `params` are the values the steps' SQL names."""
+    sql, step_params = batch_statement(types=types, steps=steps, emails=emails, counts=counts)
+    return execute_batch(sql, {**step_params, **(params or {}), **given})

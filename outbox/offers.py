@@ -14,7 +14,7 @@ way batch jobs write queued emails; every table and column name from the models)
 import datetime as dt
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import NamedTuple
 
@@ -64,6 +64,17 @@ class Offer:
     # customer and the promo code, and these values of its own (attname: SQL or Same).
     send_model: type[Model]
     send_values: dict
+    # Holdout groups (experiments.assign.Holdout): the INSERT recording the customers of
+    # `sends` as mailed and of `held_out` as held out; the default records nothing.
+    record_assignments_sql: str = "SELECT 1"
+    record_assignments_params: dict = field(default_factory=dict)
+
+
+class Written(NamedTuple):
+    """What a batch statement wrote: customers sent their offer, and held out."""
+
+    sent: int
+    held_out: int
 
 
 def correlated_sql(queryset) -> str:
@@ -154,20 +165,35 @@ def offer_steps(offer: Offer) -> list[Step]:
     ]
 
 
-def write_offers(offer: Offer, columns: dict[str, list]) -> int:
+def holdout_steps(offer: Offer) -> list[Step]:
+    """The batch's holdout group (experiments.assign): the `held_out` customers still
+    eligible, sent nothing, and the record of who was mailed (`sends`) or held out."""
+    return [
+        Step(
+            "held_out",
+            f"""SELECT given.customer_id FROM unnest(%(held_out)s::{column_type(Customer._meta.pk)}[])
+                AS given (customer_id) WHERE EXISTS ({offer.still_eligible_sql})""",
+        ),
+        Step("assignments", offer.record_assignments_sql),
+    ]
+
+
+def write_offers(offer: Offer, columns: dict[str, list], held_out: list[int] = ()) -> Written:
     """Writes codes, their service types, sends, notifications and emails for those of
     a batch (its offer_values()) who are still eligible, in one statement
-    (outbox.batch_queue); returns how many were sent. Run it in a transaction: a batch
-    that meets an existing send (a unique constraint) fails whole, so no code exists
-    without its send, nor a send without its email."""
+    (outbox.batch_queue), and records the batch's still eligible `held_out` customers
+    (their ids) with the mailed ones (Offer.record_assignments_sql); returns how many
+    were sent and held out. Run it in a transaction: a batch that meets an existing
+    send (a unique constraint) fails whole, so no code exists without its send, nor a
+    send without its email."""
     stencil = offer.email
     now = timezone.now()
     customer_id = column_type(Customer._meta.pk)
     book_url = absolute_url(offer.book_path)
-    return queue_batch(
+    sent, held = queue_batch(
         given=columns,
         types={name: customer_id if name == "customer_id" else "text" for name in columns},
-        steps=offer_steps(offer),
+        steps=[*offer_steps(offer), *holdout_steps(offer)],
         emails=queued_emails(
             source="sends JOIN batch b USING (customer_id)",
             row="b",
@@ -177,8 +203,10 @@ def write_offers(offer: Offer, columns: dict[str, list]) -> int:
             now=now,
             stencil=stencil,
         ),
-        count="sends",
+        counts=("sends", "held_out"),
         params={
+            **offer.record_assignments_params,
+            "held_out": list(held_out),
             "placeholder": CODE_PLACEHOLDER,
             "book_path": offer.book_path,
             "book_url": book_url,
@@ -189,6 +217,7 @@ def write_offers(offer: Offer, columns: dict[str, list]) -> int:
             "now": now,
         },
     )
+    return Written(sent, held)
 
 
 def made_ahead(make: Callable, items: list):

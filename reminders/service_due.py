@@ -236,7 +236,7 @@ def remind_batch(
             )
             for name, value in zip(BATCH_COLUMNS, row, strict=True):
                 columns[name].append(value)
-        emails = queue_batch(
+        (emails,) = queue_batch(
             given=columns,
             types={name: column_type(Customer._meta.pk) if name == "customer_id" else "text" for name in columns},
             steps=reminder_steps(now=now),

@@ -14,6 +14,11 @@ the outbox rows, from arrays of per-customer values, re-checking each customer's
 eligibility inside it. The email is rendered once per run (an EmailStencil) and each
 customer's code, booking link, name and unsubscribe link are filled in by the
 database. So the job costs a fixed number of queries plus one statement per batch.
+
+Holdout groups (experiments.assign): of the targets, WINBACK_HOLDOUT_PERCENT are held
+out by a stable hash of customer and month; the same batch statement records them and
+sends them nothing. A customer held out is in cooldown as if sent a win-back
+("alreadyHeldOut"), so they are not drawn again every day.
 """
 
 import datetime as dt
@@ -26,6 +31,8 @@ from django.db import transaction
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
+from experiments.assign import Holdout, held_out_of_winback_since, holdout_for, winback_season
+from experiments.models import Send
 from outbox.consent import Kind, marketing_capped, marketing_email_lock
 from outbox.offers import (
     CODE_PLACEHOLDER,
@@ -73,24 +80,41 @@ def inactive_customers(as_of: dt.date) -> QuerySet:
     )
 
 
-def winback_targets(as_of: dt.date, *, moment: dt.datetime) -> QuerySet:
-    return inactive_customers(as_of).filter(
+def winback_holdout(as_of: dt.date) -> Holdout | None:
+    """The run's holdout group (None when WINBACK_HOLDOUT_PERCENT is 0 or staff ended it)."""
+    return holdout_for(send=Send.WINBACK, season=winback_season(as_of), as_of=as_of)
+
+
+def held_out_recently(as_of: dt.date, holdout: Holdout | None) -> Exists | None:
+    """Held out of win-back within the cooldown: as good as sent, for the cooldown.
+    None when the run keeps no holdout."""
+    return held_out_of_winback_since(holdout, as_of, settings.WINBACK_COOLDOWN_DAYS)
+
+
+def winback_targets(as_of: dt.date, *, moment: dt.datetime, holdout: Holdout | None = None) -> QuerySet:
+    targets = inactive_customers(as_of).filter(
         ~job_scheduled_ahead(as_of), ~in_cooldown(moment), ~marketing_capped(moment), marketing_opt_in=True
     )
+    if (held := held_out_recently(as_of, holdout)) is not None:
+        targets = targets.filter(~held)
+    return targets
 
 
-def count_by_reason(as_of: dt.date, *, moment: dt.datetime) -> dict:
+def count_by_reason(as_of: dt.date, *, moment: dt.datetime, holdout: Holdout | None = None) -> dict:
     """The inactive customers and why the others are skipped, in one query. A
     customer is counted under the first reason that applies, in this order."""
     ahead, opted_out = Q(job_scheduled_ahead(as_of)), Q(marketing_opt_in=False)
     cooldown, capped = Q(in_cooldown(moment)), Q(marketing_capped(moment))
-    return inactive_customers(as_of).aggregate(
-        inactive=Count("pk"),
-        scheduledAhead=Count("pk", filter=ahead),
-        optedOut=Count("pk", filter=~ahead & opted_out),
-        cooldown=Count("pk", filter=~ahead & ~opted_out & cooldown),
-        marketingCap=Count("pk", filter=~ahead & ~opted_out & ~cooldown & capped),
-    )
+    counts = {
+        "inactive": Count("pk"),
+        "scheduledAhead": Count("pk", filter=ahead),
+        "optedOut": Count("pk", filter=~ahead & opted_out),
+        "cooldown": Count("pk", filter=~ahead & ~opted_out & cooldown),
+        "marketingCap": Count("pk", filter=~ahead & ~opted_out & ~cooldown & capped),
+    }
+    if (held := held_out_recently(as_of, holdout)) is not None:
+        counts["alreadyHeldOut"] = Count("pk", filter=~ahead & ~opted_out & ~cooldown & ~capped & Q(held))
+    return inactive_customers(as_of).aggregate(**counts)
 
 
 @dataclass
@@ -99,6 +123,7 @@ class WinbackRun:
 
     as_of: dt.date
     moment: dt.datetime  # "now" for the cap and the cooldown (as_of_moment)
+    holdout: Holdout | None = None  # None: every target is mailed
 
     @property
     def valid_through(self) -> dt.date:
@@ -151,9 +176,19 @@ class WinbackRun:
             notification_message=self.notification_message(CODE_PLACEHOLDER),
             email=self.email,
             email_key="winback",
-            still_eligible_sql=correlated_sql(winback_targets(self.as_of, moment=self.moment)),
+            still_eligible_sql=correlated_sql(
+                winback_targets(self.as_of, moment=self.moment, holdout=self.holdout)
+            ),
             send_model=WinbackSend,
             send_values={"sent_at": "%(now)s", "sent_on": Same(self.as_of)},
+            **(
+                {
+                    "record_assignments_sql": self.holdout.record_sql,
+                    "record_assignments_params": self.holdout.record_params,
+                }
+                if self.holdout
+                else {}
+            ),
         )
 
     @property
@@ -168,13 +203,16 @@ def check_inactive_customers(ctx: JobContext, *, batch_size: int | None = None) 
     """The selection-and-write phase of check_inactive_customers (delivery is the caller's)."""
     batch_size = batch_size or settings.JOB_BATCH_SIZE
     moment = as_of_moment(ctx.as_of)
+    holdout = winback_holdout(ctx.as_of)
+    ctx.stats["heldOut"] = 0
 
     def select() -> tuple[list[Recipient], dict[str, int]]:
-        counts = count_by_reason(ctx.as_of, moment=moment)
-        skipped = {key: counts[key] for key in ("scheduledAhead", "optedOut", "cooldown", "marketingCap")}
+        counts = count_by_reason(ctx.as_of, moment=moment, holdout=holdout)
+        reasons = ("scheduledAhead", "optedOut", "cooldown", "marketingCap", "alreadyHeldOut")
+        skipped = {key: counts[key] for key in reasons if key in counts}
         targets = [
             Recipient(*row)
-            for row in winback_targets(ctx.as_of, moment=moment)
+            for row in winback_targets(ctx.as_of, moment=moment, holdout=holdout)
             .order_by("pk")
             .values_list("pk", "user__email", "user__name")
         ]
@@ -188,24 +226,29 @@ def check_inactive_customers(ctx: JobContext, *, batch_size: int | None = None) 
         return targets, skipped
 
     if ctx.dry_run:
-        select()
+        targets, _ = select()
+        if holdout is not None:
+            ctx.stats["heldOut"] = sum(holdout.holds_out(target.customer_id) for target in targets)
         return
-    run = WinbackRun(as_of=ctx.as_of, moment=moment)
+    run = WinbackRun(as_of=ctx.as_of, moment=moment, holdout=holdout)
     with marketing_email_lock():  # seasonal waits (and re-checks the cap) until we are done
         targets, skipped = select()  # under the lock, so a seasonal run just before us is counted
         for start in range(0, len(targets), batch_size):
             batch = targets[start : start + batch_size]
+            # Those to mail, and the ids of those held out (experiments.assign).
+            mailed, held_out = holdout.split(batch) if holdout else (batch, [])
             try:
-                columns = offer_values(run.offer, batch)  # before the transaction: no database
+                columns = offer_values(run.offer, mailed)  # before the transaction: no database
                 with transaction.atomic():
-                    sent = write_offers(run.offer, columns)
+                    sent, held = write_offers(run.offer, columns, held_out)
             except Exception as exc:  # one bad batch must not stop the rest; it is retried tomorrow
                 ctx.stats["failed"] += len(batch)
                 ctx.stats.setdefault("errors", []).append(f"{type(exc).__name__}: {exc}")
                 ctx.progress(f"batch of {len(batch)} customer(s) failed: {exc}")
                 continue
             ctx.stats["sent"] += sent
-            if stale := len(batch) - sent:  # stopped being eligible since selection (a booking)
+            ctx.stats["heldOut"] += held
+            if stale := len(batch) - sent - held:  # stopped being eligible since selection (a booking)
                 ctx.stats["skipped"] += stale
                 skipped["noLongerEligible"] = skipped.get("noLongerEligible", 0) + stale
             ctx.progress(f"won back {ctx.stats['sent']}/{len(targets)} customer(s)")

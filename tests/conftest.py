@@ -42,6 +42,13 @@ def deliver_inline(settings):
     settings.EMAIL_DELIVER_IN_BACKGROUND = False
 
 
+@pytest.fixture(autouse=True)
+def no_holdout_groups(settings):
+    """Holdout groups off (HOLDOUT_PERCENT 0, as an operator may set it) unless a test
+    turns them on (tests/experiments): elsewhere every eligible customer is mailed."""
+    settings.HOLDOUT_PERCENT = 0
+
+
 @pytest.fixture
 def service_types(db):
     """The four real service types, by slug."""

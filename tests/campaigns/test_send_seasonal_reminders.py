@@ -287,7 +287,7 @@ def test_a_customer_who_books_after_the_selection_is_left_out_of_their_batch(win
     assert [recipient.customer_id for recipient in eligible] == [lapsed.pk]
 
     booked(lapsed, provider, lawn, days_ago=0, status=Job.Status.SCHEDULED, scheduled_for=TODAY + dt.timedelta(days=5))
-    assert write_offers(seasonal_run.offer, offer_values(seasonal_run.offer, eligible)) == 0
+    assert write_offers(seasonal_run.offer, offer_values(seasonal_run.offer, eligible)).sent == 0
     assert not was_sent(lapsed)
     assert not PromoCode.objects.exists() and not Notification.objects.exists() and not OutboundEmail.objects.exists()
 

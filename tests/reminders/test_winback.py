@@ -200,7 +200,7 @@ class TestWhatAWinbackIs:
 
             booked_job(customer=customer, service_type=lawn, provider=provider, booked_on=TODAY, scheduled_for=days(5))
             winback_run = WinbackRun(as_of=TODAY, moment=moment)
-            assert write_offers(winback_run.offer, offer_values(winback_run.offer, targets)) == 1
+            assert write_offers(winback_run.offer, offer_values(winback_run.offer, targets)).sent == 1
         assert winbacks(customer) == 0 and winbacks(other_customer) == 1
         assert not PromoCode.objects.filter(customer=customer).exists()
         assert not Notification.objects.filter(customer=customer).exists()

@@ -28,7 +28,7 @@ TEXT = ("key", "email", "subject", "text_body", "html_body")
 def filled_emails(rows) -> int:
     """Queues filled emails (no stencil) for rows of (customer id, *TEXT) in one batch."""
     columns = {name: [row[index] for row in rows] for index, name in enumerate(("customer_id", *TEXT))}
-    return queue_batch(
+    (written,) = queue_batch(
         given=columns,
         types={"customer_id": "bigint", **dict.fromkeys(TEXT, "text")},
         steps=[],
@@ -36,6 +36,7 @@ def filled_emails(rows) -> int:
             source="given", row="given", key="given.key", template="t", kind=OutboundEmail.Kind.REMINDER, now=NOW
         ),
     )
+    return written
 
 
 @pytest.mark.django_db

@@ -92,6 +92,33 @@ def test_tampered_link_is_refused(client, customer, tamper):
     assert customer.marketing_opt_in is True
 
 
+def test_another_customers_payload_with_a_junk_signature_is_refused(client, customer, other_customer):
+    """A well-formed token whose payload names someone else reaches the signature check
+    (the junk-string cases above fail earlier, at decoding) and is refused there."""
+    payload = unsubscribe_token(other_customer).split(":")[0]
+    mine = unsubscribe_token(customer)
+    forged = ":".join([payload, *mine.split(":")[1:]])
+    assert forged != unsubscribe_token(other_customer)
+    response = client.post(reverse("portal:unsubscribe", args=[forged]))
+    assert response.status_code == 400
+    other_customer.refresh_from_db()
+    customer.refresh_from_db()
+    assert other_customer.marketing_opt_in is True and customer.marketing_opt_in is True
+
+
+def test_a_queued_reminder_is_not_delivered_after_reminders_are_turned_off(customer, fake_resend):
+    """Consent is checked again at delivery for service reminders too, not only marketing."""
+    queue(customer, "reminder", "reminder/queued-before-opt-out")
+    queue(customer, "transactional", "transactional/still-goes")
+    Customer.objects.filter(pk=customer.pk).update(service_reminders_opt_in=False)
+
+    stats = deliver_pending()
+
+    assert stats["suppressed"] == 1 and stats["sent"] == 1
+    assert OutboundEmail.objects.get(idempotency_key="reminder/queued-before-opt-out").status == "suppressed"
+    assert len(fake_resend.emails) == 1
+
+
 def test_a_token_for_one_customer_cannot_be_turned_into_another(client, customer, other_customer):
     token = unsubscribe_token(customer)
     client.post(reverse("portal:unsubscribe", args=[token]))

@@ -14,6 +14,7 @@ from outbox.preview import SAMPLES, email_template_dirs, render_all_previews, re
 from tests.factories import UserFactory
 
 KINDS = {
+    "password_reset": OutboundEmail.Kind.TRANSACTIONAL,
     "loyalty_redemption": OutboundEmail.Kind.TRANSACTIONAL,
     "loyalty_tier_upgrade": OutboundEmail.Kind.TRANSACTIONAL,
     "service_due": OutboundEmail.Kind.REMINDER,
