@@ -139,3 +139,33 @@ def execute_batch(sql: str, params: dict) -> tuple:
     with binding_cursor() as cursor:
         cursor.execute(sql, params)
         return cursor.fetchone()
+
+
+def insert_rows(
+    model: type[Model],
+    fields: list[str],
+    rows: list[tuple],
+    *,
+    same: dict[str, object] | None = None,
+    ignore_conflicts_on: str | None = None,
+) -> None:
+    """Inserts `rows` of `model` (each a value for each of `fields`, attnames) in one
+    statement from arrays, `same` holding the values every row shares: insert_step()
+    over given_step(), for rows made in Python (test data, a one-table write)."""
+    step = insert_step(
+        "inserted",
+        model,
+        {**{name: f"given.{name}" for name in fields}, **{name: Same(value) for name, value in (same or {}).items()}},
+        source="given",
+        ignore_conflicts_on=ignore_conflicts_on,
+    )
+    if not rows:
+        return
+    columns = dict(zip(fields, (list(values) for values in zip(*rows, strict=True)), strict=True))
+    types = {name: column_type(model._meta.get_field(name)) for name in fields}
+    # Each column's values, prepared as the field prepares them (a UUID, a Decimal).
+    for name in fields:
+        model_field = next(f for f in model._meta.concrete_fields if f.attname == name)
+        columns[name] = [model_field.get_db_prep_save(value, connection) for value in columns[name]]
+    sql, params = batch_sql([given_step(types), step], "SELECT 1")
+    execute_batch(sql, {**params, **columns})

@@ -136,3 +136,18 @@ def test_no_table_name_or_choice_value_is_written_by_hand(module):
         assert not [table for table in tables if table in text], f"{module} names a table: {text[:80]!r}"
         for value in choices:
             assert f"'{value}'" not in text, f"{module} writes the choice {value!r} by hand: {text[:80]!r}"
+
+
+@pytest.mark.django_db
+def test_insert_rows_writes_rows_made_in_python(customer):
+    import uuid
+
+    from retention.bulk import insert_rows
+
+    ids = [uuid.uuid4(), uuid.uuid4()]
+    insert_rows(
+        Notification, ["id", "customer_id", "title", "message"], [(i, customer.pk, f"t{n}", "m") for n, i in enumerate(ids)],
+        same={"kind": "job", "created_at": NOW},
+    )
+    rows = Notification.objects.order_by("title").values_list("id", "title", "action_url", "read_at", "created_at")
+    assert list(rows) == [(ids[0], "t0", "", None, NOW), (ids[1], "t1", "", None, NOW)]
