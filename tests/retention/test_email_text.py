@@ -14,12 +14,15 @@ TITLE = "Lawn & Garden"
 def test_text_parts_keep_apostrophes_and_ampersands(template):
     customer = Customer(pk=0, user=User(email="obrien@example.com", name="O'Brien&Co"))
     sample = SAMPLES[template]
+    context = sample.build().context
+    if "user" in context:  # an email greeting the account's user (password reset)
+        context["user"] = customer.user
     email = build_email(
         template=template,
         customer=customer,
         kind=sample.kind,
         idempotency_key=f"test/{template}",
-        context=sample.build().context,
+        context=context,
     )
     for part in (email.subject, email.text_body):
         assert "&amp;" not in part and "&#x27;" not in part and "&#39;" not in part
