@@ -102,6 +102,7 @@ class SeasonalRun:
         """What every batch writes, worked out once."""
         return Offer(
             source=SEASONAL_SOURCE,
+            as_of=self.as_of,
             discount_percent=Decimal(self.campaign.discount_percent),
             expires_at=self.expires_at,
             service_types=[s.pk for s in self.service_types],
@@ -215,7 +216,7 @@ def skip_rules(run: SeasonalRun) -> list[SkipRule]:
         SkipRule("optedOut", customer=Q(marketing_opt_in=False) | Q(user__is_active=False)),
         # Settled: marketing email is queued only by this job and win-back, each holding
         # the marketing-email lock for its whole selection and writes.
-        SkipRule("marketingCap", recent_marketing(run.moment).filter(customer__isnull=False), settled=True),
+        SkipRule("marketingCap", recent_marketing(run.as_of).filter(customer__isnull=False), settled=True),
         # Settled: only this job records sends, one copy at a time (and the database
         # refuses a second send for the season).
         SkipRule(

@@ -4,6 +4,7 @@ Every variable is documented, with its default, in `.env.example`.
 """
 
 import datetime as dt
+import os
 import shlex
 from decimal import Decimal
 from pathlib import Path
@@ -13,8 +14,12 @@ from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
-env = environ.Env()
 environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
+env = environ.Env()
+# An empty value means unset, so `.env.example` copied to `.env` as it is leaves every
+# default in force (an empty DATABASE_URL is "not set", an empty SECURE_SSL_REDIRECT
+# follows DEBUG).
+env.ENVIRON = {name: value for name, value in os.environ.items() if value != ""}
 
 DEBUG = env.bool("DEBUG", default=False)
 SECRET_KEY = env.str("SECRET_KEY", default="dev-insecure-change-me" if DEBUG else environ.Env.NOTSET)
@@ -35,7 +40,6 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django_htmx",
-    "django_crontab",
     "axes",  # login throttling (accounts/throttle.py)
     # Ours, lowest first: retention is the shared core and outbox its email pipeline;
     # loyalty, campaigns and reminders build on them; actions spans them; portal is the web layer on top.
@@ -45,10 +49,15 @@ INSTALLED_APPS = [
     "campaigns",
     "reminders",
     "experiments",  # holdout groups of the seasonal and win-back sends
+    "referrals",
+    "plans",  # maintenance plans: models and rules below actions, subscribing and the daily job above it
     "actions",
     "accounts",  # login, its throttling and password reset
     "portal",
     "metrics",  # staff-only numbers over every app above
+    # After ours: retention's `crontab` command (which checks for the crontab program)
+    # takes the place of django-crontab's.
+    "django_crontab",
 ]
 
 MIDDLEWARE = [
@@ -95,17 +104,23 @@ TEMPLATES = [
     },
 ]
 
-# Unset DATABASE_URL means a SQLite file: the zero-setup demo only. Tests and
-# production run on PostgreSQL.
-DATABASES = {
-    "default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'var' / 'demo.sqlite3'}"),
-}
-if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    (BASE_DIR / "var").mkdir(exist_ok=True)
-elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
-    # Persistent connections: 277 -> 967 requests/s on this machine (PRODUCT.md).
-    DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
-    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# PostgreSQL everywhere: production, tests, CI and the demo (scripts/demo starts an
+# embedded PostgreSQL and sets DATABASE_URL when it is unset).
+if "DATABASE_URL" not in env.ENVIRON:
+    raise ImproperlyConfigured(
+        "DATABASE_URL is not set: point it at PostgreSQL, e.g. "
+        "DATABASE_URL=postgres://user:password@127.0.0.1:5432/retention "
+        "(scripts/demo sets it to an embedded PostgreSQL in var/ when it is unset)."
+    )
+DATABASES = {"default": env.db("DATABASE_URL")}
+if DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
+    raise ImproperlyConfigured(
+        f"DATABASE_URL must be a PostgreSQL URL (postgres://...); Retention runs on PostgreSQL only, "
+        f"got engine {DATABASES['default']['ENGINE']!r}."
+    )
+# Persistent connections: 277 -> 967 requests/s on this machine (PRODUCT.md).
+DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "retention.User"
@@ -183,8 +198,9 @@ MARKETING_EMAIL_CAP_DAYS = env.int("MARKETING_EMAIL_CAP_DAYS", default=7)
 # background thread when true, so the response does not wait for Resend. config/wsgi.py
 # turns it on for the web server; commands (whose process may exit right after) deliver inline.
 EMAIL_DELIVER_IN_BACKGROUND = env.bool("EMAIL_DELIVER_IN_BACKGROUND", default=False)
-# Delivery (retention/delivery.py). Resend allows 2 requests/s per team unless raised;
-# answers' ratelimit-limit lowers this, never raises it.
+# Delivery (outbox/delivery.py). Resend allows 2 requests/s per team unless raised. One
+# rate for the whole deployment (outbox/ratelimit.py keeps it in the database); answers'
+# ratelimit-limit lowers it, never raises it.
 RESEND_REQUESTS_PER_SECOND = env.float("RESEND_REQUESTS_PER_SECOND", default=2)
 RESEND_MAX_IN_FLIGHT = env.int("RESEND_MAX_IN_FLIGHT", default=4)
 RESEND_TIMEOUT_SECONDS = env.float("RESEND_TIMEOUT_SECONDS", default=15)
@@ -209,6 +225,8 @@ AXES_USERNAME_FORM_FIELD = "username"  # the login form's and admin's field (axe
 AXES_USERNAME_CALLABLE = "accounts.throttle.login_username"
 AXES_CLIENT_IP_CALLABLE = "accounts.throttle.client_ip"
 AXES_LOCKOUT_CALLABLE = "accounts.throttle.locked_out"
+# Axes logs its start and every successful login at INFO; failures and lockouts still log.
+AXES_VERBOSE = False
 # Proxies in front of the app that append the client's address to X-Forwarded-For
 # (1 behind one TLS proxy); 0 trusts no such header and uses the connection's address.
 TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
@@ -237,9 +255,35 @@ WINBACK_HOLDOUT_PERCENT = env.int("WINBACK_HOLDOUT_PERCENT", default=None)
 for _name in ("HOLDOUT_PERCENT", "SEASONAL_HOLDOUT_PERCENT", "WINBACK_HOLDOUT_PERCENT"):
     if globals()[_name] is not None and not 0 <= globals()[_name] <= 50:
         raise ImproperlyConfigured(f"{_name} must be between 0 and 50.")
+# Referrals (PRODUCT.md "Referrals"): the invited friend's welcome discount in dollars
+# off a first service, the advocate's points when that friend's first job is completed,
+# and how many friends a year can earn an advocate points.
+REFERRAL_FRIEND_DISCOUNT = env.int("REFERRAL_FRIEND_DISCOUNT", default=20)
+REFERRAL_ADVOCATE_POINTS = env.int("REFERRAL_ADVOCATE_POINTS", default=500)
+REFERRAL_MAX_PER_YEAR = env.int("REFERRAL_MAX_PER_YEAR", default=20)
+if REFERRAL_FRIEND_DISCOUNT < 1 or REFERRAL_ADVOCATE_POINTS < 1 or REFERRAL_MAX_PER_YEAR < 0:
+    raise ImproperlyConfigured(
+        "REFERRAL_FRIEND_DISCOUNT and REFERRAL_ADVOCATE_POINTS must be at least 1, REFERRAL_MAX_PER_YEAR at least 0."
+    )
+# Proxies in front of the app that append to X-Forwarded-For: the client's address is
+# the entry that many places from the right. 0: REMOTE_ADDR (no proxy; the header is
+# ignored, so a client cannot forge its address). Used by the referral sign-up IP check.
+NUM_PROXIES = env.int("NUM_PROXIES", default=0)
 # Customers per transaction in the batch jobs: each batch is a few set-based statements,
 # so bigger batches mean fewer round trips and commits (1,000 measured 8% faster than
 # 500 on the seasonal benchmark; a batch of 1,000 commits in about 0.1 s).
+# Maintenance plans: schedule_plan_visits books each active subscription's next visit
+# this many days ahead. A provider takes at most PROVIDER_JOBS_PER_DAY scheduled jobs on
+# a day when plan visits are booked for them (bookings a customer makes by hand are not
+# limited); a visit with no provider free on its day goes to the next day that has one,
+# looking at most PLAN_PROVIDER_SEARCH_DAYS further.
+PLAN_BOOK_AHEAD_DAYS = env.int("PLAN_BOOK_AHEAD_DAYS", default=14)
+PROVIDER_JOBS_PER_DAY = env.int("PROVIDER_JOBS_PER_DAY", default=8)
+PLAN_PROVIDER_SEARCH_DAYS = env.int("PLAN_PROVIDER_SEARCH_DAYS", default=14)
+if min(PLAN_BOOK_AHEAD_DAYS, PROVIDER_JOBS_PER_DAY) < 1 or PLAN_PROVIDER_SEARCH_DAYS < 0:
+    raise ImproperlyConfigured(
+        "PLAN_BOOK_AHEAD_DAYS and PROVIDER_JOBS_PER_DAY must be at least 1, PLAN_PROVIDER_SEARCH_DAYS at least 0."
+    )
 JOB_BATCH_SIZE = env.int("JOB_BATCH_SIZE", default=1000)
 if JOB_BATCH_SIZE < 1:
     raise ImproperlyConfigured("JOB_BATCH_SIZE must be at least 1.")
@@ -264,6 +308,7 @@ SCHEDULED_JOBS = [
     ("send_seasonal_reminders", "0 10 * * 1"),
     ("check_service_due", "0 11 * * *"),
     ("check_inactive_customers", "0 9 * * *"),
+    ("schedule_plan_visits", "0 6 * * *"),
     ("deliver_emails", "*/5 * * * *"),
 ]
 CRONJOBS = [
@@ -271,6 +316,8 @@ CRONJOBS = [
     for command, schedule in SCHEDULED_JOBS
 ]
 CRONTAB_COMMENT = "retention-jobs"
+# The crontab program `manage.py crontab add|show|remove` runs (a name on PATH or a path).
+CRONTAB_EXECUTABLE = env.str("CRONTAB_EXECUTABLE", default="/usr/bin/crontab")
 CRONTAB_DJANGO_SETTINGS_MODULE = "config.settings"
 CRONTAB_DJANGO_MANAGE_PATH = str(BASE_DIR / "manage.py")
 CRONTAB_COMMAND_PREFIX = f"cd {shlex.quote(str(BASE_DIR))} && mkdir -p {shlex.quote(str(Path(CRON_LOG_FILE).parent))} &&"

@@ -26,14 +26,16 @@ def queued_emails(
     template: str,
     kind: str,
     now: dt.datetime,
+    as_of: dt.date,
     stencil: EmailStencil | None = None,
 ) -> Step:
     """The step writing the batch's outbox rows, one per row of `source` (SQL, naming
     its row `row`), which has the columns customer_id and email and either the
     stencil's slots (stencil.customer_slots() and the caller's own, each with its
     `_html` version), or, without a stencil, subject, text_body and html_body already
-    filled. `key` is SQL for the idempotency key; a key already queued is skipped. It
-    returns the customers whose email it wrote."""
+    filled. `key` is SQL for the idempotency key; a key already queued is skipped. Every
+    row records the run's as-of day `as_of` (OutboundEmail.as_of: the marketing cap
+    counts by it, PRODUCT.md "Time"). It returns the customers whose email it wrote."""
     if stencil is not None:
         bodies = {part: stencil.fill_sql(part, row) for part in EmailStencil.PARTS}
         headers, params = stencil.headers_sql(row), stencil.sql_params()
@@ -55,6 +57,7 @@ def queued_emails(
             "headers": headers,
             "next_attempt_at": Same(now),
             "created_at": Same(now),
+            "as_of": Same(as_of),
         },
         source=source,
         returning=("customer_id",),

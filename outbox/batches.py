@@ -8,7 +8,7 @@ import random
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Case, F, Value, When
+from django.db.models import F
 from django.utils import timezone
 
 from .consent import consents
@@ -78,10 +78,11 @@ def _only(keys: list[str] | None) -> dict:
     return {} if keys is None else {"idempotency_key__in": keys}
 
 
-def due_claimed_batch(*, exclude: set[str], keys: list[str] | None = None) -> Batch | None:
-    """A batch claimed earlier and not marked: after a crash, or due for a retry (one
-    holding one of these `keys`, if given)."""
-    key = (
+def due_claimed_key(*, exclude: set[str], keys: list[str] | None = None) -> str | None:
+    """The key of a batch claimed earlier and not marked: after a crash, handed back by
+    a run that let the lock go, or due for a retry (one holding one of these `keys`, if
+    given); read its members with claimed_batch."""
+    return (
         OutboundEmail.objects.filter(
             status=Status.SENDING, next_attempt_at__lte=timezone.now(), **_only(keys)
         )
@@ -90,8 +91,10 @@ def due_claimed_batch(*, exclude: set[str], keys: list[str] | None = None) -> Ba
         .values_list("batch_key", flat=True)
         .first()
     )
-    if key is None:
-        return None
+
+
+def claimed_batch(key: str) -> Batch | None:
+    """The members still claimed by the batch `key`, in id order (the order they were sent in)."""
     emails = list(OutboundEmail.objects.filter(status=Status.SENDING, batch_key=key).order_by("id"))
     return Batch(key=key, emails=emails) if emails else None
 
@@ -159,36 +162,25 @@ def record_result(batch: Batch, result: BatchResult, stats: dict) -> None:
 def mark_sent(batch: Batch, provider_ids: list[str], *, error: str, now: dt.datetime) -> int:
     """One UPDATE marks the batch's members sent, each with its Resend id."""
     pks = [email.pk for email in batch.emails]
-    if connection.vendor == "postgresql":
-        # Raw SQL: Django's CASE with 100 WHENs takes longer to compile than to run.
-        table = OutboundEmail._meta.db_table
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"""UPDATE {table} AS e SET status = %s, sent_at = %s, attempts = e.attempts + 1,
-                        last_error = %s, provider_message_id = v.provider_id
-                    FROM unnest(%s::bigint[], %s::text[]) AS v(id, provider_id)
-                    WHERE e.id = v.id AND e.status = %s AND e.batch_key = %s""",
-                [Status.SENT, now, error, pks, provider_ids, Status.SENDING, batch.key],
-            )
-            return cursor.rowcount
-    return OutboundEmail.objects.filter(status=Status.SENDING, batch_key=batch.key).update(
-        status=Status.SENT,
-        sent_at=now,
-        attempts=F("attempts") + 1,
-        last_error=error,
-        provider_message_id=Case(
-            *[When(pk=pk, then=Value(mid)) for pk, mid in zip(pks, provider_ids)], default=Value("")
-        ),
-    )
+    # Raw SQL: Django's CASE with 100 WHENs takes longer to compile than to run.
+    table = OutboundEmail._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""UPDATE {table} AS e SET status = %s, sent_at = %s, attempts = e.attempts + 1,
+                    last_error = %s, provider_message_id = v.provider_id
+                FROM unnest(%s::bigint[], %s::text[]) AS v(id, provider_id)
+                WHERE e.id = v.id AND e.status = %s AND e.batch_key = %s""",
+            [Status.SENT, now, error, pks, provider_ids, Status.SENDING, batch.key],
+        )
+        return cursor.rowcount
 
 
 def _commit_without_waiting_for_disk() -> None:
     """Marking sent may skip the wait for the disk: if a database crash lost the mark,
     the batch would be sent again under its same key and Resend would not send it twice.
     (The claim, which fixes the key, always waits.)"""
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SET LOCAL synchronous_commit = off")
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL synchronous_commit = off")
 
 
 def _note_error(stats: dict, batch: Batch, error: str) -> None:

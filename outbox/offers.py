@@ -48,6 +48,7 @@ class Offer:
     """What a run offers every customer of it, besides their own code."""
 
     source: str  # PromoCode.Source
+    as_of: dt.date  # the run's as-of day, recorded on each email (the marketing cap counts by it)
     discount_percent: Decimal
     expires_at: dt.datetime
     service_types: list[int]  # the codes cover these; none means every service
@@ -201,6 +202,7 @@ def write_offers(offer: Offer, columns: dict[str, list], held_out: list[int] = (
             template=stencil.template,
             kind=stencil.kind,
             now=now,
+            as_of=offer.as_of,
             stencil=stencil,
         ),
         counts=("sends", "held_out"),

@@ -8,6 +8,8 @@ from django.db.models import Count, Q, Sum
 
 from campaigns.selectors import active_promo_codes, seasonal_offer
 from loyalty.selectors import loyalty_summary
+from referrals.selectors import referral_widget
+from plans.selectors import PLAN_VISIT_RELATED, subscription_widget
 from reminders.selectors import due_services
 from retention.clock import business_today
 from retention.models import Customer, Job, scheduled_ahead
@@ -45,7 +47,7 @@ def job_stats(customer: Customer) -> dict:
 
 
 def dashboard_context(customer: Customer) -> dict:
-    jobs = customer.jobs.select_related("service_type", "provider")
+    jobs = customer.jobs.select_related("service_type", "provider", PLAN_VISIT_RELATED)
     return {
         "service_due_alert": service_due_alert(customer),
         "seasonal_banner": seasonal_banner(customer),
@@ -54,8 +56,8 @@ def dashboard_context(customer: Customer) -> dict:
         "bundles_widget": None,
         "loyalty_widget": loyalty_widget(customer),
         "recommendations_widget": None,
-        "referral_widget": None,
-        "subscription_widget": None,
+        "referral_widget": referral_widget(customer=customer),
+        "subscription_widget": subscription_widget(customer=customer, today=business_today()),
         "stats": job_stats(customer),
         "next_job": jobs.filter(scheduled_ahead(business_today()))
         .order_by("scheduled_for", "created_at")

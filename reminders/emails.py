@@ -4,7 +4,6 @@ context functions from sample values."""
 import datetime as dt
 
 from django.urls import reverse
-from django.utils import timezone
 
 from outbox.consent import Kind
 from outbox.preview import SAMPLE_TODAY, Sample, register_sample
@@ -33,7 +32,7 @@ def service_due_sample() -> Sample:
 
 
 def winback_sample() -> Sample:
-    run = WinbackRun(as_of=SAMPLE_TODAY, moment=timezone.make_aware(dt.datetime.combine(SAMPLE_TODAY, dt.time(9))))
+    run = WinbackRun(as_of=SAMPLE_TODAY)
     code = "WB7XK4M2QPZD"
     book_url = booking_url(code=code, absolute=True)
     return Sample(

@@ -12,6 +12,7 @@ from typing import NamedTuple
 from django.conf import settings
 from django.db.models import Case, Exists, OuterRef, Q, QuerySet, Subquery, Value, When
 
+from plans.selectors import on_a_plan, on_plan_for_service
 from retention.clock import start_of_business_day
 from retention.links import booking_url
 from retention.models import Customer, Job, ServiceType, scheduled_ahead
@@ -36,17 +37,20 @@ def rebooks(*, as_of: dt.date, completed_at: OuterRef) -> Q:
     )
 
 
-def rebooked_since_completion(as_of: dt.date) -> Exists:
-    """True for a completed job whose service is booked or done again (`rebooks`), so it
-    is no longer due: the one rule the daily job, the alert, the services page and the
-    JSON API share."""
-    return Exists(
-        Job.objects.filter(
-            rebooks(as_of=as_of, completed_at=OuterRef("completed_at")),
-            customer_id=OuterRef("customer_id"),
-            service_type_id=OuterRef("service_type_id"),
-        ).exclude(pk=OuterRef("pk"))
-    )
+def rebooked_since_completion(as_of: dt.date) -> Q:
+    """True for a completed job whose service is booked or done again (`rebooks`), or
+    whose customer is on an active maintenance plan for that service (the plan books its
+    visits), so it is no longer due: the one rule the daily job, the alert, the
+    services page and the JSON API share."""
+    return Q(
+        Exists(
+            Job.objects.filter(
+                rebooks(as_of=as_of, completed_at=OuterRef("completed_at")),
+                customer_id=OuterRef("customer_id"),
+                service_type_id=OuterRef("service_type_id"),
+            ).exclude(pk=OuterRef("pk"))
+        )
+    ) | Q(on_plan_for_service(customer="customer_id", service_type="service_type_id"))
 
 
 # --- Urgency ---------------------------------------------------------------------------
@@ -272,6 +276,15 @@ def in_churn_stage(key: str, as_of: dt.date) -> Q:
 def job_scheduled_ahead(as_of: dt.date) -> Exists:
     """The customer has a job scheduled ahead (retention.models.scheduled_ahead)."""
     return Exists(Job.objects.filter(scheduled_ahead(as_of), customer_id=OuterRef("pk")))
+
+
+def active_ahead(as_of: dt.date) -> Q:
+    """The customer is active ahead of `as_of`, so never won back: a job scheduled ahead
+    (job_scheduled_ahead) or an active maintenance plan, which books their visits
+    (plans.selectors.on_a_plan; PRODUCT.md: plan members are not win-back targets while
+    the plan is active). Service-due asks the same per service: rebooked_since_completion
+    (a job of the service scheduled ahead, or a plan for it)."""
+    return Q(job_scheduled_ahead(as_of)) | Q(on_a_plan(customer="pk"))
 
 
 def last_booking_at() -> Subquery:

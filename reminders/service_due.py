@@ -241,7 +241,13 @@ def remind_batch(
             types={name: column_type(Customer._meta.pk) if name == "customer_id" else "text" for name in columns},
             steps=reminder_steps(now=now),
             emails=queued_emails(
-                source="given", row="given", key="given.key", template=TEMPLATE, kind=Kind.REMINDER, now=now
+                source="given",
+                row="given",
+                key="given.key",
+                template=TEMPLATE,
+                kind=Kind.REMINDER,
+                now=now,
+                as_of=as_of,
             ),
         )
     return len(jobs), emails

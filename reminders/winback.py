@@ -2,11 +2,12 @@
 
 A customer whose last booking is WINBACK_INACTIVE_DAYS or more old, with nothing
 scheduled ahead, opted in to marketing, under the marketing frequency cap and not
-sent a win-back in the last WINBACK_COOLDOWN_DAYS gets a personal promo code, the
+sent a win-back within WINBACK_COOLDOWN_DAYS gets a personal promo code, the
 win-back email, a notification and a WinbackSend record. The cap is
-retention.emails.marketing_capped (marketing email queued, sending or sent), so
-seasonal and win-back emails share it. A booking ends win-back: it is the new last
-booking.
+outbox.consent.marketing_capped (marketing email queued, sending or sent), so
+seasonal and win-back emails share it. Cap and cooldown count by the as-of day each
+email and send records (PRODUCT.md "Time"), so a `--date` run behaves as that day's
+run would. A booking ends win-back: it is the new last booking.
 
 Each batch is written by one statement in its own transaction, as the seasonal job
 writes its batches (outbox.offers, outbox.batch_queue): the codes, the sends, the notifications and
@@ -29,7 +30,6 @@ from functools import cached_property
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
-from django.utils import timezone
 
 from experiments.assign import Holdout, held_out_of_winback_since, holdout_for, winback_season
 from experiments.models import Send
@@ -44,29 +44,25 @@ from outbox.offers import (
 )
 from outbox.stencil import EmailStencil
 from retention.bulk import Same
-from retention.clock import business_today
 from retention.links import booking_url
 from retention.models import Customer, PromoCode
 from retention.promo import code_expiry
 from retention.scheduling import JobContext
 
 from .models import WINBACK_NOTICE, WINBACK_SOURCE, WinbackSend
-from .selectors import in_churn_stage, job_scheduled_ahead, last_booking_at
+from .selectors import active_ahead, in_churn_stage, last_booking_at
 
 TEMPLATE = "winback"
 
 
-def as_of_moment(as_of: dt.date) -> dt.datetime:
-    """Now, moved to the as-of day: `--date` tomorrow judges cap and cooldown as the
-    run at this time tomorrow would."""
-    return timezone.now() + (as_of - business_today())
-
-
-def in_cooldown(moment: dt.datetime) -> Exists:
+def in_cooldown(as_of: dt.date) -> Exists:
+    """Sent a win-back fewer than WINBACK_COOLDOWN_DAYS from `as_of`, by the as-of day
+    recorded on each send (sent_on), never the wall clock: on either side, so a catch-up
+    run for an earlier day respects what later days' runs sent, and the same day run
+    again finds its own sends (winback_once_per_customer_day is never met)."""
+    reach = dt.timedelta(days=settings.WINBACK_COOLDOWN_DAYS - 1)
     return Exists(
-        WinbackSend.objects.filter(
-            customer_id=OuterRef("pk"), sent_at__gt=moment - dt.timedelta(days=settings.WINBACK_COOLDOWN_DAYS)
-        )
+        WinbackSend.objects.filter(customer_id=OuterRef("pk"), sent_on__range=(as_of - reach, as_of + reach))
     )
 
 
@@ -91,20 +87,20 @@ def held_out_recently(as_of: dt.date, holdout: Holdout | None) -> Exists | None:
     return held_out_of_winback_since(holdout, as_of, settings.WINBACK_COOLDOWN_DAYS)
 
 
-def winback_targets(as_of: dt.date, *, moment: dt.datetime, holdout: Holdout | None = None) -> QuerySet:
+def winback_targets(as_of: dt.date, *, holdout: Holdout | None = None) -> QuerySet:
     targets = inactive_customers(as_of).filter(
-        ~job_scheduled_ahead(as_of), ~in_cooldown(moment), ~marketing_capped(moment), marketing_opt_in=True
+        ~active_ahead(as_of), ~in_cooldown(as_of), ~marketing_capped(as_of), marketing_opt_in=True
     )
     if (held := held_out_recently(as_of, holdout)) is not None:
         targets = targets.filter(~held)
     return targets
 
 
-def count_by_reason(as_of: dt.date, *, moment: dt.datetime, holdout: Holdout | None = None) -> dict:
+def count_by_reason(as_of: dt.date, *, holdout: Holdout | None = None) -> dict:
     """The inactive customers and why the others are skipped, in one query. A
     customer is counted under the first reason that applies, in this order."""
-    ahead, opted_out = Q(job_scheduled_ahead(as_of)), Q(marketing_opt_in=False)
-    cooldown, capped = Q(in_cooldown(moment)), Q(marketing_capped(moment))
+    ahead, opted_out = active_ahead(as_of), Q(marketing_opt_in=False)
+    cooldown, capped = Q(in_cooldown(as_of)), Q(marketing_capped(as_of))
     counts = {
         "inactive": Count("pk"),
         "scheduledAhead": Count("pk", filter=ahead),
@@ -122,7 +118,6 @@ class WinbackRun:
     """One run of the job: the facts every batch of it shares."""
 
     as_of: dt.date
-    moment: dt.datetime  # "now" for the cap and the cooldown (as_of_moment)
     holdout: Holdout | None = None  # None: every target is mailed
 
     @property
@@ -167,6 +162,7 @@ class WinbackRun:
         """What every batch writes, worked out once."""
         return Offer(
             source=WINBACK_SOURCE,
+            as_of=self.as_of,
             discount_percent=self.discount,
             expires_at=self.expires_at,
             service_types=[],  # any service
@@ -176,9 +172,7 @@ class WinbackRun:
             notification_message=self.notification_message(CODE_PLACEHOLDER),
             email=self.email,
             email_key="winback",
-            still_eligible_sql=correlated_sql(
-                winback_targets(self.as_of, moment=self.moment, holdout=self.holdout)
-            ),
+            still_eligible_sql=correlated_sql(winback_targets(self.as_of, holdout=self.holdout)),
             send_model=WinbackSend,
             send_values={"sent_at": "%(now)s", "sent_on": Same(self.as_of)},
             **(
@@ -202,17 +196,16 @@ class WinbackRun:
 def check_inactive_customers(ctx: JobContext, *, batch_size: int | None = None) -> None:
     """The selection-and-write phase of check_inactive_customers (delivery is the caller's)."""
     batch_size = batch_size or settings.JOB_BATCH_SIZE
-    moment = as_of_moment(ctx.as_of)
     holdout = winback_holdout(ctx.as_of)
     ctx.stats["heldOut"] = 0
 
     def select() -> tuple[list[Recipient], dict[str, int]]:
-        counts = count_by_reason(ctx.as_of, moment=moment, holdout=holdout)
+        counts = count_by_reason(ctx.as_of, holdout=holdout)
         reasons = ("scheduledAhead", "optedOut", "cooldown", "marketingCap", "alreadyHeldOut")
         skipped = {key: counts[key] for key in reasons if key in counts}
         targets = [
             Recipient(*row)
-            for row in winback_targets(ctx.as_of, moment=moment, holdout=holdout)
+            for row in winback_targets(ctx.as_of, holdout=holdout)
             .order_by("pk")
             .values_list("pk", "user__email", "user__name")
         ]
@@ -230,7 +223,7 @@ def check_inactive_customers(ctx: JobContext, *, batch_size: int | None = None) 
         if holdout is not None:
             ctx.stats["heldOut"] = sum(holdout.holds_out(target.customer_id) for target in targets)
         return
-    run = WinbackRun(as_of=ctx.as_of, moment=moment, holdout=holdout)
+    run = WinbackRun(as_of=ctx.as_of, holdout=holdout)
     with marketing_email_lock():  # seasonal waits (and re-checks the cap) until we are done
         targets, skipped = select()  # under the lock, so a seasonal run just before us is counted
         for start in range(0, len(targets), batch_size):

@@ -21,12 +21,8 @@ def advisory_lock(name: str, *, wait: bool) -> Iterator[bool]:
     False at once when another process holds it.
 
     A session lock: released on exit, or by PostgreSQL if the process dies. Reentrant
-    within one connection (PostgreSQL counts the holds). SQLite (the one-process demo)
-    has no such lock and always yields True.
+    within one connection (PostgreSQL counts the holds).
     """
-    if connection.vendor != "postgresql":
-        yield True
-        return
     key = lock_key(name)
     with connection.cursor() as cursor:
         if wait:
@@ -37,7 +33,21 @@ def advisory_lock(name: str, *, wait: bool) -> Iterator[bool]:
             acquired = cursor.fetchone()[0]
     try:
         yield acquired
-    finally:
+    except BaseException:
         if acquired:
-            with connection.cursor() as cursor:
-                cursor.execute("SELECT pg_advisory_unlock(%s)", [key])
+            _unlock_after_error(key)
+        raise
+    if acquired:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_unlock(%s)", [key])
+
+
+def _unlock_after_error(key: int) -> None:
+    """Lets go of the lock while an error (or SIGTERM's SystemExit) propagates, without
+    hiding it: a query cut short by a signal leaves the session unusable, so closing it
+    is what releases the lock then."""
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_unlock(%s)", [key])
+    except Exception:
+        connection.close()

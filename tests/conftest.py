@@ -4,7 +4,6 @@ real Chromium driven by Playwright for browser tests."""
 import os
 
 import pytest
-from django.conf import settings
 
 from retention.demo import SERVICE_TYPES
 from tests.factories import CustomerFactory, ProviderFactory, ServiceTypeFactory
@@ -19,14 +18,6 @@ CHROMIUM_ARGS = [
     "--no-first-run",
     "--disable-quic",
 ]
-
-
-def pytest_configure(config):
-    engine = settings.DATABASES["default"]["ENGINE"]
-    if engine != "django.db.backends.postgresql":
-        raise pytest.UsageError(
-            "The tests run on PostgreSQL only. Set DATABASE_URL=postgres://... (scripts/test does)."
-        )
 
 
 @pytest.fixture(autouse=True)
@@ -141,7 +132,7 @@ def fake_resend(settings):
     (accepted email dicts in order), `.requests` (time, path, idempotency_key,
     status), `.rate_limit` (requests per second, None = unlimited), and knobs
     `fail_next`, `rate_limit_next`, `slow_next`, `reject_next`. See
-    retention/fake_resend.py.
+    tests/fake_resend.py.
     """
     import resend
 

@@ -144,11 +144,11 @@ def test_opted_out_of_marketing_is_not_sent(winter, lapsed):
 
 
 def winback_email(customer, *, status, days_ago):
-    """A win-back email (marketing) to the customer, `days_ago` days before NOW."""
+    """A win-back email (marketing) to the customer, queued as of `days_ago` days before TODAY."""
     OutboundEmail.objects.create(
         idempotency_key="winback/1", template="winback", kind=OutboundEmail.Kind.MARKETING, customer=customer,
         to_email=customer.email, subject="We miss you", text_body=".", html_body=".",
-        status=status, created_at=NOW - dt.timedelta(days=days_ago),
+        status=status, as_of=TODAY - dt.timedelta(days=days_ago),
     )
 
 

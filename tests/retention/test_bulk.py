@@ -22,6 +22,7 @@ from tests.factories import CampaignFactory
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 NOW = dt.datetime(2026, 6, 15, 15, tzinfo=dt.UTC)
+AS_OF = dt.date(2026, 6, 17)  # a run dated ahead: each email records the run's day, not today
 TEXT = ("key", "email", "subject", "text_body", "html_body")
 
 
@@ -33,7 +34,8 @@ def filled_emails(rows) -> int:
         types={"customer_id": "bigint", **dict.fromkeys(TEXT, "text")},
         steps=[],
         emails=queued_emails(
-            source="given", row="given", key="given.key", template="t", kind=OutboundEmail.Kind.REMINDER, now=NOW
+            source="given", row="given", key="given.key", template="t", kind=OutboundEmail.Kind.REMINDER, now=NOW,
+            as_of=AS_OF,
         ),
     )
     return written
@@ -51,6 +53,7 @@ def test_rows_match_bulk_create_with_the_model_defaults(customer, other_customer
                 idempotency_key="b/2", customer=other_customer, to_email=other_customer.email,
                 subject=awkward[0], text_body=awkward[1], html_body=awkward[2],
                 template="t", kind=OutboundEmail.Kind.REMINDER, headers={}, created_at=NOW, next_attempt_at=NOW,
+                as_of=AS_OF,
             )
         ]
     )
@@ -59,6 +62,7 @@ def test_rows_match_bulk_create_with_the_model_defaults(customer, other_customer
     assert rows["a/2"] == rows["b/2"]
     assert rows["a/1"]["customer"] == customer.pk and rows["a/1"]["status"] == OutboundEmail.Status.PENDING
     assert rows["a/1"]["subject"] == "S1" and rows["a/1"]["html_body"] == "<p>1</p>"
+    assert rows["a/1"]["as_of"] == AS_OF
 
 
 @pytest.mark.django_db
@@ -100,7 +104,9 @@ def test_the_batch_statements_follow_renamed_tables_and_columns(monkeypatch):
     ]
     for target, attribute, new in renames:
         monkeypatch.setattr(target, attribute, new)
-    emails = queued_emails(source="b", row="b", key="k", template="t", kind="marketing", now=NOW, stencil=run.email)
+    emails = queued_emails(
+        source="b", row="b", key="k", template="t", kind="marketing", now=NOW, as_of=AS_OF, stencil=run.email
+    )
     for steps in (offer_steps(run.offer), reminder_steps(now=NOW)):
         sql, _params = batch_statement(types={"customer_id": "bigint"}, steps=steps, emails=emails)
         assert '"renamed_to_email"' in sql and '"to_email"' not in sql
@@ -114,7 +120,7 @@ def test_the_batch_statements_follow_renamed_tables_and_columns(monkeypatch):
 # The modules that build batch SQL: no table name and no choice value written by hand.
 BATCH_SQL_MODULES = [
     "retention/bulk.py", "outbox/batch_queue.py", "outbox/offers.py", "outbox/stencil.py",
-    "campaigns/seasonal.py", "reminders/winback.py", "reminders/service_due.py",
+    "campaigns/seasonal.py", "reminders/winback.py", "reminders/service_due.py", "plans/visits.py",
 ]
 
 
