@@ -60,20 +60,35 @@ def quote(*, customer: Customer, service_type: ServiceType, promo_code_text: str
     return price, promo.discounted(price)
 
 
+CENT = Decimal("0.01")
+
+
+def percent_off(price: Decimal, percent: int) -> Decimal:
+    """`price` less `percent` of it, the discount rounded to the cent as a percent promo
+    code rounds it (PromoCode.discounted)."""
+    return price - (price * Decimal(percent) / Decimal(100)).quantize(CENT)
+
+
 def book_job(
     *,
     customer: Customer,
     service_type: ServiceType,
     scheduled_for: dt.date,
     promo_code_text: str = "",
+    discount_percent: int = 0,
 ) -> Job:
     """Books a job with a provider who offers the service, applying a promo code
-    atomically: a code is used by one booking even when two race for it."""
+    atomically: a code is used by one booking even when two race for it.
+    `discount_percent` is a price agreed elsewhere (a service bundle), which takes no
+    promo code on top."""
     if scheduled_for < business_today():
         raise BookingError("Pick today or a later date.")
+    if discount_percent and promo_code_text.strip():
+        raise BookingError("A bundle price takes no promo code on top.")
     with transaction.atomic():
         provider = pick_provider(service_type=service_type, on=scheduled_for)
-        price = amount = service_type.base_price
+        price = service_type.base_price
+        amount = percent_off(price, discount_percent) if discount_percent else price
         promo = None
         if promo_code_text.strip():
             promo = find_usable_code(customer=customer, text=promo_code_text, service_type=service_type)

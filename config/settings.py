@@ -37,6 +37,8 @@ INSTALLED_APPS = [
     "loyalty",
     "campaigns",
     "reminders",
+    "bundles",  # service bundles booked together at a discount
+    "recommendations",  # services to book next, with reasons; nightly co-occurrence
     "actions",
     "portal",
     "metrics",  # staff-only numbers over every app above
@@ -196,6 +198,11 @@ WINBACK_CODE_VALID_DAYS = env.int("WINBACK_CODE_VALID_DAYS", default=30)
 JOB_BATCH_SIZE = env.int("JOB_BATCH_SIZE", default=1000)
 if JOB_BATCH_SIZE < 1:
     raise ImproperlyConfigured("JOB_BATCH_SIZE must be at least 1.")
+# refresh_recommendations drops pairs of services that fewer than this share of
+# customers (with any completed job) had both of: 0.01 = 1%.
+RECOMMENDATION_MIN_SUPPORT = env.float("RECOMMENDATION_MIN_SUPPORT", default=0.01)
+if not 0 <= RECOMMENDATION_MIN_SUPPORT <= 1:
+    raise ImproperlyConfigured("RECOMMENDATION_MIN_SUPPORT is a share of customers, from 0 to 1.")
 # How long a job's run records are kept: each run deletes its own job's older ones
 # (deliver_emails alone records 288 runs a day). Longer than the staff metrics' widest
 # period (52 weeks), so those charts stay complete.
@@ -218,6 +225,7 @@ SCHEDULED_JOBS = [
     ("check_service_due", "0 11 * * *"),
     ("check_inactive_customers", "0 9 * * *"),
     ("deliver_emails", "*/5 * * * *"),
+    ("refresh_recommendations", "30 4 * * *"),
 ]
 CRONJOBS = [
     (schedule, "retention.scheduling.run_from_cron", [command], {}, _cron_log)

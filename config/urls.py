@@ -15,5 +15,6 @@ urlpatterns = [
     path("admin/metrics/", include("metrics.urls")),  # before admin's own catch-all
     path("admin/", admin.site.urls),
     path("api/", api.urls),
+    path("", include("bundles.urls")),
     path("", include("portal.urls")),
 ]

@@ -6,8 +6,10 @@ returns None is not shown.
 
 from django.db.models import Count, Q, Sum
 
+from bundles.selectors import bundles_widget
 from campaigns.selectors import active_promo_codes, seasonal_offer
 from loyalty.selectors import loyalty_summary
+from recommendations.selectors import recommendations_widget
 from reminders.selectors import due_services
 from retention.clock import business_today
 from retention.models import Customer, Job
@@ -51,9 +53,9 @@ def dashboard_context(customer: Customer) -> dict:
         "seasonal_banner": seasonal_banner(customer),
         "promo_banner": promo_banner(customer),
         # The seed's widget section; each feature fills in its own line.
-        "bundles_widget": None,
+        "bundles_widget": bundles_widget(customer),  # two queries
         "loyalty_widget": loyalty_widget(customer),
-        "recommendations_widget": None,
+        "recommendations_widget": recommendations_widget(customer),  # two queries and one insert
         "referral_widget": None,
         "subscription_widget": None,
         "stats": job_stats(customer),

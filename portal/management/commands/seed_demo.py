@@ -3,8 +3,10 @@
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
+from bundles.demo import seed_bundles
 from campaigns import demo as campaigns_demo
 from loyalty.demo import seed_loyalty
+from recommendations.demo import seed_recommendations
 from reminders import demo as reminders_demo
 from retention import demo
 
@@ -21,6 +23,8 @@ class Command(BaseCommand):
             reminders_demo.seed_reminders(types, people)
             campaigns_demo.seed_campaigns(types)
             campaigns_demo.seed_demo_offer(people["customer"])
+            seed_bundles(types)
+            seed_recommendations(types, people)
         self.stdout.write(
             self.style.SUCCESS("Demo data ready. Log in with password 'demo-password' as:")
         )
