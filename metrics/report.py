@@ -15,6 +15,7 @@ from outbox.models import OutboundEmail
 from reminders.selectors import CHURN_STAGES
 
 from . import selectors
+from .recommendations import recommendations_section
 from .charts import Chart, Series, bar_chart, line_chart
 from .periods import Period
 
@@ -423,6 +424,7 @@ def jobs_section(period: Period) -> Section:
 SECTIONS: list[Callable[[Period], Section]] = [
     campaigns_section,
     reminders_section,
+    recommendations_section,
     loyalty_section,
     customers_section,
     jobs_section,
@@ -434,6 +436,7 @@ TABLE_SECTIONS: dict[str, Callable[[Period], Section]] = {
     "marketing-weekly": campaigns_section,
     "reminders": reminders_section,
     "reminders-weekly": reminders_section,
+    "recommendations": recommendations_section,
     "points": loyalty_section,
     "rewards": loyalty_section,
     "tiers": loyalty_section,

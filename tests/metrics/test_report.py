@@ -199,6 +199,7 @@ def test_job_runs(job_run_data, four_weeks):
         "check_service_due",
         "check_inactive_customers",
         "deliver_emails",
+        "refresh_recommendations",
         "rebuild_search_index",
     ]
     seasonal = rows["send_seasonal_reminders"]
