@@ -44,7 +44,9 @@ def admin_connection():
     import psycopg
 
     url = os.environ["DATABASE_URL"]
-    return url.rsplit("/", 1)[1], psycopg.connect(url.rsplit("/", 1)[0] + "/postgres", autocommit=True)
+    return url.rsplit("/", 1)[1], psycopg.connect(
+        url.rsplit("/", 1)[0] + "/postgres", autocommit=True
+    )
 
 
 def ensure_database() -> None:
@@ -56,26 +58,33 @@ def ensure_database() -> None:
 
 ensure_database()
 
-import django  # noqa: E402
+import django
 
 django.setup()
 
-from django.conf import settings  # noqa: E402
-from django.core.management import call_command  # noqa: E402
-from django.db import connection, connections, transaction  # noqa: E402
-from django.test import Client  # noqa: E402
-from django.utils import timezone  # noqa: E402
+from django.conf import settings
+from django.core.management import call_command
+from django.db import connection, connections, transaction
+from django.test import Client
+from django.utils import timezone
 
-from bundles.models import Bundle  # noqa: E402
-from campaigns import demo as campaigns_demo  # noqa: E402
-from campaigns.selectors import active_campaign  # noqa: E402
-from recommendations.models import ServicePair  # noqa: E402
-from retention import demo  # noqa: E402
-from retention.clock import business_today  # noqa: E402
-from retention.models import Customer, Job, Provider, ServiceType, User  # noqa: E402
+from bundles.models import Bundle
+from campaigns import demo as campaigns_demo
+from campaigns.selectors import active_campaign
+from recommendations.models import ServicePair
+from retention import demo
+from retention.clock import business_today
+from retention.models import Customer, Job, Provider, ServiceType, User
 
 SEED = 0.16
-EXTRA_SERVICES = ["Gutter Cleaning", "Window Washing", "Pressure Washing", "Carpet Cleaning", "Chimney Sweep", "Tree Trimming"]
+EXTRA_SERVICES = [
+    "Gutter Cleaning",
+    "Window Washing",
+    "Pressure Washing",
+    "Carpet Cleaning",
+    "Chimney Sweep",
+    "Tree Trimming",
+]
 
 # The floor: what refresh_recommendations does, typed out by hand.
 FLOOR_SQL = """
@@ -111,29 +120,49 @@ def sql(statement: str, params=None):
 
 
 def build_dataset(*, customers: int, jobs: int, as_of: dt.date) -> None:
-    tables = ", ".join(m._meta.db_table for m in (User, ServiceType, Bundle, ServicePair)) + ", campaigns_campaign"
+    tables = (
+        ", ".join(m._meta.db_table for m in (User, ServiceType, Bundle, ServicePair))
+        + ", campaigns_campaign"
+    )
     sql(f"TRUNCATE {tables} RESTART IDENTITY CASCADE")
     with transaction.atomic():
         types = demo.seed_service_types()
         for i, name in enumerate(EXTRA_SERVICES):
-            ServiceType.objects.create(name=name, slug=name.lower().replace(" ", "-"), frequency_days=30 + 30 * i, base_price=80 + 10 * i)
+            ServiceType.objects.create(
+                name=name,
+                slug=name.lower().replace(" ", "-"),
+                frequency_days=30 + 30 * i,
+                base_price=80 + 10 * i,
+            )
         campaigns_demo.seed_campaigns(types)
         provider = Provider.objects.create(
-            user=User.objects.create_user("provider@bench.example", "x"), business_name="Bench Pro", phone="555-0199"
+            user=User.objects.create_user("provider@bench.example", "x"),
+            business_name="Bench Pro",
+            phone="555-0199",
         )
         provider.service_types.set(ServiceType.objects.all())
         sql("SELECT setseed(%s)", [SEED])
-        p = {"n": customers, "jobs": jobs, "as_of": as_of, "provider": provider.pk, "now": timezone.now()}
-        sql("""INSERT INTO retention_user (password, is_superuser, email, name, is_staff, is_active, date_joined)
+        p = {
+            "n": customers,
+            "jobs": jobs,
+            "as_of": as_of,
+            "provider": provider.pk,
+            "now": timezone.now(),
+        }
+        sql(
+            """INSERT INTO retention_user (password, is_superuser, email, name, is_staff, is_active, date_joined)
                SELECT '!', false, 'customer' || g || '@bench.example', 'Customer ' || g, false, true, %(now)s
-               FROM generate_series(1, %(n)s) g""", p)
+               FROM generate_series(1, %(n)s) g""",
+            p,
+        )
         sql("""INSERT INTO retention_customer (phone, marketing_opt_in, service_reminders_opt_in, created_at, user_id)
                SELECT '555-0100', true, true, date_joined, id FROM retention_user WHERE email LIKE 'customer%%'""")
         sql("""CREATE TEMP TABLE bench_services AS
                SELECT row_number() OVER (ORDER BY id) - 1 AS k, id, frequency_days, base_price FROM retention_servicetype""")
         sql("""CREATE TEMP TABLE bench_customers AS
                SELECT row_number() OVER (ORDER BY id) AS k, id FROM retention_customer""")
-        sql("""INSERT INTO retention_job (id, customer_id, provider_id, service_type_id, scheduled_for, status, price,
+        sql(
+            """INSERT INTO retention_job (id, customer_id, provider_id, service_type_id, scheduled_for, status, price,
                                           amount_paid, created_at, completed_at, next_due_date)
                SELECT gen_random_uuid(), c.id, %(provider)s, s.id, j.day, 'completed', s.base_price, s.base_price,
                       j.day - interval '7 days', j.day + interval '14 hours', j.day + s.frequency_days
@@ -144,13 +173,22 @@ def build_dataset(*, customers: int, jobs: int, as_of: dt.date) -> None:
                ) j
                JOIN bench_customers c ON c.k = j.ck
                JOIN bench_services s ON s.k = CASE WHEN j.r < 0.7 THEN ((j.ck %% 5) * 2 + floor(j.pick * 4)::int) %% 10
-                                                   ELSE floor(j.pick * 10)::int END""", p)
+                                                   ELSE floor(j.pick * 10)::int END""",
+            p,
+        )
     sql("ANALYZE retention_job")
 
 
 def snapshot() -> list[tuple]:
     return sorted(
-        (p.service_type_id, p.recommended_id, p.customers, round(p.support, 9), round(p.confidence, 9), round(p.lift, 9))
+        (
+            p.service_type_id,
+            p.recommended_id,
+            p.customers,
+            round(p.support, 9),
+            round(p.confidence, 9),
+            round(p.lift, 9),
+        )
         for p in ServicePair.objects.all()
     )
 
@@ -164,7 +202,13 @@ def time_floor(params) -> float:
 
 def time_job(as_of) -> float:
     started = time.perf_counter()
-    call_command("refresh_recommendations", "--date", as_of.isoformat(), stdout=io.StringIO(), stderr=io.StringIO())
+    call_command(
+        "refresh_recommendations",
+        "--date",
+        as_of.isoformat(),
+        stdout=io.StringIO(),
+        stderr=io.StringIO(),
+    )
     return time.perf_counter() - started
 
 
@@ -180,8 +224,10 @@ def bench_refresh(*, customers: int, jobs: int, rounds: int) -> dict:
     as_of = business_today()
     started = time.perf_counter()
     build_dataset(customers=customers, jobs=jobs, as_of=as_of)
-    print(f"data: {jobs:,} completed jobs, {customers:,} customers, {ServiceType.objects.count()} services "
-          f"({time.perf_counter() - started:.1f} s to build)")
+    print(
+        f"data: {jobs:,} completed jobs, {customers:,} customers, {ServiceType.objects.count()} services "
+        f"({time.perf_counter() - started:.1f} s to build)"
+    )
     params = {
         "until": timezone.now() + dt.timedelta(days=2),
         "as_of": as_of,
@@ -194,7 +240,12 @@ def bench_refresh(*, customers: int, jobs: int, rounds: int) -> dict:
         runs.append(time_job(as_of))
         assert snapshot() == floor_rows, "the command and the floor wrote different pairs"
     self_join = time_self_join(params)
-    return {"floor": min(floors), "job": min(runs), "self_join": self_join, "pairs": len(floor_rows)}
+    return {
+        "floor": min(floors),
+        "job": min(runs),
+        "self_join": self_join,
+        "pairs": len(floor_rows),
+    }
 
 
 def timed_requests(client, path: str, n: int) -> list[float]:
@@ -216,19 +267,33 @@ def bench_dashboard(*, requests: int) -> dict:
     customer = Customer.objects.order_by("pk").first()
     lawn = ServiceType.objects.get(slug="lawn-care")
     Job.objects.create(
-        customer=customer, provider=Provider.objects.get(), service_type=lawn, scheduled_for=business_today() - dt.timedelta(days=12),
-        status=Job.Status.COMPLETED, price=lawn.base_price, amount_paid=lawn.base_price,
-        completed_at=timezone.now() - dt.timedelta(days=12), next_due_date=business_today() + dt.timedelta(days=2),
+        customer=customer,
+        provider=Provider.objects.get(),
+        service_type=lawn,
+        scheduled_for=business_today() - dt.timedelta(days=12),
+        status=Job.Status.COMPLETED,
+        price=lawn.base_price,
+        amount_paid=lawn.base_price,
+        completed_at=timezone.now() - dt.timedelta(days=12),
+        next_due_date=business_today() + dt.timedelta(days=2),
     )
     campaign = active_campaign()
     PromoCodeFactory(customer=customer, service_types=list(campaign.service_types.all()))
     bundle = Bundle.objects.create(name="Everything outdoors", discount_percent=10)
     bundle.service_types.set(ServiceType.objects.order_by("pk")[:3])
-    LoyaltyAccount.objects.get_or_create(customer=customer, defaults={"points": 700, "lifetime_points": 700})
+    LoyaltyAccount.objects.get_or_create(
+        customer=customer, defaults={"points": 700, "lifetime_points": 700}
+    )
     client = Client(HTTP_HOST="localhost")
     client.force_login(customer.user)
     html = client.get("/customer-portal/").content.decode()
-    for widget in ("service-due-alert", "bundles-widget", "loyalty-widget", "recommendations-widget", "promo-banner"):
+    for widget in (
+        "service-due-alert",
+        "bundles-widget",
+        "loyalty-widget",
+        "recommendations-widget",
+        "promo-banner",
+    ):
         assert f'data-testid="{widget}"' in html, widget
     shown = html.count('data-testid="recommendation"')
     timed_requests(client, "/api/customer/notifications", 10)  # warm up both
@@ -246,7 +311,9 @@ def p90(values):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--tiny", action="store_true", help="2,000 jobs over 200 customers, 50 requests")
+    parser.add_argument(
+        "--tiny", action="store_true", help="2,000 jobs over 200 customers, 50 requests"
+    )
     parser.add_argument("--jobs", type=int, default=1_000_000)
     parser.add_argument("--customers", type=int, default=100_000)
     parser.add_argument("--requests", type=int, default=500)
@@ -256,18 +323,24 @@ def main():
     if args.tiny:
         args.jobs, args.customers, args.requests = 2_000, 200, 50
     call_command("migrate", verbosity=0)
-    print(f"Recommendations benchmark on {connection.settings_dict['NAME']} (PostgreSQL "
-          f"{connection.cursor().connection.info.server_version}), "
-          f"RECOMMENDATION_MIN_SUPPORT={settings.RECOMMENDATION_MIN_SUPPORT}")
+    print(
+        f"Recommendations benchmark on {connection.settings_dict['NAME']} (PostgreSQL "
+        f"{connection.cursor().connection.info.server_version}), "
+        f"RECOMMENDATION_MIN_SUPPORT={settings.RECOMMENDATION_MIN_SUPPORT}"
+    )
     refresh = bench_refresh(customers=args.customers, jobs=args.jobs, rounds=args.rounds)
-    print(f"refresh_recommendations: {refresh['job']:.2f} s; hand-written SQL floor {refresh['floor']:.2f} s: "
-          f"{refresh['job'] / refresh['floor']:.2f}x the floor ({refresh['pairs']} pairs, best of {args.rounds}); "
-          f"textbook self-join, counts only: {refresh['self_join']:.2f} s")
+    print(
+        f"refresh_recommendations: {refresh['job']:.2f} s; hand-written SQL floor {refresh['floor']:.2f} s: "
+        f"{refresh['job'] / refresh['floor']:.2f}x the floor ({refresh['pairs']} pairs, best of {args.rounds}); "
+        f"textbook self-join, counts only: {refresh['self_join']:.2f} s"
+    )
     page = bench_dashboard(requests=args.requests)
     b, d = statistics.median(page["baseline"]), statistics.median(page["dashboard"])
-    print(f"dashboard (all widgets, {page['recommendations']} recommendations): median {d:.1f} ms, p90 {p90(page['dashboard']):.1f} ms; "
-          f"GET /api/customer/notifications: median {b:.1f} ms, p90 {p90(page['baseline']):.1f} ms: "
-          f"{d / b:.1f}x the trivial view ({len(page['dashboard'])} requests each)")
+    print(
+        f"dashboard (all widgets, {page['recommendations']} recommendations): median {d:.1f} ms, p90 {p90(page['dashboard']):.1f} ms; "
+        f"GET /api/customer/notifications: median {b:.1f} ms, p90 {p90(page['baseline']):.1f} ms: "
+        f"{d / b:.1f}x the trivial view ({len(page['dashboard'])} requests each)"
+    )
     if not args.keep_db:
         connections.close_all()
         name, conn = admin_connection()

@@ -25,7 +25,14 @@ class BundleAdmin(admin.ModelAdmin):
     list_filter = ["active"]
     search_fields = ["name"]
     filter_horizontal = ["service_types"]
-    fields = ["name", "description", "service_types", "discount_percent", ("start_month", "end_month"), "active"]
+    fields = [
+        "name",
+        "description",
+        "service_types",
+        "discount_percent",
+        ("start_month", "end_month"),
+        "active",
+    ]
 
     def get_queryset(self, request):
         return super().get_queryset(request).prefetch_related("service_types")

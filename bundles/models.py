@@ -13,14 +13,21 @@ class Bundle(models.Model):
     name = models.CharField(max_length=120)
     description = models.TextField(blank=True)
     service_types = models.ManyToManyField(
-        "retention.ServiceType", related_name="bundles", help_text="Two or more; one job is booked for each."
+        "retention.ServiceType",
+        related_name="bundles",
+        help_text="Two or more; one job is booked for each.",
     )
     discount_percent = models.PositiveSmallIntegerField(help_text="Off each service's price, 1-99.")
     # Named as a campaign's months, so campaigns.selectors.covering_month() selects them.
     start_month = models.PositiveSmallIntegerField(
-        choices=MONTH_CHOICES, null=True, blank=True, help_text="Empty with the end month: all year. May wrap the year."
+        choices=MONTH_CHOICES,
+        null=True,
+        blank=True,
+        help_text="Empty with the end month: all year. May wrap the year.",
     )
-    end_month = models.PositiveSmallIntegerField(choices=MONTH_CHOICES, null=True, blank=True, help_text="Inclusive.")
+    end_month = models.PositiveSmallIntegerField(
+        choices=MONTH_CHOICES, null=True, blank=True, help_text="Inclusive."
+    )
     active = models.BooleanField(default=True)
     created_at = models.DateTimeField(default=timezone.now)
 
@@ -28,7 +35,8 @@ class Bundle(models.Model):
         ordering = ["name"]
         constraints = [
             models.CheckConstraint(
-                condition=Q(discount_percent__gte=1, discount_percent__lte=99), name="bundle_discount_1_to_99"
+                condition=Q(discount_percent__gte=1, discount_percent__lte=99),
+                name="bundle_discount_1_to_99",
             ),
             models.CheckConstraint(
                 condition=Q(start_month__isnull=True, end_month__isnull=True)

@@ -31,7 +31,10 @@ class BundleOffer:
     def bundle_price(self) -> Decimal:
         """What the bundle's jobs cost together: each service's price less the bundle's
         percent, rounded to the cent as book_job rounds it, so the jobs add up to this."""
-        return sum((percent_off(s.base_price, self.bundle.discount_percent) for s in self.service_types), Decimal("0.00"))
+        return sum(
+            (percent_off(s.base_price, self.bundle.discount_percent) for s in self.service_types),
+            Decimal("0.00"),
+        )
 
     @property
     def saving(self) -> Decimal:
@@ -62,7 +65,9 @@ def bundle_offers(*, customer: Customer, on: dt.date | None = None) -> list[Bund
     every one of their services already scheduled ahead. Biggest saving first. Two queries."""
     on = on or business_today()
     services = ServiceType.objects.order_by("name").annotate(
-        scheduled=Exists(Job.objects.filter(scheduled_ahead(on), customer=customer, service_type=OuterRef("pk")))
+        scheduled=Exists(
+            Job.objects.filter(scheduled_ahead(on), customer=customer, service_type=OuterRef("pk"))
+        )
     )
     bundles = offered_bundles(on=on).prefetch_related(Prefetch("service_types", queryset=services))
     offers = [BundleOffer(bundle=b, service_types=list(b.service_types.all())) for b in bundles]
@@ -70,9 +75,13 @@ def bundle_offers(*, customer: Customer, on: dt.date | None = None) -> list[Bund
     return sorted(offers, key=lambda o: (-o.saving, o.bundle.name))
 
 
-def bundle_offer(*, customer: Customer, bundle_id: int, on: dt.date | None = None) -> BundleOffer | None:
+def bundle_offer(
+    *, customer: Customer, bundle_id: int, on: dt.date | None = None
+) -> BundleOffer | None:
     """One bundle if it is offered now, else None (the page and the API answer 404)."""
-    return next((o for o in bundle_offers(customer=customer, on=on) if o.bundle.pk == bundle_id), None)
+    return next(
+        (o for o in bundle_offers(customer=customer, on=on) if o.bundle.pk == bundle_id), None
+    )
 
 
 def bundles_widget(customer: Customer) -> list[BundleOffer] | None:

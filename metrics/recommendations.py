@@ -44,7 +44,9 @@ def recommendation_conversion(period: Period) -> list[ReasonConversion]:
     """One row per reason, in the widget's order, zeros included."""
     rows = {
         row["reason"]: row
-        for row in RecommendationShown.objects.filter(shown_on__gte=period.start, shown_on__lte=period.end)
+        for row in RecommendationShown.objects.filter(
+            shown_on__gte=period.start, shown_on__lte=period.end
+        )
         .values("reason")
         .annotate(
             customers=Count("customer", distinct=True),
@@ -75,7 +77,10 @@ def recommendations_section(period: Period):
             "customer and day, with the reason it was first shown for that day."
         ),
         figures=[
-            (f"{r.reason}: booked within 14 days", f"{r.customers_booked:,} of {r.customers:,} ({format_percent(r.share_booked)})")
+            (
+                f"{r.reason}: booked within 14 days",
+                f"{r.customers_booked:,} of {r.customers:,} ({format_percent(r.share_booked)})",
+            )
             for r in rows
         ],
         tables=[

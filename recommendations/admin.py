@@ -19,7 +19,15 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
 @admin.register(ServicePair)
 class ServicePairAdmin(ReadOnlyAdmin):
-    list_display = ["service_type", "recommended", "customers", "support", "confidence", "lift", "as_of"]
+    list_display = [
+        "service_type",
+        "recommended",
+        "customers",
+        "support",
+        "confidence",
+        "lift",
+        "as_of",
+    ]
     list_filter = ["service_type"]
     list_select_related = ["service_type", "recommended"]
     ordering = ["-lift"]

@@ -34,10 +34,19 @@ def cooccurrence_sql() -> str:
     Parameters: completed, until, min_support, as_of."""
     q = connection.ops.quote_name
     job = q(Job._meta.db_table)
-    customer, service, status, completed_at = _columns(Job, "customer", "service_type", "status", "completed_at")
+    customer, service, status, completed_at = _columns(
+        Job, "customer", "service_type", "status", "completed_at"
+    )
     pair = q(ServicePair._meta.db_table)
     p_service, p_recommended, p_customers, p_support, p_confidence, p_lift, p_as_of = _columns(
-        ServicePair, "service_type", "recommended", "customers", "support", "confidence", "lift", "as_of"
+        ServicePair,
+        "service_type",
+        "recommended",
+        "customers",
+        "support",
+        "confidence",
+        "lift",
+        "as_of",
     )
     return f"""
         WITH baskets AS MATERIALIZED (

@@ -45,5 +45,9 @@ def seed_recommendations(types: dict[str, ServiceType], people: dict) -> None:
                 amount_paid=service.base_price,
                 **completed_days_ago(service, 200),
             )
-    if connection.vendor == "postgresql":  # the co-occurrence SQL is PostgreSQL's; the SQLite demo goes without
-        refresh_service_pairs(as_of=business_today(), min_support=settings.RECOMMENDATION_MIN_SUPPORT)
+    if (
+        connection.vendor == "postgresql"
+    ):  # the co-occurrence SQL is PostgreSQL's; the SQLite demo goes without
+        refresh_service_pairs(
+            as_of=business_today(), min_support=settings.RECOMMENDATION_MIN_SUPPORT
+        )

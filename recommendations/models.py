@@ -19,19 +19,33 @@ class ServicePair(models.Model):
     ordered pair with enough support, written only by refresh_recommendations, which
     replaces every row in one transaction."""
 
-    service_type = models.ForeignKey("retention.ServiceType", on_delete=models.CASCADE, related_name="+")
-    recommended = models.ForeignKey("retention.ServiceType", on_delete=models.CASCADE, related_name="+")
+    service_type = models.ForeignKey(
+        "retention.ServiceType", on_delete=models.CASCADE, related_name="+"
+    )
+    recommended = models.ForeignKey(
+        "retention.ServiceType", on_delete=models.CASCADE, related_name="+"
+    )
     customers = models.PositiveIntegerField(help_text="Customers who had both.")
-    support = models.FloatField(help_text="Customers who had both / customers with any completed job.")
-    confidence = models.FloatField(help_text="Customers who had both / customers who had the first.")
-    lift = models.FloatField(help_text="Confidence / share of customers who had the recommended one; over 1: together more than by chance.")
+    support = models.FloatField(
+        help_text="Customers who had both / customers with any completed job."
+    )
+    confidence = models.FloatField(
+        help_text="Customers who had both / customers who had the first."
+    )
+    lift = models.FloatField(
+        help_text="Confidence / share of customers who had the recommended one; over 1: together more than by chance."
+    )
     as_of = models.DateField(help_text="Completed jobs up to this day were counted.")
 
     class Meta:
         ordering = ["service_type", "-lift"]
         constraints = [
-            models.UniqueConstraint(fields=["service_type", "recommended"], name="service_pair_once"),
-            models.CheckConstraint(condition=~Q(service_type=F("recommended")), name="service_pair_two_services"),
+            models.UniqueConstraint(
+                fields=["service_type", "recommended"], name="service_pair_once"
+            ),
+            models.CheckConstraint(
+                condition=~Q(service_type=F("recommended")), name="service_pair_two_services"
+            ),
         ]
 
     def __str__(self):
@@ -43,7 +57,9 @@ class RecommendationShown(models.Model):
     day (the first showing that day is kept), for the staff conversion figures."""
 
     customer = models.ForeignKey("retention.Customer", on_delete=models.CASCADE, related_name="+")
-    service_type = models.ForeignKey("retention.ServiceType", on_delete=models.CASCADE, related_name="+")
+    service_type = models.ForeignKey(
+        "retention.ServiceType", on_delete=models.CASCADE, related_name="+"
+    )
     reason = models.CharField(max_length=20, choices=Reason.choices)
     shown_on = models.DateField(help_text="Business day.")
     shown_at = models.DateTimeField(default=timezone.now)
@@ -52,7 +68,8 @@ class RecommendationShown(models.Model):
         indexes = [models.Index(fields=["shown_at"], name="recommendation_shown_at")]
         constraints = [
             models.UniqueConstraint(
-                fields=["customer", "service_type", "shown_on"], name="recommendation_shown_once_a_day"
+                fields=["customer", "service_type", "shown_on"],
+                name="recommendation_shown_once_a_day",
             ),
         ]
 

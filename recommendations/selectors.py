@@ -50,7 +50,9 @@ def on_active_plan(*, customer: Customer):
         return Value(False, output_field=BooleanField())
     subscription = apps.get_model("plans", "Subscription")
     return Exists(
-        subscription.objects.filter(customer=customer, status="active", plan__service_type=OuterRef("pk"))
+        subscription.objects.filter(
+            customer=customer, status="active", plan__service_type=OuterRef("pk")
+        )
     )
 
 
@@ -61,23 +63,29 @@ def _covers_outer_service() -> Q:
 
 def _candidates(*, customer: Customer, today: dt.date):
     """Every service type with what the reasons need, in one query."""
-    offer = Campaign.objects.filter(covering_month(today.month), _covers_outer_service(), active=True).order_by(
-        "-discount_percent"
-    )
+    offer = Campaign.objects.filter(
+        covering_month(today.month), _covers_outer_service(), active=True
+    ).order_by("-discount_percent")
     code = PromoCode.objects.filter(
-        _covers_outer_service(), customer=customer, used_at__isnull=True, expires_at__gt=timezone.now()
+        _covers_outer_service(),
+        customer=customer,
+        used_at__isnull=True,
+        expires_at__gt=timezone.now(),
     ).order_by("expires_at", "code")
     had = Job.objects.filter(customer=customer, status=Job.Status.COMPLETED).values("service_type")
-    together = ServicePair.objects.filter(recommended=OuterRef("pk"), service_type__in=had, lift__gt=1).order_by(
-        "-lift", "service_type__name"
-    )
+    together = ServicePair.objects.filter(
+        recommended=OuterRef("pk"), service_type__in=had, lift__gt=1
+    ).order_by("-lift", "service_type__name")
     mine = Job.objects.filter(customer=customer, service_type=OuterRef("pk"))
     return ServiceType.objects.annotate(
         scheduled=Exists(mine.filter(scheduled_ahead(today))),
         on_plan=on_active_plan(customer=customer),
         # Done recently enough that it is not due within the alert's week.
         not_due_yet=Exists(
-            mine.filter(status=Job.Status.COMPLETED, next_due_date__gt=today + dt.timedelta(days=ALERT_AHEAD_DAYS))
+            mine.filter(
+                status=Job.Status.COMPLETED,
+                next_due_date__gt=today + dt.timedelta(days=ALERT_AHEAD_DAYS),
+            )
         ),
         offer_percent=Subquery(offer.values("discount_percent")[:1]),
         offer_title=Subquery(offer.values("title")[:1]),
@@ -87,7 +95,9 @@ def _candidates(*, customer: Customer, today: dt.date):
     ).order_by("name")
 
 
-def recommendations_for(*, customer: Customer, today: dt.date | None = None, limit: int = LIMIT) -> list[Recommendation]:
+def recommendations_for(
+    *, customer: Customer, today: dt.date | None = None, limit: int = LIMIT
+) -> list[Recommendation]:
     """Up to `limit` recommendations in reason order. Two queries."""
     today = today or business_today()
     due = {d.service_type.pk: d for d in due_services(customer=customer, today=today)}
@@ -105,15 +115,25 @@ def recommendations_for(*, customer: Customer, today: dt.date | None = None, lim
             continue
         elif service.offer_percent:
             reason = f"On offer: {service.offer_percent}% off with {service.offer_title}"
-            found.append(Recommendation(service, Reason.ON_OFFER, reason, url, (-service.offer_percent, service.name)))
+            found.append(
+                Recommendation(
+                    service, Reason.ON_OFFER, reason, url, (-service.offer_percent, service.name)
+                )
+            )
         elif service.lift:
             reason = f"Customers who had {service.had_with} also had {service.name}"
-            found.append(Recommendation(service, Reason.BOOKED_TOGETHER, reason, url, (-service.lift, service.name)))
+            found.append(
+                Recommendation(
+                    service, Reason.BOOKED_TOGETHER, reason, url, (-service.lift, service.name)
+                )
+            )
     found.sort(key=lambda r: (REASON_ORDER.index(r.reason_code), r.rank))
     return found[:limit]
 
 
-def record_shown(*, customer: Customer, recommendations: list[Recommendation], today: dt.date | None = None) -> None:
+def record_shown(
+    *, customer: Customer, recommendations: list[Recommendation], today: dt.date | None = None
+) -> None:
     """One INSERT ... ON CONFLICT DO NOTHING for the lot: the first showing of a service
     to a customer each day is kept, later ones change nothing. No query when empty."""
     if not recommendations:
@@ -123,7 +143,11 @@ def record_shown(*, customer: Customer, recommendations: list[Recommendation], t
     RecommendationShown.objects.bulk_create(
         [
             RecommendationShown(
-                customer=customer, service_type=r.service_type, reason=r.reason_code, shown_on=today, shown_at=now
+                customer=customer,
+                service_type=r.service_type,
+                reason=r.reason_code,
+                shown_on=today,
+                shown_at=now,
             )
             for r in recommendations
         ],

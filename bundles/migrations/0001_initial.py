@@ -5,30 +5,106 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('retention', '0005_kinds_registered_by_features'),
+        ("retention", "0005_kinds_registered_by_features"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Bundle',
+            name="Bundle",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=120)),
-                ('description', models.TextField(blank=True)),
-                ('discount_percent', models.PositiveSmallIntegerField(help_text="Off each service's price, 1-99.")),
-                ('start_month', models.PositiveSmallIntegerField(blank=True, choices=[(1, 'January'), (2, 'February'), (3, 'March'), (4, 'April'), (5, 'May'), (6, 'June'), (7, 'July'), (8, 'August'), (9, 'September'), (10, 'October'), (11, 'November'), (12, 'December')], help_text='Empty with the end month: all year. May wrap the year.', null=True)),
-                ('end_month', models.PositiveSmallIntegerField(blank=True, choices=[(1, 'January'), (2, 'February'), (3, 'March'), (4, 'April'), (5, 'May'), (6, 'June'), (7, 'July'), (8, 'August'), (9, 'September'), (10, 'October'), (11, 'November'), (12, 'December')], help_text='Inclusive.', null=True)),
-                ('active', models.BooleanField(default=True)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('service_types', models.ManyToManyField(help_text='Two or more; one job is booked for each.', related_name='bundles', to='retention.servicetype')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=120)),
+                ("description", models.TextField(blank=True)),
+                (
+                    "discount_percent",
+                    models.PositiveSmallIntegerField(help_text="Off each service's price, 1-99."),
+                ),
+                (
+                    "start_month",
+                    models.PositiveSmallIntegerField(
+                        blank=True,
+                        choices=[
+                            (1, "January"),
+                            (2, "February"),
+                            (3, "March"),
+                            (4, "April"),
+                            (5, "May"),
+                            (6, "June"),
+                            (7, "July"),
+                            (8, "August"),
+                            (9, "September"),
+                            (10, "October"),
+                            (11, "November"),
+                            (12, "December"),
+                        ],
+                        help_text="Empty with the end month: all year. May wrap the year.",
+                        null=True,
+                    ),
+                ),
+                (
+                    "end_month",
+                    models.PositiveSmallIntegerField(
+                        blank=True,
+                        choices=[
+                            (1, "January"),
+                            (2, "February"),
+                            (3, "March"),
+                            (4, "April"),
+                            (5, "May"),
+                            (6, "June"),
+                            (7, "July"),
+                            (8, "August"),
+                            (9, "September"),
+                            (10, "October"),
+                            (11, "November"),
+                            (12, "December"),
+                        ],
+                        help_text="Inclusive.",
+                        null=True,
+                    ),
+                ),
+                ("active", models.BooleanField(default=True)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "service_types",
+                    models.ManyToManyField(
+                        help_text="Two or more; one job is booked for each.",
+                        related_name="bundles",
+                        to="retention.servicetype",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['name'],
-                'constraints': [models.CheckConstraint(condition=models.Q(('discount_percent__gte', 1), ('discount_percent__lte', 99)), name='bundle_discount_1_to_99'), models.CheckConstraint(condition=models.Q(models.Q(('end_month__isnull', True), ('start_month__isnull', True)), models.Q(('end_month__gte', 1), ('end_month__lte', 12), ('start_month__gte', 1), ('start_month__lte', 12)), _connector='OR'), name='bundle_months_both_or_neither')],
+                "ordering": ["name"],
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            ("discount_percent__gte", 1), ("discount_percent__lte", 99)
+                        ),
+                        name="bundle_discount_1_to_99",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            models.Q(("end_month__isnull", True), ("start_month__isnull", True)),
+                            models.Q(
+                                ("end_month__gte", 1),
+                                ("end_month__lte", 12),
+                                ("start_month__gte", 1),
+                                ("start_month__lte", 12),
+                            ),
+                            _connector="OR",
+                        ),
+                        name="bundle_months_both_or_neither",
+                    ),
+                ],
             },
         ),
     ]

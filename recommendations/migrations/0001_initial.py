@@ -6,44 +6,124 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('retention', '0005_kinds_registered_by_features'),
+        ("retention", "0005_kinds_registered_by_features"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='RecommendationShown',
+            name="RecommendationShown",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('reason', models.CharField(choices=[('due', 'Due or overdue'), ('on_offer', 'On offer'), ('booked_together', 'Booked together')], max_length=20)),
-                ('shown_on', models.DateField(help_text='Business day.')),
-                ('shown_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('customer', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='retention.customer')),
-                ('service_type', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='retention.servicetype')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "reason",
+                    models.CharField(
+                        choices=[
+                            ("due", "Due or overdue"),
+                            ("on_offer", "On offer"),
+                            ("booked_together", "Booked together"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                ("shown_on", models.DateField(help_text="Business day.")),
+                ("shown_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "customer",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="retention.customer",
+                    ),
+                ),
+                (
+                    "service_type",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="retention.servicetype",
+                    ),
+                ),
             ],
             options={
-                'indexes': [models.Index(fields=['shown_at'], name='recommendation_shown_at')],
-                'constraints': [models.UniqueConstraint(fields=('customer', 'service_type', 'shown_on'), name='recommendation_shown_once_a_day')],
+                "indexes": [models.Index(fields=["shown_at"], name="recommendation_shown_at")],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("customer", "service_type", "shown_on"),
+                        name="recommendation_shown_once_a_day",
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='ServicePair',
+            name="ServicePair",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('customers', models.PositiveIntegerField(help_text='Customers who had both.')),
-                ('support', models.FloatField(help_text='Customers who had both / customers with any completed job.')),
-                ('confidence', models.FloatField(help_text='Customers who had both / customers who had the first.')),
-                ('lift', models.FloatField(help_text='Confidence / share of customers who had the recommended one; over 1: together more than by chance.')),
-                ('as_of', models.DateField(help_text='Completed jobs up to this day were counted.')),
-                ('recommended', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='retention.servicetype')),
-                ('service_type', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='retention.servicetype')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("customers", models.PositiveIntegerField(help_text="Customers who had both.")),
+                (
+                    "support",
+                    models.FloatField(
+                        help_text="Customers who had both / customers with any completed job."
+                    ),
+                ),
+                (
+                    "confidence",
+                    models.FloatField(
+                        help_text="Customers who had both / customers who had the first."
+                    ),
+                ),
+                (
+                    "lift",
+                    models.FloatField(
+                        help_text="Confidence / share of customers who had the recommended one; over 1: together more than by chance."
+                    ),
+                ),
+                (
+                    "as_of",
+                    models.DateField(help_text="Completed jobs up to this day were counted."),
+                ),
+                (
+                    "recommended",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="retention.servicetype",
+                    ),
+                ),
+                (
+                    "service_type",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="retention.servicetype",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['service_type', '-lift'],
-                'constraints': [models.UniqueConstraint(fields=('service_type', 'recommended'), name='service_pair_once'), models.CheckConstraint(condition=models.Q(('service_type', models.F('recommended')), _negated=True), name='service_pair_two_services')],
+                "ordering": ["service_type", "-lift"],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("service_type", "recommended"), name="service_pair_once"
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            ("service_type", models.F("recommended")), _negated=True
+                        ),
+                        name="service_pair_two_services",
+                    ),
+                ],
             },
         ),
     ]

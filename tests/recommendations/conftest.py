@@ -11,5 +11,7 @@ TODAY = dt.date(2026, 7, 15)  # a Wednesday in July: the summer campaign's month
 @pytest.fixture(autouse=True)
 def july(settings):
     settings.TIME_ZONE = "America/New_York"
-    with time_machine.travel(dt.datetime(2026, 7, 15, 12, tzinfo=NEW_YORK), tick=False) as traveller:
+    with time_machine.travel(
+        dt.datetime(2026, 7, 15, 12, tzinfo=NEW_YORK), tick=False
+    ) as traveller:
         yield traveller

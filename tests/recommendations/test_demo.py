@@ -28,6 +28,10 @@ def test_the_demo_customer_sees_one_bundle_and_one_recommendation_of_each_reason
         assert Bundle.objects.count() == 2
         demo = Customer.objects.get(user__email="demo@example.com")
         assert len(bundle_offers(customer=demo)) == 1
-        assert [r.reason_code for r in recommendations_for(customer=demo)] == ["due", "on_offer", "booked_together"]
+        assert [r.reason_code for r in recommendations_for(customer=demo)] == [
+            "due",
+            "on_offer",
+            "booked_together",
+        ]
         call_command("seed_demo", stdout=open("/dev/null", "w"))
         assert Bundle.objects.count() == 2

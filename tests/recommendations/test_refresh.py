@@ -22,7 +22,12 @@ def abc(db, provider):
     for services in ([a, b], [a, a, b], [a, c], [b], [c]):
         customer = CustomerFactory()
         for days_ago, service in enumerate(services, start=2):
-            JobFactory(customer=customer, provider=provider, service_type=service, completed_days_ago=days_ago)
+            JobFactory(
+                customer=customer,
+                provider=provider,
+                service_type=service,
+                completed_days_ago=days_ago,
+            )
     late = CustomerFactory()
     JobFactory(customer=late, provider=provider, service_type=a)  # scheduled
     JobFactory(customer=late, provider=provider, service_type=b, status="cancelled")
@@ -40,7 +45,12 @@ def refresh(*args) -> dict:
 
 def pairs() -> dict:
     return {
-        (p.service_type.name, p.recommended.name): (p.customers, round(p.support, 4), round(p.confidence, 4), round(p.lift, 4))
+        (p.service_type.name, p.recommended.name): (
+            p.customers,
+            round(p.support, 4),
+            round(p.confidence, 4),
+            round(p.lift, 4),
+        )
         for p in ServicePair.objects.select_related("service_type", "recommended")
     }
 
@@ -56,14 +66,22 @@ def test_known_support_confidence_and_lift(abc, settings):
         ("C", "A"): (1, 0.2, 0.5, round(5 / 6, 4)),
     }
     assert stats | {"date": None} == {
-        "job": "refresh_recommendations", "date": None, "dryRun": False,
-        "eligible": 4, "sent": 4, "skipped": 0, "failed": 0, "customers": 5,
+        "job": "refresh_recommendations",
+        "date": None,
+        "dryRun": False,
+        "eligible": 4,
+        "sent": 4,
+        "skipped": 0,
+        "failed": 0,
+        "customers": 5,
     }
 
 
 def test_pairs_under_the_minimum_support_are_dropped_and_old_rows_replaced(abc, settings):
-    a, b, c = abc
-    ServicePair.objects.create(service_type=b, recommended=c, customers=9, support=0.9, confidence=0.9, lift=9, as_of=TODAY)
+    _a, b, c = abc
+    ServicePair.objects.create(
+        service_type=b, recommended=c, customers=9, support=0.9, confidence=0.9, lift=9, as_of=TODAY
+    )
     settings.RECOMMENDATION_MIN_SUPPORT = 0.3
     stats = refresh("--date", TODAY.isoformat())
     assert set(pairs()) == {("A", "B"), ("B", "A")}

@@ -18,15 +18,25 @@ from .conftest import TODAY
 
 @pytest.fixture
 def two_reasons(customer, provider, service_types):
-    job_due_on(customer=customer, service_type=service_types["lawn-care"], provider=provider, due_on=TODAY)
-    CampaignFactory(season="summer", start_month=6, end_month=8, service_types=[service_types["pool-service"]])
+    job_due_on(
+        customer=customer, service_type=service_types["lawn-care"], provider=provider, due_on=TODAY
+    )
+    CampaignFactory(
+        season="summer", start_month=6, end_month=8, service_types=[service_types["pool-service"]]
+    )
 
 
 def inserts(captured) -> list[str]:
-    return [q["sql"] for q in captured if q["sql"].startswith("INSERT") and "recommendationshown" in q["sql"]]
+    return [
+        q["sql"]
+        for q in captured
+        if q["sql"].startswith("INSERT") and "recommendationshown" in q["sql"]
+    ]
 
 
-def test_once_per_customer_service_and_day_with_one_insert_per_view(customer_client, customer, two_reasons, july):
+def test_once_per_customer_service_and_day_with_one_insert_per_view(
+    customer_client, customer, two_reasons, july
+):
     for _ in range(2):
         with CaptureQueriesContext(connection) as captured:
             assert customer_client.get("/customer-portal/").status_code == 200
@@ -35,7 +45,8 @@ def test_once_per_customer_service_and_day_with_one_insert_per_view(customer_cli
     customer_client.get("/api/customer/recommendations")
     rows = RecommendationShown.objects.order_by("reason")
     assert [(r.service_type.slug, r.reason, r.shown_on) for r in rows] == [
-        ("lawn-care", "due", TODAY), ("pool-service", "on_offer", TODAY),
+        ("lawn-care", "due", TODAY),
+        ("pool-service", "on_offer", TODAY),
     ]
     july.shift(dt.timedelta(days=1))
     customer_client.get("/customer-portal/")
@@ -51,14 +62,22 @@ def test_nothing_to_show_writes_nothing_and_says_so(customer_client, service_typ
 
 def shown(customer, service, reason, day):
     return RecommendationShown.objects.create(
-        customer=customer, service_type=service, reason=reason, shown_on=day,
+        customer=customer,
+        service_type=service,
+        reason=reason,
+        shown_on=day,
         shown_at=timezone.make_aware(dt.datetime.combine(day, dt.time(10))),
     )
 
 
 def booked(customer, service, provider, day, hour=11, **fields):
-    return JobFactory(customer=customer, service_type=service, provider=provider,
-                      created_at=timezone.make_aware(dt.datetime.combine(day, dt.time(hour))), **fields)
+    return JobFactory(
+        customer=customer,
+        service_type=service,
+        provider=provider,
+        created_at=timezone.make_aware(dt.datetime.combine(day, dt.time(hour))),
+        **fields,
+    )
 
 
 @pytest.fixture
@@ -76,7 +95,9 @@ def conversion_data(provider, service_types):
     shown(dan, lawn, "due", day)
     booked(dan, lawn, provider, day + dt.timedelta(days=2), status="cancelled")  # cancelled
     shown(eve, pool, "on_offer", day)
-    booked(eve, pool, provider, day + dt.timedelta(days=14), hour=9)  # 13 days 23 hours after: counts
+    booked(
+        eve, pool, provider, day + dt.timedelta(days=14), hour=9
+    )  # 13 days 23 hours after: counts
     shown(eve, pool, "on_offer", TODAY - dt.timedelta(days=40))  # before the period
 
 

@@ -15,8 +15,12 @@ class Command(ScheduledJobCommand):
     job_name = "refresh_recommendations"
 
     def work(self, ctx: JobContext) -> None:
-        ctx.progress(f"counting services completed together (minimum support {settings.RECOMMENDATION_MIN_SUPPORT})")
-        result = refresh_service_pairs(as_of=ctx.as_of, min_support=settings.RECOMMENDATION_MIN_SUPPORT)
+        ctx.progress(
+            f"counting services completed together (minimum support {settings.RECOMMENDATION_MIN_SUPPORT})"
+        )
+        result = refresh_service_pairs(
+            as_of=ctx.as_of, min_support=settings.RECOMMENDATION_MIN_SUPPORT
+        )
         # eligible: pairs seen together; sent: pairs written; skipped: under the minimum support.
         ctx.stats.update(
             eligible=result["pairs"],
@@ -24,4 +28,6 @@ class Command(ScheduledJobCommand):
             skipped=result["pairs"] - result["kept"],
             customers=result["customers"],
         )
-        ctx.progress(f"{result['kept']} of {result['pairs']} pairs kept over {result['customers']} customers")
+        ctx.progress(
+            f"{result['kept']} of {result['pairs']} pairs kept over {result['customers']} customers"
+        )
