@@ -9,7 +9,9 @@
 2. The customer dashboard with every widget showing something (service-due alert,
    seasonal banner, promo codes, bundles, loyalty, recommendations) against a trivial
    logged-in JSON view, GET /api/customer/notifications, through Django's test client
-   in one process (no network, no server): median and p90 milliseconds per request.
+   in one process (no network, no server): median and p90 milliseconds per request;
+   and the same dashboard with the bundles and recommendations selectors switched off,
+   to show what these two widgets cost.
 
     .venv/bin/python bench/recommendations.py                 # 1,000,000 jobs, 100,000 customers, 10 services
     .venv/bin/python bench/recommendations.py --tiny          # 2,000 jobs, 200 customers: seconds, for CI
@@ -28,6 +30,7 @@ import os
 import statistics
 import sys
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -298,11 +301,26 @@ def bench_dashboard(*, requests: int) -> dict:
     shown = html.count('data-testid="recommendation"')
     timed_requests(client, "/api/customer/notifications", 10)  # warm up both
     timed_requests(client, "/customer-portal/", 10)
-    baseline, dashboard = [], []
+    baseline, dashboard, without = [], [], []
     for _ in range(5):
         baseline += timed_requests(client, "/api/customer/notifications", requests // 5)
         dashboard += timed_requests(client, "/customer-portal/", requests // 5)
-    return {"baseline": baseline, "dashboard": dashboard, "recommendations": shown}
+        with without_new_widgets():
+            without += timed_requests(client, "/customer-portal/", requests // 5)
+    return {"baseline": baseline, "dashboard": dashboard, "without": without, "recommendations": shown}
+
+
+@contextmanager
+def without_new_widgets():
+    """The dashboard as it was before bundles and recommendations: their selectors off."""
+    from portal import dashboard
+
+    saved = dashboard.bundles_widget, dashboard.recommendations_widget
+    dashboard.bundles_widget = dashboard.recommendations_widget = lambda customer: None
+    try:
+        yield
+    finally:
+        dashboard.bundles_widget, dashboard.recommendations_widget = saved
 
 
 def p90(values):
@@ -340,6 +358,11 @@ def main():
         f"dashboard (all widgets, {page['recommendations']} recommendations): median {d:.1f} ms, p90 {p90(page['dashboard']):.1f} ms; "
         f"GET /api/customer/notifications: median {b:.1f} ms, p90 {p90(page['baseline']):.1f} ms: "
         f"{d / b:.1f}x the trivial view ({len(page['dashboard'])} requests each)"
+    )
+    w = statistics.median(page["without"])
+    print(
+        f"dashboard without bundles and recommendations: median {w:.1f} ms ({w / b:.1f}x the trivial view); "
+        f"the two widgets add {d - w:.1f} ms a view"
     )
     if not args.keep_db:
         connections.close_all()
