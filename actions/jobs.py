@@ -6,16 +6,18 @@ step here touches several of them in one transaction.
 """
 
 import datetime as dt
+import re
 from dataclasses import dataclass
 from decimal import Decimal
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import Count, Q
 from django.utils import timezone
 
 from loyalty.services import award_job_points, points_awarded_for, reverse_job_points
 from retention.clock import business_date, business_today
-from retention.models import Customer, Job, Provider, ServiceType
+from retention.models import Customer, Job, Provider, ServiceType, User
 from retention.models.notifications import JOB_UPDATE
 from retention.notifications import notify
 from retention.promo import claim_promo_code, find_usable_code
@@ -30,7 +32,51 @@ class JobStateError(Exception):
 
 
 class AmountError(ValueError):
-    """The amount paid given at completion is not acceptable; the message says why."""
+    """The amount paid given at completion is not acceptable; the message says why and
+    `code` is the API's error code: `invalid_request` (not dollars and cents that fit)
+    or `amount_out_of_range` (more than MAX_AMOUNT_FACTOR x the list price)."""
+
+    def __init__(self, message: str, *, code: str = "invalid_request"):
+        super().__init__(message)
+        self.code = code
+
+
+def _amount_pattern() -> str:
+    field = Job._meta.get_field("amount_paid")
+    whole = field.max_digits - field.decimal_places
+    return rf"^[0-9]{{1,{whole}}}(\.[0-9]{{1,{field.decimal_places}}})?$"
+
+
+# What an amount paid looks like: dollars and cents that fit Job.amount_paid, no sign,
+# no exponent. The JSON API's schema publishes the same pattern.
+AMOUNT_PATTERN = _amount_pattern()
+
+
+def amount_limit(*, job: Job) -> Decimal:
+    """The most a provider may record as paid for this job: MAX_AMOUNT_FACTOR x its list price."""
+    return (job.price * settings.MAX_AMOUNT_FACTOR).quantize(Decimal("0.01"))
+
+
+def checked_amount_paid(*, job: Job, amount: str | Decimal | None, completed_by: User | None = None) -> Decimal | None:
+    """The amount paid to record when `job` is completed, or None to keep what was booked.
+
+    The one amount rule: the API, the provider's form, admin and complete_job all call
+    it. Raises AmountError unless the amount is dollars and cents that fit the column
+    and, unless a staff member completes the job, at most amount_limit() (PRODUCT.md)."""
+    if amount is None:
+        return None
+    text = amount if isinstance(amount, str) else str(amount)
+    if not re.fullmatch(AMOUNT_PATTERN, text):
+        raise AmountError("Enter the amount paid in dollars and cents, such as 149.00.")
+    value = Decimal(text).quantize(Decimal("0.01"))
+    staff = completed_by is not None and completed_by.is_staff
+    if not staff and value > (limit := amount_limit(job=job)):
+        raise AmountError(
+            f"The amount paid can be at most ${limit} ({settings.MAX_AMOUNT_FACTOR} x the list "
+            f"price of ${job.price}); staff can record more in admin.",
+            code="amount_out_of_range",
+        )
+    return value
 
 
 def pick_provider(*, service_type: ServiceType, on: dt.date) -> Provider:
@@ -113,24 +159,28 @@ class Completion:
     completed_now: bool
 
 
-def complete_job(*, job: Job, amount: Decimal | None = None) -> Completion:
-    """Marks a job completed, sets when it is next due and awards its points, in one
-    transaction. Completing an already completed job changes nothing."""
+def complete_job(
+    *, job: Job, amount: str | Decimal | None = None, completed_by: User | None = None
+) -> Completion:
+    """Marks a job completed, records who did it and the amount paid (checked by
+    checked_amount_paid: a staff member may record any amount), sets when it is next
+    due and awards its points, in one transaction. Completing an already completed job
+    changes nothing; a bad amount is refused either way."""
     with transaction.atomic():
         job = Job.objects.select_for_update().get(pk=job.pk)
+        amount = checked_amount_paid(job=job, amount=amount, completed_by=completed_by)
         if job.status == Job.Status.COMPLETED:
             return Completion(job=job, points_awarded=points_awarded_for(job=job), completed_now=False)
         if job.status == Job.Status.CANCELLED:
             raise JobStateError("A cancelled job cannot be completed.")
-        if amount is not None and amount < 0:
-            raise AmountError("The amount paid cannot be negative.")
         now = timezone.now()
         job.status = Job.Status.COMPLETED
         job.completed_at = now
+        job.completed_by = completed_by
         if amount is not None:
             job.amount_paid = amount
         job.next_due_date = job.service_type.next_due_date(business_date(now))
-        job.save(update_fields=["status", "completed_at", "amount_paid", "next_due_date"])
+        job.save(update_fields=["status", "completed_at", "completed_by", "amount_paid", "next_due_date"])
         points = award_job_points(job=job)
         notify(
             customer=job.customer,

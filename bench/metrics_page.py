@@ -149,8 +149,8 @@ GENERATE = [
     WHERE c.id %% 7 = 0
     """,
     """
-    INSERT INTO reminders_winbacksend (customer_id, promo_code_id, sent_at)
-    SELECT customer_id, id, created_at FROM retention_promocode WHERE source = 'winback'
+    INSERT INTO reminders_winbacksend (customer_id, promo_code_id, sent_at, sent_on)
+    SELECT customer_id, id, created_at, created_at::date FROM retention_promocode WHERE source = 'winback'
     """,
     # A quarter of seasonal codes and a fifth of win-back codes used at a booking within 14 days.
     """
@@ -225,10 +225,10 @@ GENERATE = [
     """
     INSERT INTO retention_outboundemail (idempotency_key, template, kind, customer_id, to_email, subject, text_body,
                                          html_body, headers, status, attempts, last_error, provider_message_id,
-                                         next_attempt_at, created_at, sent_at)
+                                         next_attempt_at, created_at, sent_at, as_of, batch_key)
     SELECT e.key, e.template, e.kind, e.customer_id, 'c' || e.customer_id || '@bench.example', 'Subject', 'Text', '<p>HTML</p>',
            '{}', CASE WHEN e.n %% 50 = 0 THEN 'failed' WHEN e.n %% 40 = 0 THEN 'suppressed' ELSE 'sent' END, 1, '', '',
-           e.at, e.at, CASE WHEN e.n %% 50 <> 0 AND e.n %% 40 <> 0 THEN e.at + interval '1 minute' END
+           e.at, e.at, CASE WHEN e.n %% 50 <> 0 AND e.n %% 40 <> 0 THEN e.at + interval '1 minute' END, e.at::date, ''
     FROM (
         SELECT 'seasonal/' || id AS key, 'seasonal_offer' AS template, 'marketing' AS kind, customer_id, sent_at AS at, id AS n FROM campaigns_campaignsend
         UNION ALL SELECT 'winback/' || id, 'winback_offer', 'marketing', customer_id, sent_at, id FROM reminders_winbacksend

@@ -38,6 +38,11 @@ Timed, in the same run and on the same data:
   types, sends, notifications and outbox rows. Delivery to Resend is excluded (see the
   email benchmark); it happens after commit, outside these transactions.
 Both must pick exactly the same customers; the script checks it.
+
+Holdout groups are on as configured (HOLDOUT_PERCENT, 10 by default): the job holds out
+its share and records both sides (experiments.Assignment); the floors take the job's
+held-out ids as an array, leave them out and record both sides too. Run with
+HOLDOUT_PERCENT=0 for the job without holdouts.
 """
 
 import argparse
@@ -84,7 +89,7 @@ import campaigns.seasonal as seasonal  # noqa: E402
 from campaigns import demo as campaigns_demo  # noqa: E402
 from campaigns.models import CampaignSend  # noqa: E402
 from outbox.compose import build_email
-from outbox.consent import marketing_cap_start  # noqa: E402
+from outbox.consent import marketing_cap_window  # noqa: E402
 from retention import demo  # noqa: E402
 from retention.clock import start_of_business_day  # noqa: E402
 from retention.scheduling import JobContext  # noqa: E402
@@ -175,9 +180,9 @@ def build_dataset(customers: int) -> None:
         # Email history: marketing within the cap, older marketing, recent reminders.
         sql("""INSERT INTO retention_outboundemail (idempotency_key, template, kind, customer_id, to_email, subject,
                    text_body, html_body, headers, status, attempts, last_error, provider_message_id, next_attempt_at,
-                   created_at, sent_at, batch_key)
+                   created_at, sent_at, batch_key, as_of)
                SELECT e.kind || '/bench-' || c.id || '-' || e.n, e.template, e.kind, c.id, u.email, 'Bench', 'x', 'x',
-                      '{}', 'sent', 1, '', '', e.at, e.at, e.at, ''
+                      '{}', 'sent', 1, '', '', e.at, e.at, e.at, '', e.at::date
                FROM retention_customer c JOIN retention_user u ON u.id = c.user_id
                CROSS JOIN LATERAL (
                    SELECT 1 AS n, 'marketing' AS kind, 'winback' AS template,
@@ -217,9 +222,19 @@ WITH eligible AS (
       AND NOT EXISTS (SELECT 1 FROM retention_promocode p WHERE p.customer_id = c.id AND p.used_at IS NULL
                       AND p.expires_at > %(moment)s)
       AND NOT EXISTS (SELECT 1 FROM retention_outboundemail e WHERE e.customer_id = c.id AND e.kind = 'marketing'
-                      AND e.created_at > %(cap)s AND e.status IN ('pending', 'sent'))
+                      AND e.as_of BETWEEN %(cap_from)s AND %(cap_to)s AND e.status IN ('pending', 'sent'))
       AND NOT EXISTS (SELECT 1 FROM campaigns_campaignsend s WHERE s.customer_id = c.id
                       AND s.campaign_id = %(campaign)s AND s.season_year = %(season_year)s)
+      AND NOT EXISTS (SELECT 1 FROM experiments_assignment a WHERE a.customer_id = c.id AND a.held_out
+                      AND a.campaign_id = %(campaign)s AND a.season = %(season)s)
+      AND NOT c.id = ANY(%(held_out)s::bigint[])
+), assigned AS (
+    -- The holdout groups (experiments): the held out (the job's hash, given as an array)
+    -- and the mailed, recorded.
+    INSERT INTO experiments_assignment (customer_id, send, campaign_id, season, as_of, held_out, created_at)
+    SELECT id, 'seasonal', %(campaign)s, %(season)s, %(as_of)s, false, now() FROM eligible
+    UNION ALL
+    SELECT unnest(%(held_out)s::bigint[]), 'seasonal', %(campaign)s, %(season)s, %(as_of)s, true, now()
 ), codes AS (
     INSERT INTO retention_promocode (code, customer_id, source, discount_type, discount_value, expires_at, created_at)
     SELECT (SELECT string_agg(substr('ABCDEFGHJKMNPQRSTUVWXYZ23456789', 1 + floor(random() * 31)::int, 1)
@@ -258,12 +273,13 @@ RETURNING customer_id""",
     FROM sends s JOIN codes c ON c.id = s.promo_code_id
 )
 INSERT INTO retention_outboundemail (idempotency_key, template, kind, customer_id, to_email, subject, text_body,
-    html_body, headers, status, attempts, last_error, provider_message_id, next_attempt_at, created_at, batch_key)
+    html_body, headers, status, attempts, last_error, provider_message_id, next_attempt_at, created_at, batch_key,
+    as_of)
 SELECT 'seasonal/' || s.id, 'seasonal_offer', 'marketing', s.customer_id, u.email, %(subject)s,
        replace(%(text)s, '{code}', c.code), replace(%(html)s, '{code}', c.code),
        jsonb_build_object('List-Unsubscribe', '<' || %(unsubscribe)s || s.customer_id || '>',
                           'List-Unsubscribe-Post', 'List-Unsubscribe=One-Click'),
-       'pending', 0, '', '', now(), now(), ''
+       'pending', 0, '', '', now(), now(), '', %(as_of)s
 FROM sends s JOIN codes c ON c.id = s.promo_code_id
 JOIN retention_customer cu ON cu.id = s.customer_id JOIN retention_user u ON u.id = cu.user_id
 RETURNING customer_id""",
@@ -271,11 +287,16 @@ RETURNING customer_id""",
 
 
 def floor_params(run) -> dict:
+    # The job's holdout split, which the floor takes as given: Python's part of the job.
+    held_out = run.holdout.split(seasonal.select_customers(run)[0])[1] if run.holdout else []
     return {
+        "held_out": held_out,
+        "season": str(run.season_year),
         "recent": start_of_business_day(AS_OF - dt.timedelta(days=seasonal.MIN_DAYS_SINCE_BOOKING - 1)),
         "as_of": AS_OF,
         "moment": run.moment,
-        "cap": marketing_cap_start(run.moment),
+        "cap_from": marketing_cap_window(AS_OF)[0],
+        "cap_to": marketing_cap_window(AS_OF)[1],
         "campaign": run.campaign.pk,
         "season_year": run.season_year,
         "discount": run.campaign.discount_percent,
@@ -360,7 +381,8 @@ def measure(customers: int) -> dict:
     job_customers = set(CampaignSend.objects.filter(pk__gt=last_send).values_list("customer_id", flat=True))
     same = job_customers == floor_customers
     print(f"   job (queue_seasonal_offers, batches of {settings.JOB_BATCH_SIZE}): {job_seconds:.2f}s, "
-          f"sent {stats['sent']:,} in {stats['batches']} batches; skipped {stats['skippedByReason']}", flush=True)
+          f"sent {stats['sent']:,} in {stats['batches']} batches, held out {stats['heldOut']:,} "
+          f"(HOLDOUT_PERCENT {settings.HOLDOUT_PERCENT}); skipped {stats['skippedByReason']}", flush=True)
     print(f"       of which selection (every customer's reason) {parts['select_customers']:.2f}s, "
           f"batches (values in Python, then one statement each) {parts['write_offers']:.2f}s", flush=True)
     print(f"   same customers as the floor: {same}; job / floor = {job_seconds / floor_seconds:.2f}x, "

@@ -114,7 +114,7 @@ filled AS (
 )
 INSERT INTO retention_outboundemail (
     idempotency_key, template, kind, customer_id, to_email, subject, text_body, html_body, headers,
-    status, attempts, last_error, provider_message_id, next_attempt_at, created_at, batch_key)
+    status, attempts, last_error, provider_message_id, next_attempt_at, created_at, batch_key, as_of)
 SELECT 'service_due/' || first_id, 'service_due', 'reminder', customer_id, email,
        replace(replace(%(subject)s, '@@NAME@@', names), '@@name@@', lower(names)),
        replace(replace(replace(replace(replace(replace(replace(%(text)s,
@@ -123,7 +123,7 @@ SELECT 'service_due/' || first_id, 'service_due', 'reminder', customer_id, email
        replace(replace(replace(replace(replace(replace(replace(%(html)s,
            '@@FIRST@@', first_name), '@@NAME@@', names), '@@name@@', lower(names)), '@@DUE@@', due_on),
            '@@PROVIDER@@', provider), '@@PHONE@@', phone), '@@SLUG@@', slug),
-       '{}', 'pending', 0, '', '', now(), now(), ''
+       '{}', 'pending', 0, '', '', now(), now(), '', %(as_of)s
 FROM filled
 ON CONFLICT (idempotency_key) DO NOTHING
 """
@@ -254,7 +254,7 @@ def time_floor() -> float:
     started = time.perf_counter()
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(FLOOR_SELECT, {"start": start, "end": end, "as_of": AS_OF})
-        cursor.execute(FLOOR_WRITE, floor_templates())
+        cursor.execute(FLOOR_WRITE, {**floor_templates(), "as_of": AS_OF})
     return time.perf_counter() - started
 
 

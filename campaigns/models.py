@@ -41,8 +41,7 @@ def _months_multirange():
 class ActiveMonthsExclusion(ExclusionConstraint):
     """No two active campaigns share a month, enforced by PostgreSQL (GiST on a
     multirange, so no extension is needed). Campaign.clean() reports the clash with
-    the other campaign's name first, so form validation skips this generic check.
-    The SQLite demo database gets no such constraint (it has no multiranges)."""
+    the other campaign's name first, so form validation skips this generic check."""
 
     def validate(self, *args, **kwargs):
         return None
@@ -51,21 +50,6 @@ class ActiveMonthsExclusion(ExclusionConstraint):
         # Creating the constraint needs nothing from django.contrib.postgres (no
         # lookups, no extensions), so the project does not install that app.
         return [e for e in super().check(model, connection) if e.id != "postgres.E005"]
-
-    def constraint_sql(self, model, schema_editor):
-        if schema_editor.connection.vendor != "postgresql":
-            return None
-        return super().constraint_sql(model, schema_editor)
-
-    def create_sql(self, model, schema_editor):
-        if schema_editor.connection.vendor != "postgresql":
-            return None
-        return super().create_sql(model, schema_editor)
-
-    def remove_sql(self, model, schema_editor):
-        if schema_editor.connection.vendor != "postgresql":
-            return None
-        return super().remove_sql(model, schema_editor)
 
 
 MONTH_CHOICES = [(number, name) for number, name in MONTHS.items()]

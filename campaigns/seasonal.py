@@ -14,12 +14,17 @@ per-customer values. The email is rendered once per run (an EmailStencil) and ea
 customer's code, link and name are filled in by the database. So the job costs a
 fixed number of queries plus one statement per batch (in its own transaction), and no
 Python object per row but the values themselves.
+
+Holdout groups (experiments.assign): of the eligible customers, SEASONAL_HOLDOUT_PERCENT
+are held out by a stable hash of customer, campaign and season year; the same batch
+statement records them (and the mailed ones) and sends them nothing. Held out this
+season, a customer is skipped as "alreadyHeldOut" on the later weeks' runs.
 """
 
 import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
-from functools import cached_property, partial
+from functools import cached_property
 
 from django.conf import settings
 from django.db import DatabaseError, transaction
@@ -28,6 +33,8 @@ from django.template.defaultfilters import linebreaksbr
 from django.utils import timezone
 from django.utils.formats import date_format
 
+from experiments.assign import Holdout, held_out_of_season, holdout_for
+from experiments.models import Send
 from outbox.consent import marketing_email_lock, recent_marketing
 from outbox.delivery import deliver_queued
 from outbox.offers import (
@@ -63,6 +70,7 @@ class SeasonalRun:
     as_of: dt.date
     moment: dt.datetime  # "now" for expiry and the frequency cap
     service_types: tuple[ServiceType, ...]
+    holdout: Holdout | None = None  # None: everyone eligible is mailed
 
     @cached_property
     def email_context(self) -> dict:
@@ -90,6 +98,7 @@ class SeasonalRun:
         """What every batch writes, worked out once."""
         return Offer(
             source=SEASONAL_SOURCE,
+            as_of=self.as_of,
             discount_percent=Decimal(self.campaign.discount_percent),
             expires_at=self.expires_at,
             service_types=[s.pk for s in self.service_types],
@@ -102,7 +111,18 @@ class SeasonalRun:
             still_eligible_sql=correlated_sql(still_eligible(self)),
             record_sends_sql=RECORD_SENDS_SQL,
             record_sends_params={"campaign": self.campaign.pk, "season_year": self.season_year},
+            **self.holdout_recording,
         )
+
+    @property
+    def holdout_recording(self) -> dict:
+        """The Offer's fields recording the holdout group, if the run keeps one."""
+        if self.holdout is None:
+            return {}
+        return {
+            "record_assignments_sql": self.holdout.record_sql,
+            "record_assignments_params": self.holdout.record_params,
+        }
 
     @property
     def notification_title(self) -> str:
@@ -134,12 +154,14 @@ def start_run(*, as_of: dt.date) -> SeasonalRun | None:
     # A run for today uses the present moment; a run --date'd elsewhere uses the
     # start of that business day, so results do not depend on when it is replayed.
     moment = timezone.now() if as_of == business_today() else start_of_business_day(as_of)
+    season_year = campaign.season_year(as_of)
     return SeasonalRun(
         campaign=campaign,
-        season_year=campaign.season_year(as_of),
+        season_year=season_year,
         as_of=as_of,
         moment=moment,
         service_types=tuple(campaign.service_types.order_by("name")),
+        holdout=holdout_for(send=Send.SEASONAL, campaign_id=campaign.pk, season=str(season_year), as_of=as_of),
     )
 
 
@@ -177,7 +199,7 @@ def skip_rules(run: SeasonalRun) -> list[SkipRule]:
     counted under the first reason that applies."""
     jobs = Job.objects.all()
     recent_cutoff = start_of_business_day(run.as_of - dt.timedelta(days=MIN_DAYS_SINCE_BOOKING - 1))
-    return [
+    rules = [
         # Settled: a booking is not undone.
         SkipRule("neverBooked", customer=~Exists(jobs.filter(customer_id=OuterRef("pk"))), settled=True),
         SkipRule("bookedRecently", jobs.filter(created_at__gte=recent_cutoff)),
@@ -186,7 +208,7 @@ def skip_rules(run: SeasonalRun) -> list[SkipRule]:
         SkipRule("optedOut", customer=Q(marketing_opt_in=False) | Q(user__is_active=False)),
         # Settled: marketing email is queued only by this job and win-back, each holding
         # the marketing-email lock for its whole selection and writes.
-        SkipRule("marketingCap", recent_marketing(run.moment).filter(customer__isnull=False), settled=True),
+        SkipRule("marketingCap", recent_marketing(run.as_of).filter(customer__isnull=False), settled=True),
         # Settled: only this job records sends, one copy at a time (and the database
         # refuses a second send for the season).
         SkipRule(
@@ -195,6 +217,11 @@ def skip_rules(run: SeasonalRun) -> list[SkipRule]:
             settled=True,
         ),
     ]
+    if run.holdout is not None:
+        # Settled as sends are: held out this season stays held out (experiments).
+        held_out = held_out_of_season(campaign_id=run.campaign.pk, season=str(run.season_year))
+        rules.append(SkipRule("alreadyHeldOut", held_out, settled=True))
+    return rules
 
 
 def select_customers(run: SeasonalRun) -> tuple[list[Recipient], dict[str, int]]:
@@ -245,7 +272,7 @@ def queue_seasonal_offers(ctx: JobContext) -> None:
     """The selection-and-write phase: pick the campaign for ctx.as_of and write each
     eligible customer's code, send, notification and email, in batches."""
     stats = ctx.stats
-    stats.update(campaign=None, seasonYear=None, codesCreated=0, batches=0, skippedByReason={})
+    stats.update(campaign=None, seasonYear=None, codesCreated=0, batches=0, heldOut=0, skippedByReason={})
     run = start_run(as_of=ctx.as_of)
     if run is None:
         ctx.progress(f"no active campaign covers {ctx.as_of:%B}; nothing to send")
@@ -263,7 +290,11 @@ def queue_seasonal_offers(ctx: JobContext) -> None:
     if ctx.dry_run:
         offer = f"{campaign.discount_percent}% off, valid through {run.valid_through.isoformat()}"
         for recipient in select():
-            ctx.progress(f"would send {recipient.email}: {offer}")
+            if run.holdout is not None and run.holdout.holds_out(recipient.customer_id):
+                stats["heldOut"] += 1
+                ctx.progress(f"would hold out {recipient.email} (holdout group)")
+            else:
+                ctx.progress(f"would send {recipient.email}: {offer}")
         return
 
     size = settings.JOB_BATCH_SIZE
@@ -271,19 +302,23 @@ def queue_seasonal_offers(ctx: JobContext) -> None:
     with marketing_email_lock():  # win-back waits (and re-checks the cap) until we are done
         eligible = select()  # under the lock, so a win-back run just before us is already counted
         batches = [eligible[start : start + size] for start in range(0, len(eligible), size)]
-        for batch, columns in made_ahead(partial(offer_values, run.offer), batches):
+        # Each batch: those to mail, and the ids of those held out (experiments.assign).
+        batches = [run.holdout.split(batch) if run.holdout else (batch, []) for batch in batches]
+        for (mailed, held_out), columns in made_ahead(lambda b: offer_values(run.offer, b[0]), batches):
             stats["batches"] += 1
             try:
                 with transaction.atomic():
-                    written = write_offers(run.offer, columns)
+                    written, held = write_offers(run.offer, columns, held_out)
             except DatabaseError as exc:
-                stats["failed"] += len(batch)
+                stats["failed"] += len(mailed) + len(held_out)
                 ctx.progress(f"batch {stats['batches']} failed and was rolled back: {exc}")
                 continue
-            if stale := len(batch) - written:  # no longer eligible since the selection (a booking, a code)
+            # No longer eligible since the selection (a booking, a code)
+            if stale := len(mailed) + len(held_out) - written - held:
                 stats["skipped"] += stale
                 skipped = stats["skippedByReason"]
                 skipped["noLongerEligible"] = skipped.get("noLongerEligible", 0) + stale
             stats["sent"] += written
             stats["codesCreated"] += written
+            stats["heldOut"] += held
             ctx.progress(f"batch {stats['batches']}: sent {written} (total {stats['sent']} of {len(eligible)})")

@@ -3,7 +3,10 @@
 Every variable is documented, with its default, in `.env.example`.
 """
 
+import datetime as dt
+import os
 import shlex
+from decimal import Decimal
 from pathlib import Path
 
 import environ
@@ -11,8 +14,12 @@ from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
-env = environ.Env()
 environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
+env = environ.Env()
+# An empty value means unset, so `.env.example` copied to `.env` as it is leaves every
+# default in force (an empty DATABASE_URL is "not set", an empty SECURE_SSL_REDIRECT
+# follows DEBUG).
+env.ENVIRON = {name: value for name, value in os.environ.items() if value != ""}
 
 DEBUG = env.bool("DEBUG", default=False)
 SECRET_KEY = env.str("SECRET_KEY", default="dev-insecure-change-me" if DEBUG else environ.Env.NOTSET)
@@ -29,7 +36,7 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django_htmx",
-    "django_crontab",
+    "axes",  # login throttling (accounts/throttle.py)
     # Ours, lowest first: retention is the shared core and outbox its email pipeline;
     # loyalty, campaigns and reminders build on them; actions spans them; portal is the web layer on top.
     "retention",
@@ -39,14 +46,22 @@ INSTALLED_APPS = [
     "reminders",
     "bundles",  # service bundles booked together at a discount
     "recommendations",  # services to book next, with reasons; nightly co-occurrence
+    "experiments",  # holdout groups of the seasonal and win-back sends
     "actions",
+    "accounts",  # login, its throttling and password reset
     "portal",
     "metrics",  # staff-only numbers over every app above
+    # After ours: retention's `crontab` command (which checks for the crontab program)
+    # takes the place of django-crontab's.
+    "django_crontab",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Before anything reads the request: /api/ answers in the error shape, NUL is refused.
+    "retention.middleware.ApiRequestMiddleware",
+    "retention.middleware.RejectNulMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -54,6 +69,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -84,17 +100,23 @@ TEMPLATES = [
     },
 ]
 
-# Unset DATABASE_URL means a SQLite file: the zero-setup demo only. Tests and
-# production run on PostgreSQL.
-DATABASES = {
-    "default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'var' / 'demo.sqlite3'}"),
-}
-if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    (BASE_DIR / "var").mkdir(exist_ok=True)
-elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
-    # Persistent connections: 277 -> 967 requests/s on this machine (PRODUCT.md).
-    DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
-    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# PostgreSQL everywhere: production, tests, CI and the demo (scripts/demo starts an
+# embedded PostgreSQL and sets DATABASE_URL when it is unset).
+if "DATABASE_URL" not in env.ENVIRON:
+    raise ImproperlyConfigured(
+        "DATABASE_URL is not set: point it at PostgreSQL, e.g. "
+        "DATABASE_URL=postgres://user:password@127.0.0.1:5432/retention "
+        "(scripts/demo sets it to an embedded PostgreSQL in var/ when it is unset)."
+    )
+DATABASES = {"default": env.db("DATABASE_URL")}
+if DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
+    raise ImproperlyConfigured(
+        f"DATABASE_URL must be a PostgreSQL URL (postgres://...); Retention runs on PostgreSQL only, "
+        f"got engine {DATABASES['default']['ENGINE']!r}."
+    )
+# Persistent connections: 277 -> 967 requests/s on this machine (PRODUCT.md).
+DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "retention.User"
@@ -103,6 +125,10 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",  # refuses a locked-out login before checking it
+    "django.contrib.auth.backends.ModelBackend",
 ]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "portal:home"
@@ -184,6 +210,27 @@ EMAIL_RETRY_MAX_SECONDS = env.float("EMAIL_RETRY_MAX_SECONDS", default=1800)
 # How long one delivery run stays for retries coming due before leaving them to the next.
 EMAIL_RETRY_WAIT_SECONDS = env.float("EMAIL_RETRY_WAIT_SECONDS", default=30)
 
+# Login throttling (django-axes, on /accounts/login/ and the admin login): the pair of
+# account and client address is locked after LOGIN_FAILURE_LIMIT failures in a row,
+# until LOGIN_COOLOFF_MINUTES pass without another failed try from that pair.
+AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = dt.timedelta(minutes=env.int("LOGIN_COOLOFF_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_USERNAME_FORM_FIELD = "username"  # the login form's and admin's field (axes defaults to USERNAME_FIELD)
+AXES_USERNAME_CALLABLE = "accounts.throttle.login_username"
+AXES_CLIENT_IP_CALLABLE = "accounts.throttle.client_ip"
+AXES_LOCKOUT_CALLABLE = "accounts.throttle.locked_out"
+# Proxies in front of the app that append the client's address to X-Forwarded-For
+# (1 behind one TLS proxy); 0 trusts no such header and uses the connection's address.
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+
+# Loyalty: a provider may record an amount paid of at most this many times the job's
+# list price (PRODUCT.md); staff may record any amount in admin.
+MAX_AMOUNT_FACTOR = Decimal(env.str("MAX_AMOUNT_FACTOR", default="2"))
+if MAX_AMOUNT_FACTOR < 1:
+    raise ImproperlyConfigured("MAX_AMOUNT_FACTOR must be at least 1.")
+
 # Scheduled jobs.
 CRON_SECRET = env.str("CRON_SECRET", default="")
 WINBACK_INACTIVE_DAYS = env.int("WINBACK_INACTIVE_DAYS", default=90)
@@ -192,6 +239,14 @@ if WINBACK_COOLDOWN_DAYS < 1:  # the database allows one win-back per customer p
     raise ImproperlyConfigured("WINBACK_COOLDOWN_DAYS must be at least 1.")
 WINBACK_DISCOUNT_PERCENT = env.int("WINBACK_DISCOUNT_PERCENT", default=15)
 WINBACK_CODE_VALID_DAYS = env.int("WINBACK_CODE_VALID_DAYS", default=30)
+# Holdout groups (experiments): the percentage of the customers a marketing send would
+# mail that is held out as a control group (0 turns it off); per send, unset = this.
+HOLDOUT_PERCENT = env.int("HOLDOUT_PERCENT", default=10)
+SEASONAL_HOLDOUT_PERCENT = env.int("SEASONAL_HOLDOUT_PERCENT", default=None)
+WINBACK_HOLDOUT_PERCENT = env.int("WINBACK_HOLDOUT_PERCENT", default=None)
+for _name in ("HOLDOUT_PERCENT", "SEASONAL_HOLDOUT_PERCENT", "WINBACK_HOLDOUT_PERCENT"):
+    if globals()[_name] is not None and not 0 <= globals()[_name] <= 50:
+        raise ImproperlyConfigured(f"{_name} must be between 0 and 50.")
 # Customers per transaction in the batch jobs: each batch is a few set-based statements,
 # so bigger batches mean fewer round trips and commits (1,000 measured 8% faster than
 # 500 on the seasonal benchmark; a batch of 1,000 commits in about 0.1 s).
@@ -232,6 +287,8 @@ CRONJOBS = [
     for command, schedule in SCHEDULED_JOBS
 ]
 CRONTAB_COMMENT = "retention-jobs"
+# The crontab program `manage.py crontab add|show|remove` runs (a name on PATH or a path).
+CRONTAB_EXECUTABLE = env.str("CRONTAB_EXECUTABLE", default="/usr/bin/crontab")
 CRONTAB_DJANGO_SETTINGS_MODULE = "config.settings"
 CRONTAB_DJANGO_MANAGE_PATH = str(BASE_DIR / "manage.py")
 CRONTAB_COMMAND_PREFIX = f"cd {shlex.quote(str(BASE_DIR))} && mkdir -p {shlex.quote(str(Path(CRON_LOG_FILE).parent))} &&"

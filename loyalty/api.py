@@ -5,7 +5,7 @@ import uuid
 from django.http import HttpRequest
 from ninja import Router, Schema
 
-from retention.api import ERROR_RESPONSES, ApiError, customer_auth
+from retention.api import ERROR_RESPONSES, WRITE_ERROR_RESPONSES, ApiError, customer_auth
 
 from .selectors import active_rewards, loyalty_summary, recent_entries
 from .services import InsufficientPoints, RewardNotFound, redeem_reward
@@ -59,7 +59,7 @@ class RewardsOut(Schema):
 
 
 class RedeemIn(Schema):
-    rewardId: str
+    rewardId: uuid.UUID
 
 
 class RedemptionOut(Schema):
@@ -131,16 +131,12 @@ def rewards(request: HttpRequest):
     }
 
 
-@router.post("/loyalty/redeem", response={200: RedeemOut, **ERROR_RESPONSES})
+@router.post("/loyalty/redeem", response={200: RedeemOut, **WRITE_ERROR_RESPONSES})
 def redeem(request: HttpRequest, payload: RedeemIn):
     """Spends points on a reward and returns the voucher code; all or nothing.
     404 `reward_not_found` (unknown or inactive), 400 `insufficient_points`."""
     try:
-        reward_id = uuid.UUID(payload.rewardId)
-    except ValueError:
-        raise ApiError(400, "invalid_request", "rewardId must be a reward's UUID.") from None
-    try:
-        result = redeem_reward(customer=request.customer, reward_id=reward_id)
+        result = redeem_reward(customer=request.customer, reward_id=payload.rewardId)
     except RewardNotFound as exc:
         raise ApiError(404, "reward_not_found", str(exc)) from None
     except InsufficientPoints as exc:

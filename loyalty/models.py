@@ -25,8 +25,9 @@ class LoyaltyAccount(models.Model):
     customer = models.OneToOneField(
         "retention.Customer", on_delete=models.PROTECT, primary_key=True, related_name="loyalty"
     )
-    points = models.IntegerField(default=0)
-    lifetime_points = models.IntegerField(default=0)
+    # 64-bit: no sum of ledger lines can overflow a column (issue 12).
+    points = models.BigIntegerField(default=0)
+    lifetime_points = models.BigIntegerField(default=0)
     tier = models.CharField(max_length=10, choices=TIER_CHOICES, default="bronze")
     updated_at = models.DateTimeField(default=timezone.now)
 
@@ -57,7 +58,7 @@ class PointsEntry(models.Model):
     LIFETIME_TYPES = (Type.EARN, Type.TIER_BONUS, Type.REVERSAL)
 
     account = models.ForeignKey(LoyaltyAccount, on_delete=models.PROTECT, related_name="entries")
-    points = models.IntegerField()
+    points = models.BigIntegerField()
     type = models.CharField(max_length=12, choices=Type.choices)
     description = models.CharField(max_length=300)
     job = models.ForeignKey(
@@ -111,7 +112,7 @@ class Reward(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     name = models.CharField(max_length=120)
     description = models.TextField()
-    points_cost = models.PositiveIntegerField()
+    points_cost = models.PositiveBigIntegerField()
     reward_type = models.CharField(max_length=15, choices=RewardType.choices)
     reward_value = models.DecimalField(
         max_digits=10,
@@ -152,7 +153,7 @@ class Redemption(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     account = models.ForeignKey(LoyaltyAccount, on_delete=models.PROTECT, related_name="redemptions")
     reward = models.ForeignKey(Reward, on_delete=models.PROTECT, related_name="redemptions")
-    points_spent = models.PositiveIntegerField()
+    points_spent = models.PositiveBigIntegerField()
     voucher = models.OneToOneField(
         "retention.PromoCode", on_delete=models.PROTECT, related_name="redemption"
     )

@@ -172,3 +172,57 @@ def bar_chart(
                 )
             )
     return chart
+
+
+# --- Intervals (the holdout lift) -------------------------------------------------------
+
+
+@dataclass
+class IntervalChart:
+    """An estimate and its interval on a horizontal axis with zero marked: whether the
+    interval crosses the zero line is what the reader needs to see."""
+
+    slug: str
+    title: str
+    description: str  # what a screen reader hears
+    width: int = WIDTH
+    height: int = 64
+    zero_x: float = 0
+    low_x: float = 0
+    high_x: float = 0
+    estimate_x: float = 0
+    y: float = 26
+    ticks: list[tuple[float, str]] = field(default_factory=list)  # (x, label)
+    color: str = "#1f77b4"
+
+
+def interval_chart(
+    *, slug: str, title: str, estimate: float, low: float, high: float, unit: str = "pp", color: str = "#1f77b4"
+) -> IntervalChart:
+    """The axis spans the interval and zero, with a margin, in `unit` (pp: percentage
+    points of a rate given as a fraction)."""
+    scale = 100 if unit == "pp" else 1
+    values = [v * scale for v in (estimate, low, high)]
+    left_value, right_value = min(0.0, values[1]), max(0.0, values[2])
+    span = (right_value - left_value) or 1.0
+    left_value, right_value = left_value - span * 0.1, right_value + span * 0.1
+    plot_left, plot_right = LEFT, WIDTH - RIGHT
+
+    def x_of(value: float) -> float:
+        return round(plot_left + (plot_right - plot_left) * (value - left_value) / (right_value - left_value), 1)
+
+    def label(value: float) -> str:
+        return f"{value:+.1f} pp" if unit == "pp" else f"{'-' if value < 0 else '+'}${abs(value):,.2f}"
+
+    estimate_v, low_v, high_v = values
+    return IntervalChart(
+        slug=slug,
+        title=title,
+        description=f"{label(estimate_v)}, 95% interval {label(low_v)} to {label(high_v)}",
+        zero_x=x_of(0),
+        low_x=x_of(low_v),
+        high_x=x_of(high_v),
+        estimate_x=x_of(estimate_v),
+        ticks=[(x_of(low_v), label(low_v)), (x_of(high_v), label(high_v))],
+        color=color,
+    )

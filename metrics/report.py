@@ -10,13 +10,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from experiments.selectors import holdout_comparisons
 from loyalty.tiers import TIERS_BY_KEY
 from outbox.models import OutboundEmail
 from reminders.selectors import CHURN_STAGES
 
 from . import selectors
+from .charts import Chart, Series, bar_chart, interval_chart, line_chart
 from .recommendations import recommendations_section
-from .charts import Chart, Series, bar_chart, line_chart
 from .periods import Period
 
 # Colours that stay apart in print and for the common colour-vision deficiencies.
@@ -72,6 +73,9 @@ class Section:
     charts: list[Chart] = field(default_factory=list)
     tables: list[Table] = field(default_factory=list)
     note: str = ""
+    # A section's own markup, shown before its tables, given `section` and `parts`.
+    template: str = ""
+    parts: list = field(default_factory=list)
 
 
 def _weekly_table(slug: str, title: str, period: Period, series: list[Series]) -> Table:
@@ -301,13 +305,6 @@ def loyalty_section(period: Period) -> Section:
 
 def customers_section(period: Period) -> Section:
     churn = selectors.churn_by_week(period)
-    if churn is None:
-        return Section(
-            slug="customers",
-            title="Customers",
-            intro="Customers by days since their last booking, as of each week's last day.",
-            note="Churn by week needs PostgreSQL; this database (the SQLite demo) leaves it out.",
-        )
     colours = {"active": GREEN, "cooling": YELLOW, "at_risk": ORANGE, "inactive": RED}
     series = [Series(label, churn[key], colours[key]) for key, label, _low, _high in CHURN_STAGES]
     first, last = period.week_ends[0], period.week_ends[-1]
@@ -421,8 +418,124 @@ def jobs_section(period: Period) -> Section:
     )
 
 
+HOLDOUT_EXPLANATION = (
+    "A holdout is a control group: of the customers a seasonal campaign or win-back would mail, "
+    "a random share (HOLDOUT_PERCENT, 10% by default) is sent nothing. Both groups are alike in "
+    "everything but the email, so the difference in how many of them book within 30 days is "
+    "what the email caused; customers who would have booked anyway are in both. The lift is "
+    "measured on a sample, so it comes with a 95% interval: the range the true effect very likely "
+    "lies in. While that range includes zero, the campaign may have made no difference at all, "
+    "and the numbers say \"not conclusive yet\"; more customers narrow it."
+)
+
+
+def _rounded(value: float | None, digits: int = 1) -> float | None:
+    return None if value is None else round(value, digits)
+
+
+@dataclass
+class HoldoutPart:
+    """One campaign season (or win-back month) on the page: its comparison and the
+    lift's interval drawn."""
+
+    comparison: object  # experiments.selectors.Comparison
+    lift_chart: object | None
+    revenue_chart: object | None
+
+    @property
+    def charts(self) -> list:
+        return [chart for chart in (self.lift_chart, self.revenue_chart) if chart]
+
+
+def holdouts_section(period: Period) -> Section:
+    comparisons = holdout_comparisons(period.start, period.end, today=period.end)
+    parts = []
+    for c in comparisons:
+        lift, revenue_lift = c.lift, c.revenue_lift
+        parts.append(
+            HoldoutPart(
+                comparison=c,
+                lift_chart=lift and interval_chart(
+                    slug=f"lift-{c.slug}",
+                    title="Lift in booking rate (mailed minus held out), 95% interval",
+                    estimate=lift.estimate, low=lift.low, high=lift.high,
+                    color=GREEN if c.conclusive else GREY,
+                ),
+                revenue_chart=revenue_lift and interval_chart(
+                    slug=f"revenue-{c.slug}",
+                    title="Difference in revenue per customer, 95% interval",
+                    estimate=revenue_lift.estimate, low=revenue_lift.low, high=revenue_lift.high,
+                    unit="$", color=BLUE,
+                ),
+            )
+        )
+
+    def interval(i, part):
+        return getattr(i, part) if i is not None else None
+
+    rows = []
+    for c in comparisons:
+        m, h = c.mailed, c.held_out
+        rows.append([
+            c.label, c.first_as_of, c.last_as_of, c.window_closes,
+            m.customers, m.booked, interval(m.booking_rate, "estimate"),
+            h.customers, h.booked, interval(h.booking_rate, "estimate"),
+            interval(c.lift, "estimate"), interval(c.lift, "low"), interval(c.lift, "high"),
+            interval(m.revenue_per_customer, "estimate"), interval(h.revenue_per_customer, "estimate"),
+            interval(c.revenue_lift, "low"), interval(c.revenue_lift, "high"),
+            _rounded(interval(c.incremental_bookings, "estimate")),
+            _rounded(interval(c.incremental_revenue, "estimate"), 2),
+            "yes" if c.conclusive else "not yet",
+            c.ended.ended_at if c.ended else None,
+        ])
+    return Section(
+        slug="holdouts",
+        title="Holdout groups: what the marketing caused",
+        intro=HOLDOUT_EXPLANATION,
+        template="metrics/_holdouts.html",
+        parts=parts,
+        tables=[
+            Table(
+                slug="holdouts",
+                title="Holdout comparisons",
+                columns=[
+                    Column("Campaign and season", "text"),
+                    Column("First run", "date"),
+                    Column("Last run", "date"),
+                    Column("30 days over on", "date"),
+                    Column("Mailed customers"),
+                    Column("Mailed who booked"),
+                    Column("Mailed booking rate", "percent"),
+                    Column("Held-out customers"),
+                    Column("Held out who booked"),
+                    Column("Held-out booking rate", "percent"),
+                    Column("Lift", "percent"),
+                    Column("Lift 95% low", "percent"),
+                    Column("Lift 95% high", "percent"),
+                    Column("Revenue per mailed customer", "money"),
+                    Column("Revenue per held-out customer", "money"),
+                    Column("Revenue difference 95% low", "money"),
+                    Column("Revenue difference 95% high", "money"),
+                    Column("Incremental bookings"),
+                    Column("Incremental revenue", "money"),
+                    Column("Conclusive", "text"),
+                    Column("Holdout ended", "datetime"),
+                ],
+                rows=rows,
+                weekly=True,  # folded away on screen (the comparisons above show it), in full in CSV
+            )
+        ],
+        note=(
+            "Bookings are jobs booked (not cancelled) in the 30 days from the customer's run; revenue "
+            "is what they paid. Intervals: Newcombe's hybrid score method for the lift, Welch's for "
+            "revenue (docs/holdouts.md)."
+        ),
+    )
+
+
 SECTIONS: list[Callable[[Period], Section]] = [
     campaigns_section,
+    holdouts_section,
     reminders_section,
     recommendations_section,
     loyalty_section,
@@ -434,6 +547,7 @@ SECTIONS: list[Callable[[Period], Section]] = [
 TABLE_SECTIONS: dict[str, Callable[[Period], Section]] = {
     "campaigns": campaigns_section,
     "marketing-weekly": campaigns_section,
+    "holdouts": holdouts_section,
     "reminders": reminders_section,
     "reminders-weekly": reminders_section,
     "recommendations": recommendations_section,

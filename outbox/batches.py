@@ -8,7 +8,7 @@ import random
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Case, F, Value, When
+from django.db.models import F
 from django.utils import timezone
 
 from .consent import consents
@@ -159,36 +159,25 @@ def record_result(batch: Batch, result: BatchResult, stats: dict) -> None:
 def mark_sent(batch: Batch, provider_ids: list[str], *, error: str, now: dt.datetime) -> int:
     """One UPDATE marks the batch's members sent, each with its Resend id."""
     pks = [email.pk for email in batch.emails]
-    if connection.vendor == "postgresql":
-        # Raw SQL: Django's CASE with 100 WHENs takes longer to compile than to run.
-        table = OutboundEmail._meta.db_table
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"""UPDATE {table} AS e SET status = %s, sent_at = %s, attempts = e.attempts + 1,
-                        last_error = %s, provider_message_id = v.provider_id
-                    FROM unnest(%s::bigint[], %s::text[]) AS v(id, provider_id)
-                    WHERE e.id = v.id AND e.status = %s AND e.batch_key = %s""",
-                [Status.SENT, now, error, pks, provider_ids, Status.SENDING, batch.key],
-            )
-            return cursor.rowcount
-    return OutboundEmail.objects.filter(status=Status.SENDING, batch_key=batch.key).update(
-        status=Status.SENT,
-        sent_at=now,
-        attempts=F("attempts") + 1,
-        last_error=error,
-        provider_message_id=Case(
-            *[When(pk=pk, then=Value(mid)) for pk, mid in zip(pks, provider_ids)], default=Value("")
-        ),
-    )
+    # Raw SQL: Django's CASE with 100 WHENs takes longer to compile than to run.
+    table = OutboundEmail._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""UPDATE {table} AS e SET status = %s, sent_at = %s, attempts = e.attempts + 1,
+                    last_error = %s, provider_message_id = v.provider_id
+                FROM unnest(%s::bigint[], %s::text[]) AS v(id, provider_id)
+                WHERE e.id = v.id AND e.status = %s AND e.batch_key = %s""",
+            [Status.SENT, now, error, pks, provider_ids, Status.SENDING, batch.key],
+        )
+        return cursor.rowcount
 
 
 def _commit_without_waiting_for_disk() -> None:
     """Marking sent may skip the wait for the disk: if a database crash lost the mark,
     the batch would be sent again under its same key and Resend would not send it twice.
     (The claim, which fixes the key, always waits.)"""
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SET LOCAL synchronous_commit = off")
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL synchronous_commit = off")
 
 
 def _note_error(stats: dict, batch: Batch, error: str) -> None:

@@ -10,8 +10,8 @@ from django.conf import settings
 from django.core import signing
 from django.db.models import Exists, OuterRef, QuerySet
 from django.urls import get_script_prefix, get_urlconf, reverse
-from django.utils import timezone
 
+from retention.clock import business_today
 from retention.links import absolute_url
 from retention.locks import advisory_lock
 from retention.models import Customer
@@ -75,31 +75,38 @@ def consents(customer: Customer | None, kind: str) -> bool:
     return customer.service_reminders_opt_in
 
 
-def marketing_cap_start(now: dt.datetime | None = None) -> dt.datetime:
-    """Marketing email queued after this moment counts against the frequency cap."""
-    return (now or timezone.now()) - dt.timedelta(days=settings.MARKETING_EMAIL_CAP_DAYS)
+def marketing_cap_window(as_of: dt.date) -> tuple[dt.date, dt.date]:
+    """The as-of days (first, last) whose marketing email caps a send as of `as_of`:
+    fewer than MARKETING_EMAIL_CAP_DAYS away on either side. Both sides, so a catch-up
+    run for an earlier day respects what later days' runs sent."""
+    reach = dt.timedelta(days=settings.MARKETING_EMAIL_CAP_DAYS - 1)
+    return as_of - reach, as_of + reach
 
 
 # Emails that count against the cap: queued, on their way, or delivered.
 CAPPED_STATUSES = [OutboundEmail.Status.PENDING, OutboundEmail.Status.SENDING, OutboundEmail.Status.SENT]
 
 
-def recent_marketing(now: dt.datetime | None = None) -> QuerySet:
+def recent_marketing(as_of: dt.date | None = None) -> QuerySet:
+    """Marketing email that caps a send as of `as_of` (default today), by the as-of day
+    recorded on each email (OutboundEmail.as_of), never the wall clock."""
     return OutboundEmail.objects.filter(
-        kind=Kind.MARKETING, created_at__gt=marketing_cap_start(now), status__in=CAPPED_STATUSES
+        kind=Kind.MARKETING,
+        as_of__range=marketing_cap_window(as_of or business_today()),
+        status__in=CAPPED_STATUSES,
     )
 
 
-def under_marketing_cap(customer: Customer, now: dt.datetime | None = None) -> bool:
-    return not recent_marketing(now).filter(customer=customer).exists()
+def under_marketing_cap(customer: Customer, as_of: dt.date | None = None) -> bool:
+    return not recent_marketing(as_of).filter(customer=customer).exists()
 
 
-def marketing_capped(as_of_moment: dt.datetime | None = None) -> Exists:
+def marketing_capped(as_of: dt.date | None = None) -> Exists:
     """The frequency cap as SQL, for annotating or filtering a Customer queryset: True
     when the customer has marketing email (any kind: seasonal, win-back) queued, on its
-    way or delivered within MARKETING_EMAIL_CAP_DAYS before `as_of_moment`. The one
-    cap rule every batch job uses; under_marketing_cap is the same for one customer."""
-    return Exists(recent_marketing(as_of_moment).filter(customer_id=OuterRef("pk")))
+    way or delivered with an as-of day fewer than MARKETING_EMAIL_CAP_DAYS from `as_of`.
+    The one cap rule every batch job uses; under_marketing_cap is the same for one customer."""
+    return Exists(recent_marketing(as_of).filter(customer_id=OuterRef("pk")))
 
 
 def marketing_email_lock():
@@ -110,10 +117,10 @@ def marketing_email_lock():
     return advisory_lock("marketing-email", wait=True)
 
 
-def marketable_customers(customers: QuerySet, now: dt.datetime | None = None) -> QuerySet:
-    """Narrows a Customer queryset to those a marketing email may go to now: opted in
-    and under the frequency cap. One query, for batch jobs."""
-    return customers.filter(~marketing_capped(now), marketing_opt_in=True)
+def marketable_customers(customers: QuerySet, as_of: dt.date | None = None) -> QuerySet:
+    """Narrows a Customer queryset to those a marketing email may go to as of `as_of`:
+    opted in and under the frequency cap. One query, for batch jobs."""
+    return customers.filter(~marketing_capped(as_of), marketing_opt_in=True)
 
 
 def update_email_preferences(

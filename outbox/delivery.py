@@ -134,9 +134,9 @@ class _Pipeline:
         self.pending_left = True
         self.first_claim = True
         self.left_work = False  # stopped with retries not yet due, or at the limit
-        # Not on SQLite (one writer) nor inside a transaction (another connection
-        # could not see into it): there the claims stay on this thread.
-        self.threaded_claims = connection.vendor == "postgresql" and not connection.in_atomic_block
+        # Not inside a transaction (another connection could not see into it): there
+        # the claims stay on this thread.
+        self.threaded_claims = not connection.in_atomic_block
 
     def run(self, *, retry_wait_seconds: float) -> None:
         deadline = time.monotonic() + retry_wait_seconds

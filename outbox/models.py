@@ -4,6 +4,8 @@ causes it, then delivered after commit. Its idempotency key makes a re-run safe.
 from django.db import models
 from django.utils import timezone
 
+from retention.clock import business_today
+
 
 class OutboundEmail(models.Model):
     class Kind(models.TextChoices):
@@ -40,6 +42,10 @@ class OutboundEmail(models.Model):
     batch_key = models.CharField(max_length=80, blank=True)
     claimed_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
+    # The business day the email was queued for: the as-of date of the job run that
+    # queued it (`--date`), today otherwise. The marketing cap counts by it, never by
+    # the wall clock, so a run dated ahead or a catch-up run sees what the others sent.
+    as_of = models.DateField(default=business_today)
     sent_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
@@ -52,7 +58,10 @@ class OutboundEmail(models.Model):
                 condition=models.Q(status="pending"),
                 name="outbox_pending",
             ),
-            models.Index(fields=["customer", "kind", "-created_at"], name="outbox_customer_kind"),
+            # The marketing cap's probe: a customer's marketing email around an as-of day.
+            models.Index(
+                fields=["customer", "as_of"], condition=models.Q(kind="marketing"), name="outbox_marketing_as_of"
+            ),
             models.Index(
                 fields=["next_attempt_at", "batch_key"],
                 condition=models.Q(status="sending"),

@@ -14,7 +14,7 @@ import datetime as dt
 import html
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import NamedTuple
 
@@ -44,6 +44,7 @@ class Offer:
     """What a run offers every customer of it, besides their own code."""
 
     source: str  # PromoCode.Source
+    as_of: dt.date  # the run's as-of day, recorded on each email (the marketing cap counts by it)
     discount_percent: Decimal
     expires_at: dt.datetime
     service_types: list[int]  # the codes cover these; none means every service
@@ -59,6 +60,17 @@ class Offer:
     still_eligible_sql: str
     record_sends_sql: str
     record_sends_params: dict
+    # Holdout groups (experiments.assign.Holdout): the INSERT recording the customers of
+    # `sends` as mailed and of `held_out` as held out; the default records nothing.
+    record_assignments_sql: str = "SELECT 1"
+    record_assignments_params: dict = field(default_factory=dict)
+
+
+class Written(NamedTuple):
+    """What a batch statement wrote: customers sent their offer, and held out."""
+
+    sent: int
+    held_out: int
 
 
 def correlated_sql(queryset) -> str:
@@ -119,26 +131,34 @@ WITH given AS (
 ), emails AS (
     INSERT INTO retention_outboundemail (
         idempotency_key, template, kind, customer_id, to_email, subject, text_body, html_body, headers,
-        status, attempts, last_error, provider_message_id, next_attempt_at, batch_key, created_at)
+        status, attempts, last_error, provider_message_id, next_attempt_at, batch_key, created_at, as_of)
     SELECT %(email_key)s || '/' || sends.id, %(template)s, %(kind)s, b.customer_id, b.email, {subject},
-           {text_body}, {html_body}, {headers}, 'pending', 0, '', '', %(now)s, '', %(now)s
+           {text_body}, {html_body}, {headers}, 'pending', 0, '', '', %(now)s, '', %(now)s, %(email_as_of)s
     FROM sends JOIN batch b USING (customer_id)
     ON CONFLICT (idempotency_key) DO NOTHING
+), held_out AS (
+    -- The batch's holdout group (experiments.assign): still eligible, sent nothing.
+    SELECT given.customer_id FROM unnest(%(held_out)s::bigint[]) AS given (customer_id)
+    WHERE EXISTS ({still_eligible})
+), assignments AS (
+    {record_assignments}
 )
-SELECT count(*) FROM sends
+SELECT (SELECT count(*) FROM sends), (SELECT count(*) FROM held_out)
 """
 
 
-def write_offers(offer: Offer, columns: dict[str, list]) -> int:
+def write_offers(offer: Offer, columns: dict[str, list], held_out: list[int] = ()) -> Written:
     """Writes codes, their service types, sends, notifications and emails for those of
-    a batch (its offer_values()) who are still eligible, in one statement; returns how
-    many were sent. Run it in a transaction: a batch that meets an existing send (a
-    unique constraint) fails whole, so no code exists without its send, nor a send
-    without its email."""
+    a batch (its offer_values()) who are still eligible, in one statement, and records
+    the batch's still eligible `held_out` customers (their ids) with the mailed ones
+    (Offer.record_assignments_sql); returns how many were sent and held out. Run it in
+    a transaction: a batch that meets an existing send (a unique constraint) fails
+    whole, so no code exists without its send, nor a send without its email."""
     stencil = offer.email
     statement = WRITE_OFFERS_SQL.format(
         still_eligible=offer.still_eligible_sql,
         record_sends=offer.record_sends_sql,
+        record_assignments=offer.record_assignments_sql,
         subject=stencil.fill_sql("subject", "b"),
         text_body=stencil.fill_sql("text_body", "b"),
         html_body=stencil.fill_sql("html_body", "b"),
@@ -149,6 +169,8 @@ def write_offers(offer: Offer, columns: dict[str, list]) -> int:
         **columns,
         **stencil.sql_params(),
         **offer.record_sends_params,
+        **offer.record_assignments_params,
+        "held_out": list(held_out),
         "placeholder": CODE_PLACEHOLDER,
         "book_path": offer.book_path,
         "book_url": book_url,
@@ -161,14 +183,15 @@ def write_offers(offer: Offer, columns: dict[str, list]) -> int:
         "expires_at": offer.expires_at,
         "service_types": offer.service_types,
         "email_key": offer.email_key,
+        "email_as_of": offer.as_of,
         "template": stencil.template,
         "kind": stencil.kind,
         "now": timezone.now(),
     }
     with binding_cursor() as cursor:  # the arrays go in binary, apart from the SQL
         cursor.execute(statement, params)
-        (written,) = cursor.fetchone()
-    return written
+        sent, held = cursor.fetchone()
+    return Written(sent, held)
 
 
 def made_ahead(make: Callable, items: list):

@@ -2,14 +2,25 @@
 error format. The OpenAPI document is generated from this code."""
 
 import uuid
-from decimal import Decimal, InvalidOperation
+from typing import Literal
 
+from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest
-from ninja import NinjaAPI, Router, Schema
+from ninja import Field, NinjaAPI, Router, Schema
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
-from actions.jobs import AmountError, JobStateError, complete_job
-from retention.api import ERROR_RESPONSES, ApiError, not_found, provider_auth
+from actions.jobs import AMOUNT_PATTERN, AmountError, JobStateError, complete_job
+from retention.api import (
+    API_ERROR_CODES,
+    ERROR_RESPONSES,
+    WRITE_ERROR_RESPONSES,
+    ApiError,
+    BodyError,
+    JsonObjectParser,
+    error_body,
+    not_found,
+    provider_auth,
+)
 from retention.models import Job
 
 api = NinjaAPI(
@@ -19,11 +30,12 @@ api = NinjaAPI(
     urls_namespace="api",
     docs_url="/docs",
     openapi_url="/openapi.json",
+    parser=JsonObjectParser(),
 )
 
 
 def error_response(request, status: int, code: str, message: str):
-    return api.create_response(request, {"error": {"code": code, "message": message}}, status=status)
+    return api.create_response(request, error_body(code, message), status=status)
 
 
 @api.exception_handler(ApiError)
@@ -46,8 +58,14 @@ def on_unauthenticated(request, exc):
 
 @api.exception_handler(HttpError)
 def on_http_error(request, exc: HttpError):
-    codes = {400: "invalid_request", 401: "not_authenticated", 403: "forbidden", 404: "not_found"}
-    return error_response(request, exc.status_code, codes.get(exc.status_code, "error"), str(exc))
+    # A body that is not a JSON object reaches here wrapped by django-ninja.
+    message = str(exc.__cause__) if isinstance(exc.__cause__, BodyError) else str(exc)
+    return error_response(request, exc.status_code, API_ERROR_CODES.get(exc.status_code, "error"), message)
+
+
+@api.exception_handler(RequestDataTooBig)
+def on_body_too_large(request, exc):
+    return error_response(request, 413, "request_too_large", "The request body is too large.")
 
 
 # --- Provider endpoints -----------------------------------------------------------
@@ -73,8 +91,14 @@ class ProviderJobsOut(Schema):
 
 
 class CompleteJobIn(Schema):
-    status: str
-    amount: str | None = None
+    status: Literal["completed"]
+    amount: str | None = Field(
+        None,
+        pattern=AMOUNT_PATTERN,
+        description="Dollars and cents paid; at most MAX_AMOUNT_FACTOR (2) x the job's list price, "
+        "else 400 `amount_out_of_range`. Omitted: the amount booked.",
+        examples=["149.00"],
+    )
 
 
 class CompletedJobOut(Schema):
@@ -91,12 +115,10 @@ class CompleteJobOut(Schema):
 
 
 @provider_router.get("/jobs", response={200: ProviderJobsOut, **ERROR_RESPONSES})
-def provider_jobs(request: HttpRequest, status: str | None = None):
+def provider_jobs(request: HttpRequest, status: Job.Status | None = None):
     """The provider's own jobs, soonest first; `status` filters by scheduled, completed or cancelled."""
     jobs = Job.objects.filter(provider=request.auth).select_related("customer__user", "service_type")
     if status:
-        if status not in Job.Status.values:
-            raise ApiError(400, "invalid_request", f"status must be one of {', '.join(Job.Status.values)}.")
         jobs = jobs.filter(status=status)
     return {
         "jobs": [
@@ -113,28 +135,19 @@ def provider_jobs(request: HttpRequest, status: str | None = None):
     }
 
 
-@provider_router.patch("/jobs/{job_id}", response={200: CompleteJobOut, **ERROR_RESPONSES})
+@provider_router.patch("/jobs/{job_id}", response={200: CompleteJobOut, **WRITE_ERROR_RESPONSES})
 def update_provider_job(request: HttpRequest, job_id: str, payload: CompleteJobIn):
-    """Marks the provider's own job completed. Repeating it changes nothing and answers the same."""
+    """Marks the provider's own job completed. Repeating it changes nothing and answers the
+    same. 400 `amount_out_of_range` for more than MAX_AMOUNT_FACTOR x the list price."""
     job = Job.objects.filter(provider=request.auth, pk=_uuid_or_404(job_id)).select_related("service_type").first()
     if job is None:
         raise not_found("No such job.")
-    if payload.status != Job.Status.COMPLETED:
-        raise ApiError(400, "invalid_request", 'Only {"status": "completed"} is supported.')
-    amount = None
-    if payload.amount is not None:
-        try:
-            amount = Decimal(payload.amount)
-        except InvalidOperation:
-            raise ApiError(400, "invalid_request", "amount must be a decimal number of dollars.") from None
-        if not amount.is_finite() or amount < 0 or amount != amount.quantize(Decimal("0.01")):
-            raise ApiError(400, "invalid_request", "amount must be a non-negative amount in dollars and cents.")
     try:
-        completion = complete_job(job=job, amount=amount)
+        completion = complete_job(job=job, amount=payload.amount, completed_by=request.user)
     except JobStateError as exc:
         raise ApiError(400, "invalid_state", str(exc)) from None
     except AmountError as exc:
-        raise ApiError(400, "invalid_request", str(exc)) from None
+        raise ApiError(400, exc.code, str(exc)) from None
     job = completion.job
     return {
         "job": {

@@ -3,9 +3,10 @@
 import uuid
 
 from django.http import HttpRequest
-from ninja import Router, Schema
+from ninja import Field, Router, Schema
+from pydantic import ConfigDict, StrictBool, model_validator
 
-from retention.api import ERROR_RESPONSES, ApiError, customer_auth
+from retention.api import ERROR_RESPONSES, WRITE_ERROR_RESPONSES, customer_auth
 from retention.notifications import mark_read, unread_count
 
 router = Router(tags=["customer"], auth=customer_auth)
@@ -27,7 +28,23 @@ class NotificationsOut(Schema):
 
 
 class MarkReadIn(Schema):
-    ids: list[str] | None = None
+    """Exactly one of `ids` or `"all": true`: marking everything read is asked for
+    explicitly, never implied by a missing or odd body."""
+
+    model_config = ConfigDict(
+        json_schema_extra={"oneOf": [{"required": ["ids"]}, {"required": ["all"]}]}
+    )
+
+    ids: list[uuid.UUID] | None = Field(
+        None, max_length=500, description="The notifications to mark read; others' ids are ignored."
+    )
+    all: StrictBool | None = Field(None, description="`true` (only) marks every notification read.")
+
+    @model_validator(mode="after")
+    def exactly_one(self):
+        if (self.ids is None) == (self.all is None) or self.all is False:
+            raise ValueError('send either {"ids": [...]} or {"all": true}')
+        return self
 
 
 class MarkReadOut(Schema):
@@ -58,17 +75,9 @@ def notifications(request: HttpRequest):
     }
 
 
-@router.post("/notifications/read", response={200: MarkReadOut, **ERROR_RESPONSES})
-def read_notifications(request: HttpRequest, payload: MarkReadIn | None = None):
-    """Marks the given notifications read, or all of them when no ids are sent.
-    Ids that are not the caller's are ignored."""
-    ids = None
-    if payload is not None and payload.ids is not None:
-        ids = []
-        for value in payload.ids:
-            try:
-                ids.append(uuid.UUID(value))
-            except ValueError:
-                raise ApiError(400, "invalid_request", f"{value!r} is not a notification id.") from None
-    marked = mark_read(customer=request.customer, ids=ids)
+@router.post("/notifications/read", response={200: MarkReadOut, **WRITE_ERROR_RESPONSES})
+def read_notifications(request: HttpRequest, payload: MarkReadIn):
+    """Marks the notifications `{"ids": [...]}` names read, or every one for
+    `{"all": true}`. Ids that are not the caller's are ignored; any other body is 400."""
+    marked = mark_read(customer=request.customer, ids=None if payload.all else payload.ids)
     return {"success": True, "marked": marked, "unreadCount": unread_count(customer=request.customer)}

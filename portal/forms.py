@@ -1,13 +1,6 @@
 from django import forms
-from django.contrib.auth.forms import AuthenticationForm
 
 from retention.models import ServiceType
-
-
-class EmailAuthenticationForm(AuthenticationForm):
-    username = forms.EmailField(
-        label="Email", widget=forms.EmailInput(attrs={"autofocus": True, "autocomplete": "email"})
-    )
 
 
 class BookingForm(forms.Form):
@@ -20,10 +13,4 @@ class BookingForm(forms.Form):
         required=False,
         max_length=20,
         widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
-    )
-
-
-class CompleteJobForm(forms.Form):
-    amount = forms.DecimalField(
-        label="Amount paid ($)", min_value=0, max_digits=10, decimal_places=2, required=False
     )

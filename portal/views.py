@@ -8,6 +8,7 @@ from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
+from actions.forms import CompleteJobForm
 from actions.jobs import AmountError, BookingError, JobStateError, book_job, complete_job, quote
 from campaigns.throttle import promo_code_attempt
 from retention.clock import business_today
@@ -18,7 +19,7 @@ from retention.promo import PromoCodeError
 
 from .access import customer_required, provider_job_or_404, provider_required
 from .dashboard import dashboard_context
-from .forms import BookingForm, CompleteJobForm
+from .forms import BookingForm
 
 
 @login_required
@@ -132,12 +133,12 @@ def provider_portal(request):
 @provider_required
 def provider_complete_job(request, job_id):
     job = provider_job_or_404(request, job_id)
-    form = CompleteJobForm(request.POST)
+    form = CompleteJobForm(request.POST, job=job, completed_by=request.user)
     if not form.is_valid():
-        messages.error(request, "Enter the amount paid in dollars and cents, or leave it empty.")
+        messages.error(request, " ".join(form.errors["amount"]))
         return redirect("portal:provider")
     try:
-        completion = complete_job(job=job, amount=form.cleaned_data["amount"])
+        completion = complete_job(job=job, amount=form.cleaned_data["amount"], completed_by=request.user)
     except (JobStateError, AmountError) as exc:
         messages.error(request, str(exc))
         return redirect("portal:provider")

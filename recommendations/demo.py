@@ -5,11 +5,9 @@ history (retention.demo: lawn care due in two days, the rest long ago) and the
 running campaign, the widget shows one recommendation of each reason in any month.
 
 Idempotent: people are found by email, jobs by fixed ids, and the table is replaced.
-On the SQLite demo database the table stays empty, so "booked together" is not shown.
 """
 
 from django.conf import settings
-from django.db import connection
 
 from retention.clock import business_today
 from retention.demo import completed_days_ago, demo_job, ensure_user
@@ -45,9 +43,4 @@ def seed_recommendations(types: dict[str, ServiceType], people: dict) -> None:
                 amount_paid=service.base_price,
                 **completed_days_ago(service, 200),
             )
-    if (
-        connection.vendor == "postgresql"
-    ):  # the co-occurrence SQL is PostgreSQL's; the SQLite demo goes without
-        refresh_service_pairs(
-            as_of=business_today(), min_support=settings.RECOMMENDATION_MIN_SUPPORT
-        )
+    refresh_service_pairs(as_of=business_today(), min_support=settings.RECOMMENDATION_MIN_SUPPORT)

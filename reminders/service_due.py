@@ -219,6 +219,7 @@ def remind_batch(
                 "kind": Kind.REMINDER,
                 "headers": {},
                 "created_at": now,
+                "as_of": as_of,
                 "next_attempt_at": now,
             },
             ignore_conflicts_on="idempotency_key",

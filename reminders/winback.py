@@ -2,11 +2,12 @@
 
 A customer whose last booking is WINBACK_INACTIVE_DAYS or more old, with nothing
 scheduled ahead, opted in to marketing, under the marketing frequency cap and not
-sent a win-back in the last WINBACK_COOLDOWN_DAYS gets a personal promo code, the
+sent a win-back within WINBACK_COOLDOWN_DAYS gets a personal promo code, the
 win-back email, a notification and a WinbackSend record. The cap is
-retention.emails.marketing_capped (marketing email queued, sending or sent), so
-seasonal and win-back emails share it. A booking ends win-back: it is the new last
-booking.
+outbox.consent.marketing_capped (marketing email queued, sending or sent), so
+seasonal and win-back emails share it. Cap and cooldown count by the as-of day each
+email and send records (PRODUCT.md "Time"), so a `--date` run behaves as that day's
+run would. A booking ends win-back: it is the new last booking.
 
 Each batch is written by one statement in its own transaction, as the seasonal job
 writes its batches (retention.offers): the codes, the sends, the notifications and
@@ -14,6 +15,11 @@ the outbox rows, from arrays of per-customer values, re-checking each customer's
 eligibility inside it. The email is rendered once per run (an EmailStencil) and each
 customer's code, booking link, name and unsubscribe link are filled in by the
 database. So the job costs a fixed number of queries plus one statement per batch.
+
+Holdout groups (experiments.assign): of the targets, WINBACK_HOLDOUT_PERCENT are held
+out by a stable hash of customer and month; the same batch statement records them and
+sends them nothing. A customer held out is in cooldown as if sent a win-back
+("alreadyHeldOut"), so they are not drawn again every day.
 """
 
 import datetime as dt
@@ -24,8 +30,9 @@ from functools import cached_property
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
-from django.utils import timezone
 
+from experiments.assign import Holdout, held_out_of_winback_since, holdout_for, winback_season
+from experiments.models import Send
 from outbox.consent import Kind, marketing_capped, marketing_email_lock
 from outbox.offers import (
     CODE_PLACEHOLDER,
@@ -36,7 +43,7 @@ from outbox.offers import (
     write_offers,
 )
 from outbox.stencil import EmailStencil
-from retention.clock import business_today, start_of_business_day
+from retention.clock import start_of_business_day
 from retention.links import booking_url
 from retention.models import Customer, Job, PromoCode
 from retention.promo import code_expiry
@@ -48,23 +55,20 @@ from .selectors import last_booking_at
 TEMPLATE = "winback"
 
 
-def as_of_moment(as_of: dt.date) -> dt.datetime:
-    """Now, moved to the as-of day: `--date` tomorrow judges cap and cooldown as the
-    run at this time tomorrow would."""
-    return timezone.now() + (as_of - business_today())
-
-
 def scheduled_ahead(as_of: dt.date) -> Exists:
     return Exists(
         Job.objects.filter(customer_id=OuterRef("pk"), status=Job.Status.SCHEDULED, scheduled_for__gte=as_of)
     )
 
 
-def in_cooldown(moment: dt.datetime) -> Exists:
+def in_cooldown(as_of: dt.date) -> Exists:
+    """Sent a win-back fewer than WINBACK_COOLDOWN_DAYS from `as_of`, by the as-of day
+    recorded on each send (sent_on), never the wall clock: on either side, so a catch-up
+    run for an earlier day respects what later days' runs sent, and the same day run
+    again finds its own sends (winback_once_per_customer_day is never met)."""
+    reach = dt.timedelta(days=settings.WINBACK_COOLDOWN_DAYS - 1)
     return Exists(
-        WinbackSend.objects.filter(
-            customer_id=OuterRef("pk"), sent_at__gt=moment - dt.timedelta(days=settings.WINBACK_COOLDOWN_DAYS)
-        )
+        WinbackSend.objects.filter(customer_id=OuterRef("pk"), sent_on__range=(as_of - reach, as_of + reach))
     )
 
 
@@ -78,24 +82,41 @@ def inactive_customers(as_of: dt.date) -> QuerySet:
     )
 
 
-def winback_targets(as_of: dt.date, *, moment: dt.datetime) -> QuerySet:
-    return inactive_customers(as_of).filter(
-        ~scheduled_ahead(as_of), ~in_cooldown(moment), ~marketing_capped(moment), marketing_opt_in=True
+def winback_holdout(as_of: dt.date) -> Holdout | None:
+    """The run's holdout group (None when WINBACK_HOLDOUT_PERCENT is 0 or staff ended it)."""
+    return holdout_for(send=Send.WINBACK, season=winback_season(as_of), as_of=as_of)
+
+
+def held_out_recently(as_of: dt.date, holdout: Holdout | None) -> Exists | None:
+    """Held out of win-back within the cooldown: as good as sent, for the cooldown.
+    None when the run keeps no holdout."""
+    return held_out_of_winback_since(holdout, as_of, settings.WINBACK_COOLDOWN_DAYS)
+
+
+def winback_targets(as_of: dt.date, *, holdout: Holdout | None = None) -> QuerySet:
+    targets = inactive_customers(as_of).filter(
+        ~scheduled_ahead(as_of), ~in_cooldown(as_of), ~marketing_capped(as_of), marketing_opt_in=True
     )
+    if (held := held_out_recently(as_of, holdout)) is not None:
+        targets = targets.filter(~held)
+    return targets
 
 
-def count_by_reason(as_of: dt.date, *, moment: dt.datetime) -> dict:
+def count_by_reason(as_of: dt.date, *, holdout: Holdout | None = None) -> dict:
     """The inactive customers and why the others are skipped, in one query. A
     customer is counted under the first reason that applies, in this order."""
     ahead, opted_out = Q(scheduled_ahead(as_of)), Q(marketing_opt_in=False)
-    cooldown, capped = Q(in_cooldown(moment)), Q(marketing_capped(moment))
-    return inactive_customers(as_of).aggregate(
-        inactive=Count("pk"),
-        scheduledAhead=Count("pk", filter=ahead),
-        optedOut=Count("pk", filter=~ahead & opted_out),
-        cooldown=Count("pk", filter=~ahead & ~opted_out & cooldown),
-        marketingCap=Count("pk", filter=~ahead & ~opted_out & ~cooldown & capped),
-    )
+    cooldown, capped = Q(in_cooldown(as_of)), Q(marketing_capped(as_of))
+    counts = {
+        "inactive": Count("pk"),
+        "scheduledAhead": Count("pk", filter=ahead),
+        "optedOut": Count("pk", filter=~ahead & opted_out),
+        "cooldown": Count("pk", filter=~ahead & ~opted_out & cooldown),
+        "marketingCap": Count("pk", filter=~ahead & ~opted_out & ~cooldown & capped),
+    }
+    if (held := held_out_recently(as_of, holdout)) is not None:
+        counts["alreadyHeldOut"] = Count("pk", filter=~ahead & ~opted_out & ~cooldown & ~capped & Q(held))
+    return inactive_customers(as_of).aggregate(**counts)
 
 
 @dataclass
@@ -103,7 +124,7 @@ class WinbackRun:
     """One run of the job: the facts every batch of it shares."""
 
     as_of: dt.date
-    moment: dt.datetime  # "now" for the cap and the cooldown (as_of_moment)
+    holdout: Holdout | None = None  # None: every target is mailed
 
     @property
     def valid_through(self) -> dt.date:
@@ -142,6 +163,7 @@ class WinbackRun:
         """What every batch writes, worked out once."""
         return Offer(
             source=WINBACK_SOURCE,
+            as_of=self.as_of,
             discount_percent=self.discount,
             expires_at=self.expires_at,
             service_types=[],  # any service
@@ -151,9 +173,17 @@ class WinbackRun:
             notification_message=self.notification_message(CODE_PLACEHOLDER),
             email=self.email,
             email_key="winback",
-            still_eligible_sql=correlated_sql(winback_targets(self.as_of, moment=self.moment)),
+            still_eligible_sql=correlated_sql(winback_targets(self.as_of, holdout=self.holdout)),
             record_sends_sql=RECORD_SENDS_SQL,
             record_sends_params={"as_of": self.as_of},
+            **(
+                {
+                    "record_assignments_sql": self.holdout.record_sql,
+                    "record_assignments_params": self.holdout.record_params,
+                }
+                if self.holdout
+                else {}
+            ),
         )
 
     @property
@@ -175,14 +205,16 @@ RECORD_SENDS_SQL = """
 def check_inactive_customers(ctx: JobContext, *, batch_size: int | None = None) -> None:
     """The selection-and-write phase of check_inactive_customers (delivery is the caller's)."""
     batch_size = batch_size or settings.JOB_BATCH_SIZE
-    moment = as_of_moment(ctx.as_of)
+    holdout = winback_holdout(ctx.as_of)
+    ctx.stats["heldOut"] = 0
 
     def select() -> tuple[list[Recipient], dict[str, int]]:
-        counts = count_by_reason(ctx.as_of, moment=moment)
-        skipped = {key: counts[key] for key in ("scheduledAhead", "optedOut", "cooldown", "marketingCap")}
+        counts = count_by_reason(ctx.as_of, holdout=holdout)
+        reasons = ("scheduledAhead", "optedOut", "cooldown", "marketingCap", "alreadyHeldOut")
+        skipped = {key: counts[key] for key in reasons if key in counts}
         targets = [
             Recipient(*row)
-            for row in winback_targets(ctx.as_of, moment=moment)
+            for row in winback_targets(ctx.as_of, holdout=holdout)
             .order_by("pk")
             .values_list("pk", "user__email", "user__name")
         ]
@@ -196,24 +228,29 @@ def check_inactive_customers(ctx: JobContext, *, batch_size: int | None = None) 
         return targets, skipped
 
     if ctx.dry_run:
-        select()
+        targets, _ = select()
+        if holdout is not None:
+            ctx.stats["heldOut"] = sum(holdout.holds_out(target.customer_id) for target in targets)
         return
-    run = WinbackRun(as_of=ctx.as_of, moment=moment)
+    run = WinbackRun(as_of=ctx.as_of, holdout=holdout)
     with marketing_email_lock():  # seasonal waits (and re-checks the cap) until we are done
         targets, skipped = select()  # under the lock, so a seasonal run just before us is counted
         for start in range(0, len(targets), batch_size):
             batch = targets[start : start + batch_size]
+            # Those to mail, and the ids of those held out (experiments.assign).
+            mailed, held_out = holdout.split(batch) if holdout else (batch, [])
             try:
-                columns = offer_values(run.offer, batch)  # before the transaction: no database
+                columns = offer_values(run.offer, mailed)  # before the transaction: no database
                 with transaction.atomic():
-                    sent = write_offers(run.offer, columns)
+                    sent, held = write_offers(run.offer, columns, held_out)
             except Exception as exc:  # one bad batch must not stop the rest; it is retried tomorrow
                 ctx.stats["failed"] += len(batch)
                 ctx.stats.setdefault("errors", []).append(f"{type(exc).__name__}: {exc}")
                 ctx.progress(f"batch of {len(batch)} customer(s) failed: {exc}")
                 continue
             ctx.stats["sent"] += sent
-            if stale := len(batch) - sent:  # stopped being eligible since selection (a booking)
+            ctx.stats["heldOut"] += held
+            if stale := len(batch) - sent - held:  # stopped being eligible since selection (a booking)
                 ctx.stats["skipped"] += stale
                 skipped["noLongerEligible"] = skipped.get("noLongerEligible", 0) + stale
             ctx.progress(f"won back {ctx.stats['sent']}/{len(targets)} customer(s)")

@@ -15,9 +15,9 @@ import json
 from django.conf import settings
 from django.core.management import call_command, get_commands
 from django.http import HttpRequest
-from ninja import Router, Schema, Status
+from ninja import Router, Status
 from ninja.security.base import AuthBase
-from pydantic import ConfigDict
+from pydantic import BaseModel, ConfigDict
 
 from .api import ApiError, ErrorOut
 
@@ -47,8 +47,10 @@ class CronSecret(AuthBase):
         return True
 
 
-class JobStats(Schema):
-    """The command's last stdout line. Every job adds its own counts."""
+class JobStats(BaseModel):
+    """The command's last stdout line, every key of it: each job adds its own counts, and
+    `locked: true` says another copy held the job's lock, so this run did nothing.
+    (A pydantic model, not a ninja Schema: a Schema reads only its declared fields.)"""
 
     job: str
     date: str

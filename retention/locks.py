@@ -21,12 +21,8 @@ def advisory_lock(name: str, *, wait: bool) -> Iterator[bool]:
     False at once when another process holds it.
 
     A session lock: released on exit, or by PostgreSQL if the process dies. Reentrant
-    within one connection (PostgreSQL counts the holds). SQLite (the one-process demo)
-    has no such lock and always yields True.
+    within one connection (PostgreSQL counts the holds).
     """
-    if connection.vendor != "postgresql":
-        yield True
-        return
     key = lock_key(name)
     with connection.cursor() as cursor:
         if wait:

@@ -1,11 +1,13 @@
 """The runner every scheduled job goes through: as-of date, dry run, a singleton
 lock, a JobRun record, progress on stderr and stats as the last line of stdout."""
 
+import argparse
 import contextvars
 import datetime as dt
 import json
 import logging
 import os
+import re
 import signal
 import sys
 import threading
@@ -15,7 +17,7 @@ from typing import TextIO
 
 from django.conf import settings
 from django.core.management import call_command
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
 
@@ -133,10 +135,14 @@ def run_job(
 
 
 def parse_date(value: str) -> dt.date:
+    """`--date`'s type: argparse turns the ArgumentTypeError into its one-line usage
+    error (exit 2), saying which value is wrong and how."""
+    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+        raise argparse.ArgumentTypeError(f"{value!r} is not YYYY-MM-DD")
     try:
         return dt.date.fromisoformat(value)
     except ValueError:
-        raise CommandError(f"--date must be YYYY-MM-DD, got {value!r}") from None
+        raise argparse.ArgumentTypeError(f"{value!r} is not a real date") from None
 
 
 class ScheduledJobCommand(BaseCommand):

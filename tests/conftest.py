@@ -4,7 +4,6 @@ real Chromium driven by Playwright for browser tests."""
 import os
 
 import pytest
-from django.conf import settings
 
 from retention.demo import SERVICE_TYPES
 from tests.factories import CustomerFactory, ProviderFactory, ServiceTypeFactory
@@ -21,14 +20,6 @@ CHROMIUM_ARGS = [
 ]
 
 
-def pytest_configure(config):
-    engine = settings.DATABASES["default"]["ENGINE"]
-    if engine != "django.db.backends.postgresql":
-        raise pytest.UsageError(
-            "The tests run on PostgreSQL only. Set DATABASE_URL=postgres://... (scripts/test does)."
-        )
-
-
 @pytest.fixture(autouse=True)
 def fast_password_hashing(settings):
     """Real hashing is deliberately slow; tests only need passwords to match."""
@@ -40,6 +31,13 @@ def deliver_inline(settings):
     """Tests run inside a transaction a background thread cannot see, so after-commit
     delivery runs inline; tests/retention/test_deliver_after_response.py covers the thread."""
     settings.EMAIL_DELIVER_IN_BACKGROUND = False
+
+
+@pytest.fixture(autouse=True)
+def no_holdout_groups(settings):
+    """Holdout groups off (HOLDOUT_PERCENT 0, as an operator may set it) unless a test
+    turns them on (tests/experiments): elsewhere every eligible customer is mailed."""
+    settings.HOLDOUT_PERCENT = 0
 
 
 @pytest.fixture

@@ -57,6 +57,14 @@ class Job(models.Model):
     # "Booking time": a customer's last booking is their most recent job by this.
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     completed_at = models.DateTimeField(null=True, blank=True)
+    completed_by = models.ForeignKey(
+        "retention.User",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="Who marked it completed: the provider, or a staff member (who may record any amount).",
+    )
     cancelled_at = models.DateTimeField(null=True, blank=True)
     next_due_date = models.DateField(null=True, blank=True)
 

@@ -144,11 +144,11 @@ def test_opted_out_of_marketing_is_not_sent(winter, lapsed):
 
 
 def winback_email(customer, *, status, days_ago):
-    """A win-back email (marketing) to the customer, `days_ago` days before NOW."""
+    """A win-back email (marketing) to the customer, queued as of `days_ago` days before TODAY."""
     OutboundEmail.objects.create(
         idempotency_key="winback/1", template="winback", kind=OutboundEmail.Kind.MARKETING, customer=customer,
         to_email=customer.email, subject="We miss you", text_body=".", html_body=".",
-        status=status, created_at=NOW - dt.timedelta(days=days_ago),
+        status=status, as_of=TODAY - dt.timedelta(days=days_ago),
     )
 
 
@@ -287,7 +287,7 @@ def test_a_customer_who_books_after_the_selection_is_left_out_of_their_batch(win
     assert [recipient.customer_id for recipient in eligible] == [lapsed.pk]
 
     booked(lapsed, provider, lawn, days_ago=0, status=Job.Status.SCHEDULED, scheduled_for=TODAY + dt.timedelta(days=5))
-    assert write_offers(seasonal_run.offer, offer_values(seasonal_run.offer, eligible)) == 0
+    assert write_offers(seasonal_run.offer, offer_values(seasonal_run.offer, eligible)).sent == 0
     assert not was_sent(lapsed)
     assert not PromoCode.objects.exists() and not Notification.objects.exists() and not OutboundEmail.objects.exists()
 

@@ -28,10 +28,11 @@ def grant(staff):
 
 @pytest.fixture
 def complete(provider, lawn):
-    """complete(customer, "149.00"): books and completes a lawn job paying that amount."""
+    """complete(customer, "149.00"): books a lawn job at that price and completes it
+    paying that amount (a provider may record at most MAX_AMOUNT_FACTOR x the price)."""
 
     def complete(customer, amount):
-        job = JobFactory(customer=customer, provider=provider, service_type=lawn)
+        job = JobFactory(customer=customer, provider=provider, service_type=lawn, price=Decimal(amount))
         return complete_job(job=job, amount=Decimal(amount))
 
     return complete

@@ -46,7 +46,9 @@ def run_at_once(count, work):
 def test_completion_from_10_threads_earns_once(service_types):
     lawn = service_types["lawn-care"]
     customer = CustomerFactory()
-    job = JobFactory(customer=customer, provider=ProviderFactory(service_types=[lawn]), service_type=lawn)
+    job = JobFactory(
+        customer=customer, provider=ProviderFactory(service_types=[lawn]), service_type=lawn, price=Decimal("250.00")
+    )
 
     results, errors = run_at_once(10, lambda i: complete_job(job=job, amount=Decimal("250.00")))
 

@@ -110,14 +110,29 @@ def test_a_job_paid_in_full_by_voucher_earns_nothing_and_says_so(customer, compl
 def test_completion_sent_twice_earns_once(customer, provider, lawn):
     job = JobFactory(customer=customer, provider=provider, service_type=lawn)
     first = complete_job(job=job, amount=Decimal("120.00"))
-    second = complete_job(job=job, amount=Decimal("500.00"))
+    second = complete_job(job=job, amount=Decimal("130.00"))
     assert first.points_awarded == second.points_awarded == 120
     assert entries(customer) == [(Type.EARN, 120)]
     assert_ledger_consistent(customer)
 
 
+def test_awarding_a_jobs_points_twice_earns_once(customer, complete):
+    """award_job_points itself refuses a second earn for the same job (the guard, not
+    only complete_job's state check)."""
+    from django.db import transaction
+
+    from loyalty.services import award_job_points
+
+    job = complete(customer, "120.00").job
+    with transaction.atomic():
+        again = award_job_points(job=job)
+    assert again == 120
+    assert entries(customer) == [(Type.EARN, 120)]
+    assert_ledger_consistent(customer)
+
+
 def test_the_patch_endpoint_reports_points_awarded_each_time(provider_client, provider, customer, lawn):
-    job = JobFactory(customer=customer, provider=provider, service_type=lawn)
+    job = JobFactory(customer=customer, provider=provider, service_type=lawn, price=Decimal("149.00"))
     url = f"/api/provider/jobs/{job.pk}"
     body = json.dumps({"status": "completed", "amount": "149.00"})
     first = provider_client.patch(url, body, content_type="application/json")

@@ -45,7 +45,7 @@ def test_any_sequence_keeps_the_ledger_invariant(ops, provider, lawn):
             jobs = []
             for op, arg in ops:
                 if op == "earn":
-                    job = JobFactory(customer=customer, provider=provider, service_type=lawn)
+                    job = JobFactory(customer=customer, provider=provider, service_type=lawn, price=arg)
                     complete_job(job=job, amount=Decimal(arg))
                     jobs.append(job)
                 elif op == "redeem":

@@ -108,7 +108,9 @@ def promo(customer, source, created_at):
 
 
 # Every data fixture below: together, a database with something on every metric.
-ALL_DATA = ("campaign_data", "reminder_data", "loyalty_data", "churn_data", "job_run_data", "email_data")
+ALL_DATA = (
+    "campaign_data", "reminder_data", "loyalty_data", "churn_data", "job_run_data", "email_data", "holdout_data",
+)
 
 
 @pytest.fixture
@@ -447,3 +449,34 @@ def email_data(db):
     email("service_due", "reminder", "sent", at(6, 2), at(6, 2, 13))
     email("service_due", "reminder", "pending", at(6, 3))
     email("service_due", "reminder", "sent", at(4, 1), at(4, 1, 13))  # before the period
+
+
+@pytest.fixture
+def holdout_data(lawn, provider):
+    """Fall campaign (inactive now), run on May 11: 30 mailed, of whom 9 booked within
+    30 days ($80 each); 10 held out, of whom 1 booked. One win-back run on May 20: 4
+    mailed, 1 held out, nobody booked."""
+    from experiments.models import Assignment, Send
+
+    fall = Campaign.objects.create(
+        season="fall", title="Fall Tune-up", description="", discount_percent=10,
+        start_month=9, end_month=11, active=False,
+    )
+    as_of = dt.date(2026, 5, 11)
+    for i in range(40):
+        customer = CustomerFactory()
+        held_out = i >= 30
+        Assignment.objects.create(
+            customer=customer, send=Send.SEASONAL, campaign=fall, season="2026", as_of=as_of, held_out=held_out
+        )
+        if (not held_out and i < 9) or i == 30:
+            JobFactory(
+                customer=customer, provider=provider, service_type=lawn, created_at=at(5, 14),
+                scheduled_for=dt.date(2026, 5, 20), price=Decimal("80"), amount_paid=Decimal("80"),
+            )
+    for i in range(5):
+        Assignment.objects.create(
+            customer=CustomerFactory(), send=Send.WINBACK, season="2026-05", as_of=dt.date(2026, 5, 20),
+            held_out=i == 4,
+        )
+    return fall

@@ -7,13 +7,15 @@ from django.test.utils import CaptureQueriesContext
 from .conftest import ALL_DATA
 
 # 2 for the session and user, 2 for the staff member's permissions (the admin's app
-# list), 1 for the portal's context processor (is this user a customer?), 17 for the
-# figures (campaigns 6, reminders 2, loyalty 5, churn 1, jobs and email 4) and 3 for
-# their transaction with JIT off (in a test: savepoint, SET LOCAL jit, release).
-# Each feature's section adds its own fixed count.
-RECOMMENDATIONS = 1
+# list), 1 for the portal's context processor (is this user a customer?), 18 for the
+# figures (campaigns 6, reminders 2, loyalty 5, churn 1, jobs and email 4), 2 for the
+# holdout groups (the comparison and the ended holdouts), 1 for recommendations (per
+# reason, shown and booked) and 3 for their transaction with JIT off (in a test:
+# savepoint, SET LOCAL jit, release).
 REPORT = 3
-PAGE_QUERIES = 2 + 2 + 1 + 18 + RECOMMENDATIONS + REPORT
+HOLDOUTS = 2
+RECOMMENDATIONS = 1
+PAGE_QUERIES = 2 + 2 + 1 + 18 + HOLDOUTS + RECOMMENDATIONS + REPORT
 
 
 def page_queries(client, url) -> int:
@@ -43,3 +45,5 @@ def test_an_export_runs_only_its_sections_queries(
         staff_client.get("/admin/metrics/campaigns.csv?weeks=12")
     with django_assert_num_queries(2 + REPORT + 1):
         staff_client.get("/admin/metrics/churn.csv?weeks=52")
+    with django_assert_num_queries(2 + REPORT + HOLDOUTS):
+        staff_client.get("/admin/metrics/holdouts.csv?weeks=12")

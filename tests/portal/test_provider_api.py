@@ -20,7 +20,7 @@ def job(customer, provider, lawn):
 
 
 def test_completing_answers_with_the_job_and_points(provider_client, job):
-    response = patch(provider_client, job.id, {"status": "completed", "amount": "149.00"})
+    response = patch(provider_client, job.id, {"status": "completed", "amount": "120.00"})
     assert response.status_code == 200
     body = response.json()
     job.refresh_from_db()
@@ -30,7 +30,7 @@ def test_completing_answers_with_the_job_and_points(provider_client, job):
             "status": "completed",
             "completedAt": job.completed_at.isoformat(),
             "nextDueDate": job.next_due_date.isoformat(),
-            "amount": "149.00",
+            "amount": "120.00",
         },
         "pointsAwarded": body["pointsAwarded"],
     }
@@ -85,3 +85,24 @@ def test_openapi_document_lists_the_endpoints(client, db):
     assert "/api/customer/notifications" in doc["paths"]
 
 
+
+
+def test_openapi_schemas_say_what_the_server_accepts(client, db):
+    from actions.jobs import AMOUNT_PATTERN
+
+    doc = client.get("/api/openapi.json").json()
+    schemas = doc["components"]["schemas"]
+    complete = schemas["CompleteJobIn"]["properties"]
+    assert complete["status"]["const"] == "completed"
+    assert {"pattern": AMOUNT_PATTERN, "type": "string"} in complete["amount"]["anyOf"]
+    assert schemas["RedeemIn"]["properties"]["rewardId"] == {"format": "uuid", "title": "Rewardid", "type": "string"}
+    (status,) = doc["paths"]["/api/provider/jobs"]["get"]["parameters"]
+    enum_ref = status["schema"]["anyOf"][0]["$ref"].rsplit("/", 1)[1]
+    assert schemas[enum_ref]["enum"] == ["scheduled", "completed", "cancelled"]
+    # Writes document 413 for a body that is too large.
+    assert "413" in doc["paths"]["/api/provider/jobs/{job_id}"]["patch"]["responses"]
+
+
+def test_an_unknown_status_filter_is_400(provider_client):
+    response = provider_client.get("/api/provider/jobs?status=done")
+    assert response.status_code == 400 and response.json()["error"]["code"] == "invalid_request"

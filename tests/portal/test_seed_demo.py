@@ -2,6 +2,7 @@
 
 from django.contrib.auth import authenticate
 from django.core.management import call_command
+from django.test import RequestFactory
 
 from retention.models import Job, Provider, ServiceType, User
 
@@ -16,7 +17,9 @@ def test_seed_demo_is_idempotent_and_complete(db):
     call_command("seed_demo", stdout=open("/dev/null", "w"))
     assert counts() == first
     for email in ("demo@example.com", "provider@example.com", "admin@example.com"):
-        assert authenticate(username=email, password="demo-password") is not None
+        # A request, as every login has one (login throttling needs its address).
+        request = RequestFactory().post("/accounts/login/")
+        assert authenticate(request, username=email, password="demo-password") is not None
     assert User.objects.get(email="admin@example.com").is_superuser
     assert set(ServiceType.objects.values_list("name", "frequency_days")) == {
         ("Lawn Care", 14), ("Pool Service", 7), ("Pest Control", 30), ("HVAC", 180),

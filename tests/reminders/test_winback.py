@@ -20,7 +20,6 @@ from outbox.offers import offer_values, write_offers
 from reminders.models import WINBACK_NOTICE, WINBACK_SOURCE, WinbackSend
 from reminders.winback import (
     WinbackRun,
-    as_of_moment,
     check_inactive_customers,
     winback_targets,
 )
@@ -192,15 +191,14 @@ class TestWhatAWinbackIs:
         last_booked(100)
         last_booked(100, who=other_customer)
         with at_run_time():
-            moment = as_of_moment(TODAY)
             targets = list(
-                winback_targets(TODAY, moment=moment).order_by("pk").values_list("pk", "user__email", "user__name")
+                winback_targets(TODAY).order_by("pk").values_list("pk", "user__email", "user__name")
             )
             assert [pk for pk, _email, _name in targets] == [customer.pk, other_customer.pk]
 
             booked_job(customer=customer, service_type=lawn, provider=provider, booked_on=TODAY, scheduled_for=days(5))
-            winback_run = WinbackRun(as_of=TODAY, moment=moment)
-            assert write_offers(winback_run.offer, offer_values(winback_run.offer, targets)) == 1
+            winback_run = WinbackRun(as_of=TODAY)
+            assert write_offers(winback_run.offer, offer_values(winback_run.offer, targets)).sent == 1
         assert winbacks(customer) == 0 and winbacks(other_customer) == 1
         assert not PromoCode.objects.filter(customer=customer).exists()
         assert not Notification.objects.filter(customer=customer).exists()
@@ -244,12 +242,12 @@ class TestCooldownAndCap:
 
     def test_a_seasonal_email_in_the_last_seven_days_caps_winback(self, last_booked, customer):
         last_booked(100)
-        # What the seasonal job leaves in the outbox: a marketing email, three days ago.
+        # What the seasonal job leaves in the outbox: a marketing email, as of three days ago.
         OutboundEmail.objects.create(
             idempotency_key="seasonal/test-1", template="seasonal", kind=Kind.MARKETING, customer=customer,
             to_email=customer.email, subject="Spring offer", text_body="t", html_body="h",
             status=OutboundEmail.Status.SENT,
-            created_at=timezone.make_aware(dt.datetime.combine(days(-3), dt.time(12))),
+            as_of=days(-3),
         )
         stats = run()
         assert winbacks(customer) == 0
@@ -263,7 +261,7 @@ class TestCooldownAndCap:
         OutboundEmail.objects.create(
             idempotency_key="seasonal/sending", template="seasonal", kind=Kind.MARKETING, customer=customer,
             to_email=customer.email, subject="s", text_body="t", html_body="h", status=OutboundEmail.Status.SENDING,
-            created_at=timezone.make_aware(dt.datetime.combine(days(-1), dt.time(12))),
+            as_of=days(-1),
         )
         stats = run()
         assert winbacks(customer) == 0
@@ -274,7 +272,7 @@ class TestCooldownAndCap:
         OutboundEmail.objects.create(
             idempotency_key="seasonal/failed", template="seasonal", kind=Kind.MARKETING, customer=customer,
             to_email=customer.email, subject="s", text_body="t", html_body="h", status=OutboundEmail.Status.FAILED,
-            created_at=timezone.make_aware(dt.datetime.combine(days(-1), dt.time(12))),
+            as_of=days(-1),
         )
         assert run()["sent"] == 1
 

@@ -18,6 +18,7 @@ SAME = {
     "headers": {},
     "created_at": NOW,
     "next_attempt_at": NOW,
+    "as_of": NOW.date(),
 }
 
 

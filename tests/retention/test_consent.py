@@ -92,6 +92,33 @@ def test_tampered_link_is_refused(client, customer, tamper):
     assert customer.marketing_opt_in is True
 
 
+def test_another_customers_payload_with_a_junk_signature_is_refused(client, customer, other_customer):
+    """A well-formed token whose payload names someone else reaches the signature check
+    (the junk-string cases above fail earlier, at decoding) and is refused there."""
+    payload = unsubscribe_token(other_customer).split(":")[0]
+    mine = unsubscribe_token(customer)
+    forged = ":".join([payload, *mine.split(":")[1:]])
+    assert forged != unsubscribe_token(other_customer)
+    response = client.post(reverse("portal:unsubscribe", args=[forged]))
+    assert response.status_code == 400
+    other_customer.refresh_from_db()
+    customer.refresh_from_db()
+    assert other_customer.marketing_opt_in is True and customer.marketing_opt_in is True
+
+
+def test_a_queued_reminder_is_not_delivered_after_reminders_are_turned_off(customer, fake_resend):
+    """Consent is checked again at delivery for service reminders too, not only marketing."""
+    queue(customer, "reminder", "reminder/queued-before-opt-out")
+    queue(customer, "transactional", "transactional/still-goes")
+    Customer.objects.filter(pk=customer.pk).update(service_reminders_opt_in=False)
+
+    stats = deliver_pending()
+
+    assert stats["suppressed"] == 1 and stats["sent"] == 1
+    assert OutboundEmail.objects.get(idempotency_key="reminder/queued-before-opt-out").status == "suppressed"
+    assert len(fake_resend.emails) == 1
+
+
 def test_a_token_for_one_customer_cannot_be_turned_into_another(client, customer, other_customer):
     token = unsubscribe_token(customer)
     client.post(reverse("portal:unsubscribe", args=[token]))
@@ -122,16 +149,16 @@ def test_preferences_page_needs_a_logged_in_customer(client):
 
 
 def test_one_marketing_email_per_seven_days_transactional_never_capped(customer):
-    start = dt.datetime(
-        2026, 3, 2, 14, tzinfo=dt.UTC
-    )  # absolute time: a DST change falls within the week
+    """Counted in business days (the as-of day on each email), not hours: a DST change
+    falls within the week and changes nothing."""
+    start = dt.datetime(2026, 3, 2, 14, tzinfo=dt.UTC)  # Monday March 2, 09:00 in New York
     with time_machine.travel(start, tick=False):
         assert queue(customer, "marketing", "marketing/a") is not None
         assert queue(customer, "marketing", "marketing/b") is None
         assert queue(customer, "transactional", "transactional/a") is not None
         assert queue(customer, "transactional", "transactional/b") is not None
         assert list(marketable_customers(Customer.objects.all())) == []
-    with time_machine.travel(start + dt.timedelta(days=6, hours=23), tick=False):
+    with time_machine.travel(start + dt.timedelta(days=6, hours=9), tick=False):  # Sunday 19:00
         assert queue(customer, "marketing", "marketing/c") is None
     with time_machine.travel(start + dt.timedelta(days=7, minutes=1), tick=False):
         assert list(marketable_customers(Customer.objects.all())) == [customer]

@@ -26,7 +26,15 @@ def test_missing_secret_is_401(client, secret):
 
 @pytest.mark.parametrize(
     "header",
-    ["Bearer wrong", "Bearer s3cret-for-test", "s3cret-for-tests", "Basic s3cret-for-tests"],
+    [
+        "Bearer wrong",
+        "Bearer s3cret-for-test",  # a prefix of the secret
+        "Bearer s3cret-for-testsX",  # the secret with more after it
+        "Bearer ",  # empty, with the secret set
+        "Bearer",
+        "s3cret-for-tests",
+        "Basic s3cret-for-tests",
+    ],
 )
 def test_wrong_secret_is_401(client, secret, header):
     response = client.post(URL, headers={"Authorization": header})

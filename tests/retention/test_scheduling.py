@@ -22,6 +22,7 @@ from outbox.models import OutboundEmail
 from retention.models import JobRun
 from retention.scheduling import run_job
 from tests.factories import OutboundEmailFactory
+from tests.project import database_url
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -265,3 +266,68 @@ def test_sigterm_ends_a_command_line_run_as_failed():
     assert proc.returncode == 128 + signal.SIGTERM
     run = JobRun.objects.get()
     assert run.status == JobRun.Status.FAILED and "interrupted" in run.error
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("value", "reason"),
+    [
+        ("2027-02-30", "'2027-02-30' is not a real date"),
+        ("yesterday", "'yesterday' is not YYYY-MM-DD"),
+        ("2027-2-3", "'2027-2-3' is not YYYY-MM-DD"),
+    ],
+)
+def test_a_bad_date_is_argparse_one_line_usage_error_and_changes_nothing(value, reason):
+    done = subprocess.run(
+        [sys.executable, "manage.py", "check_service_due", "--date", value],
+        cwd=ROOT,
+        env={**os.environ, "DEBUG": "true", "DATABASE_URL": database_url(connection.settings_dict)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+    assert done.returncode == 2
+    assert done.stderr.startswith("usage: manage.py check_service_due")
+    assert done.stderr.splitlines()[-1] == f"manage.py check_service_due: error: argument --date: {reason}"
+    assert "Traceback" not in done.stderr and done.stdout == ""
+    assert not JobRun.objects.exists()
+
+
+def crontab(subcommand: str, executable: str):
+    return subprocess.run(
+        [sys.executable, "manage.py", "crontab", subcommand],
+        cwd=ROOT,
+        env={**os.environ, "DEBUG": "true", "CRONTAB_EXECUTABLE": executable},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+@pytest.mark.parametrize("subcommand", ["add", "show", "remove"])
+def test_crontab_without_the_crontab_program_fails_with_one_clear_line(subcommand, tmp_path):
+    done = crontab(subcommand, str(tmp_path / "crontab"))
+
+    assert done.returncode == 1
+    assert done.stderr.splitlines() == [
+        f"CommandError: crontab {subcommand}: no crontab program at {tmp_path / 'crontab'}; install cron "
+        "(apt-get install -y cron) or set CRONTAB_EXECUTABLE. Nothing was changed."
+    ]
+    assert "not found" not in done.stdout
+
+
+def test_crontab_add_then_show_with_a_crontab_program(tmp_path):
+    """A stand-in crontab that keeps the table in a file: the lines django-crontab writes."""
+    table = tmp_path / "table"
+    fake = tmp_path / "crontab"
+    fake.write_text(f'#!/bin/sh\nif [ "$1" = -l ]; then cat {table} 2>/dev/null; else cp "$1" {table}; fi\n')
+    fake.chmod(0o755)
+
+    added = crontab("add", str(fake))
+    shown = crontab("show", str(fake))
+
+    assert added.returncode == 0, added.stderr
+    assert shown.returncode == 0, shown.stderr
+    assert table.read_text().count("manage.py crontab run") == len(settings.CRONJOBS)
+    assert shown.stdout.count("retention.scheduling.run_from_cron") == len(settings.CRONJOBS), shown.stdout

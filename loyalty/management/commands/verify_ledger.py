@@ -7,7 +7,7 @@ non-zero when any account disagrees with its ledger."""
 import json
 
 from django.core.management.base import BaseCommand
-from django.db.models import IntegerField, OuterRef, Subquery, Sum, Value
+from django.db.models import BigIntegerField, OuterRef, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 
 from loyalty.models import LoyaltyAccount, PointsEntry
@@ -22,7 +22,7 @@ def _ledger_sum(**filters):
         .annotate(total=Sum("points"))
         .values("total")
     )
-    return Coalesce(Subquery(entries, output_field=IntegerField()), Value(0))
+    return Coalesce(Subquery(entries, output_field=BigIntegerField()), Value(0))
 
 
 class Command(BaseCommand):

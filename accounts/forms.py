@@ -1,0 +1,56 @@
+"""The login form (email + password) and the password reset form that sends its email
+through the outbox."""
+
+from django import forms
+from django.conf import settings
+from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm
+from django.contrib.auth.tokens import default_token_generator
+from django.db import transaction
+from django.urls import reverse
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
+
+from outbox.compose import Kind, queue_email
+from retention.links import absolute_url
+from retention.models import User
+
+
+class EmailAuthenticationForm(AuthenticationForm):
+    username = forms.EmailField(
+        label="Email", widget=forms.EmailInput(attrs={"autofocus": True, "autocomplete": "email"})
+    )
+
+
+def password_reset_url(user: User, token: str) -> str:
+    uid = urlsafe_base64_encode(force_bytes(user.pk))
+    return absolute_url(reverse("password_reset_confirm", kwargs={"uidb64": uid, "token": token}))
+
+
+def queue_password_reset_email(*, user: User) -> None:
+    """One transactional email with a link to choose a new password (valid for
+    PASSWORD_RESET_TIMEOUT, and only until the password changes)."""
+    token = default_token_generator.make_token(user)
+    queue_email(
+        template="password_reset",
+        customer=getattr(user, "customer", None),
+        kind=Kind.TRANSACTIONAL,
+        # A token is unique to the user's state and the second it was made: two
+        # requests in the same second share one email.
+        idempotency_key=f"password_reset/{user.pk}/{token}",
+        context={
+            "user": user,
+            "reset_url": password_reset_url(user, token),
+            "valid_days": max(1, settings.PASSWORD_RESET_TIMEOUT // 86400),
+        },
+        to_email=user.email,
+    )
+
+
+class OutboxPasswordResetForm(PasswordResetForm):
+    """Django's form, whose answer never says whether the email has an account; the email
+    goes through the outbox instead of Django's mailer."""
+
+    def save(self, *args, **kwargs) -> None:
+        with transaction.atomic():
+            for user in self.get_users(self.cleaned_data["email"]):
+                queue_password_reset_email(user=user)
