@@ -16,6 +16,8 @@ from django.db.models import Count, Q
 from django.utils import timezone
 
 from loyalty.services import award_job_points, points_awarded_for, reverse_job_points
+from referrals.services import reverse_reward_for_job, reward_first_job
+from plans.services import award_plan_bonus, visit_price
 from retention.clock import business_date, business_today
 from retention.models import Customer, Job, Provider, ServiceType, User
 from retention.models.notifications import JOB_UPDATE
@@ -106,35 +108,30 @@ def quote(*, customer: Customer, service_type: ServiceType, promo_code_text: str
     return price, promo.discounted(price)
 
 
-CENT = Decimal("0.01")
-
-
-def percent_off(price: Decimal, percent: int) -> Decimal:
-    """`price` less `percent` of it, the discount rounded to the cent as a percent promo
-    code rounds it (PromoCode.discounted)."""
-    return price - (price * Decimal(percent) / Decimal(100)).quantize(CENT)
-
-
 def book_job(
     *,
     customer: Customer,
     service_type: ServiceType,
     scheduled_for: dt.date,
     promo_code_text: str = "",
+    provider: Provider | None = None,
     discount_percent: int = 0,
 ) -> Job:
     """Books a job with a provider who offers the service, applying a promo code
     atomically: a code is used by one booking even when two race for it.
-    `discount_percent` is a price agreed elsewhere (a service bundle), which takes no
-    promo code on top."""
+
+    `provider` books with that provider (one who offers the service) instead of the
+    least busy; `discount_percent` takes a maintenance plan's or a service bundle's
+    discount off the list price (plans.services.visit_price), with no promo code on top."""
     if scheduled_for < business_today():
         raise BookingError("Pick today or a later date.")
     if discount_percent and promo_code_text.strip():
-        raise BookingError("A bundle price takes no promo code on top.")
+        raise BookingError("A plan visit or a bundle takes no promo code on top.")
     with transaction.atomic():
-        provider = pick_provider(service_type=service_type, on=scheduled_for)
-        price = service_type.base_price
-        amount = percent_off(price, discount_percent) if discount_percent else price
+        provider = provider or pick_provider(service_type=service_type, on=scheduled_for)
+        price = amount = service_type.base_price
+        if discount_percent:
+            amount = visit_price(list_price=price, discount_percent=discount_percent)
         promo = None
         if promo_code_text.strip():
             promo = find_usable_code(customer=customer, text=promo_code_text, service_type=service_type)
@@ -182,6 +179,8 @@ def complete_job(
         job.next_due_date = job.service_type.next_due_date(business_date(now))
         job.save(update_fields=["status", "completed_at", "completed_by", "amount_paid", "next_due_date"])
         points = award_job_points(job=job)
+        reward_first_job(job=job)  # the advocate's points if a referred friend's first job
+        points += award_plan_bonus(job=job)
         notify(
             customer=job.customer,
             kind=JOB_UPDATE,
@@ -207,4 +206,5 @@ def cancel_job(*, job: Job) -> Job:
         job.save(update_fields=["status", "cancelled_at"])
         if was_completed:
             reverse_job_points(job=job)
+            reverse_reward_for_job(job=job)
     return job

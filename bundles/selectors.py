@@ -7,8 +7,8 @@ from decimal import Decimal
 
 from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
 
-from actions.jobs import percent_off
 from campaigns.selectors import covering_month
+from plans.services import visit_price
 from retention.clock import business_today
 from retention.models import Customer, Job, ServiceType
 from retention.models.jobs import scheduled_ahead
@@ -30,11 +30,10 @@ class BundleOffer:
     @property
     def bundle_price(self) -> Decimal:
         """What the bundle's jobs cost together: each service's price less the bundle's
-        percent, rounded to the cent as book_job rounds it, so the jobs add up to this."""
-        return sum(
-            (percent_off(s.base_price, self.bundle.discount_percent) for s in self.service_types),
-            Decimal("0.00"),
-        )
+        percent, rounded as book_job rounds it (visit_price), so the jobs add up to this."""
+        percent = self.bundle.discount_percent
+        prices = (visit_price(list_price=s.base_price, discount_percent=percent) for s in self.service_types)
+        return sum(prices, Decimal("0.00"))
 
     @property
     def saving(self) -> Decimal:

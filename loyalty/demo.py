@@ -47,14 +47,14 @@ def seed_rewards(types: dict[str, ServiceType]) -> dict[str, Reward]:
 
 def seed_points_history(*, customer: Customer, rewards: dict[str, Reward], staff: User) -> None:
     """Points for each completed demo job, one staff goodwill grant and one
-    redemption: 534 earned + 50 granted - 100 redeemed = 484, which affords
-    three of the six rewards."""
+    redemption: 534 earned + 50 granted - 100 redeemed = 484 (the referrals demo then
+    adds a real 500-point referral reward)."""
     completed = customer.jobs.filter(status=Job.Status.COMPLETED).select_related("service_type")
     for job in completed.order_by("completed_at"):
         award_job_points(job=job)
     entries = PointsEntry.objects.filter(account_id=customer.pk)
     if not entries.filter(type=PointsEntry.Type.ADJUSTMENT).exists():
-        adjust_points(customer=customer, points=50, reason="Thanks for referring a neighbor", staff=staff)
+        adjust_points(customer=customer, points=50, reason="Goodwill: sorry for the rescheduled visit", staff=staff)
     if not entries.filter(type=PointsEntry.Type.REDEEM).exists():
         redeem_reward(customer=customer, reward_id=rewards["10-off"].pk)
 

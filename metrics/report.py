@@ -13,12 +13,14 @@ from decimal import Decimal
 from experiments.selectors import holdout_comparisons
 from loyalty.tiers import TIERS_BY_KEY
 from outbox.models import OutboundEmail
+from referrals.selectors import referral_funnel
 from reminders.selectors import CHURN_STAGES
 
 from . import selectors
 from .charts import Chart, Series, bar_chart, interval_chart, line_chart
 from .recommendations import recommendations_section
 from .periods import Period
+from .plans import plan_activity
 
 # Colours that stay apart in print and for the common colour-vision deficiencies.
 BLUE, ORANGE, GREEN, PURPLE, RED, YELLOW, GREY = (
@@ -533,15 +535,94 @@ def holdouts_section(period: Period) -> Section:
     )
 
 
+def referrals_section(period: Period) -> Section:
+    """The referral funnel in the period, one query (referrals.selectors.referral_funnel)."""
+    funnel = referral_funnel(
+        starts_at=period.starts_at, ends_at=period.ends_at, first_day=period.start, last_day=period.end
+    )
+    steps = [
+        ("Links opened", funnel.opened),
+        ("Sign-ups", funnel.signups),
+        ("First jobs completed", funnel.first_jobs),
+        ("Rewards given", funnel.rewards),
+    ]
+    return Section(
+        slug="referrals",
+        title="Referrals",
+        intro=(
+            "Each step counted in the period on its own: customers' referral links opened by others, "
+            "friends who signed up through one, friends whose first job was completed, advocates "
+            "rewarded for it (reversed rewards left out), and referrals a fraud rule or the yearly "
+            "cap blocked."
+        ),
+        figures=[(name, f"{value:,}") for name, value in steps] + [("Blocked", f"{funnel.blocked:,}")],
+        tables=[
+            Table(
+                slug="referral-funnel",
+                title="Referral funnel",
+                columns=[Column("Step", "text"), Column("Count"), Column("Of the step before", "percent")],
+                rows=[
+                    [name, value, _rate_of(value, steps[i - 1][1]) if i else None]
+                    for i, (name, value) in enumerate(steps)
+                ]
+                + [["Blocked", funnel.blocked, None]],
+            )
+        ],
+    )
+
+
+def plans_section(period: Period) -> Section:
+    activity = plan_activity(period)
+    visit_series = [
+        Series("Plan visits booked", activity.booked_by_week, BLUE),
+        Series("Plan visits completed", activity.completed_by_week, GREEN),
+    ]
+    plan_series = [
+        Series("Open plans at the week's end", activity.open_by_week, ORANGE),
+        Series("Plans cancelled", activity.cancelled_by_week, RED),
+    ]
+    return Section(
+        slug="plans",
+        title="Maintenance plans",
+        intro=(
+            "Plans open (active or paused) at each week's end and plans cancelled in each week, and "
+            "the plan visits booked (by subscribing, skipping, resuming or the daily job) and completed."
+        ),
+        figures=[
+            ("Open plans", f"{activity.open_by_week[-1]:,}"),
+            ("Plans cancelled", f"{sum(activity.cancelled_by_week):,}"),
+            ("Visits booked", f"{sum(activity.booked_by_week):,}"),
+            ("Visits completed", f"{sum(activity.completed_by_week):,}"),
+        ],
+        charts=[
+            line_chart(slug="plans", title="Open and cancelled plans per week", week_ends=period.week_ends, series=plan_series),
+            bar_chart(
+                slug="plan-visits", title="Plan visits booked and completed per week",
+                week_ends=period.week_ends, series=visit_series, stacked=False,
+            ),
+        ],
+        tables=[
+            _weekly_table("plans-weekly", "Plans and plan visits per week", period, plan_series + visit_series),
+        ],
+    )
+
+
+def _rate_of(part: int, whole: int) -> float | None:
+    return part / whole if whole else None
+
+
 SECTIONS: list[Callable[[Period], Section]] = [
     campaigns_section,
     holdouts_section,
     reminders_section,
     recommendations_section,
     loyalty_section,
+    referrals_section,
     customers_section,
+    plans_section,
     jobs_section,
 ]
+
 
 # Which section builds each exportable table, so an export runs only that section's queries.
 TABLE_SECTIONS: dict[str, Callable[[Period], Section]] = {
@@ -556,10 +637,12 @@ TABLE_SECTIONS: dict[str, Callable[[Period], Section]] = {
     "tiers": loyalty_section,
     "points-weekly": loyalty_section,
     "tier-upgrades": loyalty_section,
+    "referral-funnel": referrals_section,
     "churn": customers_section,
     "job-runs": jobs_section,
     "emails": jobs_section,
     "emails-weekly": jobs_section,
+    "plans-weekly": plans_section,
 }
 
 

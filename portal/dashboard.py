@@ -10,6 +10,8 @@ from bundles.selectors import bundles_widget
 from campaigns.selectors import active_promo_codes, seasonal_offer
 from loyalty.selectors import loyalty_summary
 from recommendations.selectors import recommendations_widget
+from referrals.selectors import referral_widget
+from plans.selectors import PLAN_VISIT_RELATED, subscription_widget
 from reminders.selectors import due_services
 from retention.clock import business_today
 from retention.models import Customer, Job
@@ -47,7 +49,7 @@ def job_stats(customer: Customer) -> dict:
 
 
 def dashboard_context(customer: Customer) -> dict:
-    jobs = customer.jobs.select_related("service_type", "provider")
+    jobs = customer.jobs.select_related("service_type", "provider", PLAN_VISIT_RELATED)
     return {
         "service_due_alert": service_due_alert(customer),
         "seasonal_banner": seasonal_banner(customer),
@@ -56,8 +58,8 @@ def dashboard_context(customer: Customer) -> dict:
         "bundles_widget": bundles_widget(customer),  # two queries
         "loyalty_widget": loyalty_widget(customer),
         "recommendations_widget": recommendations_widget(customer),  # two queries and one insert
-        "referral_widget": None,
-        "subscription_widget": None,
+        "referral_widget": referral_widget(customer=customer),
+        "subscription_widget": subscription_widget(customer=customer, today=business_today()),
         "stats": job_stats(customer),
         "next_job": jobs.filter(status=Job.Status.SCHEDULED, scheduled_for__gte=business_today())
         .order_by("scheduled_for", "created_at")

@@ -11,6 +11,7 @@ from django.views.decorators.http import require_POST
 from actions.forms import CompleteJobForm
 from actions.jobs import AmountError, BookingError, JobStateError, book_job, complete_job, quote
 from campaigns.throttle import promo_code_attempt
+from plans.selectors import PLAN_VISIT_RELATED
 from retention.clock import business_today
 from retention.models import Job, ServiceType
 from retention.models.promo import normalize_code
@@ -96,7 +97,7 @@ def book(request):
 @customer_required
 def jobs(request):
     page = Paginator(
-        request.customer.jobs.select_related("service_type", "provider", "promo_code").order_by(
+        request.customer.jobs.select_related("service_type", "provider", "promo_code", PLAN_VISIT_RELATED).order_by(
             "-scheduled_for", "-created_at"
         ),
         20,
@@ -117,7 +118,7 @@ def notifications(request):
 @provider_required
 def provider_portal(request):
     provider = request.provider
-    jobs = provider.jobs.select_related("service_type", "customer__user")
+    jobs = provider.jobs.select_related("service_type", "customer__user", PLAN_VISIT_RELATED)
     return render(
         request,
         "portal/provider.html",

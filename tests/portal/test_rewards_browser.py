@@ -26,20 +26,21 @@ def test_demo_customer_redeems_an_affordable_reward_through_the_modal(demo, page
     log_in(page, "demo@example.com", "demo-password")
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Rewards").click()
     expect(page).to_have_url(re.compile(r"/customer-portal/rewards/$"))
-    expect(page.get_by_test_id("points-balance")).to_have_text("484")
+    # 534 earned + 50 goodwill + 500 for a referral - 100 redeemed (the demo history).
+    expect(page.get_by_test_id("points-balance")).to_have_text("984")
     expect(page.get_by_test_id("tier-badge")).to_contain_text("Bronze")
 
     # Not enough points for this one: its button is disabled and says why.
-    expensive = card(page, "$50 off any service")
+    expensive = card(page, "Free pest control treatment")
     expect(expensive.get_by_role("button", name=re.compile("Redeem"))).to_be_disabled()
-    expect(expensive).to_contain_text("You need 116 more points.")
+    expect(expensive).to_contain_text("You need 16 more points.")
 
     # The modal: details, cost breakdown and the balance after; Escape closes it.
-    redeem = card(page, "$10 off any service").get_by_role("button", name=re.compile("Redeem"))
+    redeem = card(page, "$50 off any service").get_by_role("button", name=re.compile("Redeem"))
     redeem.click()
     dialog = page.get_by_test_id("redeem-dialog")
     expect(dialog).to_be_visible()
-    expect(dialog).to_contain_text("Redeem $10 off any service?")
+    expect(dialog).to_contain_text("Redeem $50 off any service?")
     expect(dialog.get_by_test_id("remaining-preview")).to_have_text("384")
     page.keyboard.press("Escape")
     expect(dialog).to_be_hidden()
@@ -63,8 +64,8 @@ def test_demo_customer_redeems_an_affordable_reward_through_the_modal(demo, page
     expect(dialog).to_be_hidden()
     expect(page.get_by_test_id("points-balance")).to_have_text("384")
     newest = page.get_by_test_id("points-history").locator("li").first
-    expect(newest).to_contain_text("Redeemed $10 off any service")
-    expect(newest.get_by_test_id("history-points")).to_have_text("−100")
+    expect(newest).to_contain_text("Redeemed $50 off any service")
+    expect(newest.get_by_test_id("history-points")).to_have_text("−600")
     expect(newest.get_by_test_id("history-points")).to_have_css("color", RED)
     # The balance fell below this reward's cost, so it is now disabled too.
     expect(card(page, "Free lawn care visit").get_by_role("button", name=re.compile("Redeem"))).to_be_disabled()
@@ -93,12 +94,12 @@ def test_without_javascript_redemption_is_a_plain_form_post(demo, browser, live_
         page.goto(f"{live_server.url}/customer-portal/rewards/")
         card(page, "15% off any service").get_by_role("button", name=re.compile("Redeem")).click()
         expect(page.get_by_role("heading", name="Redeem 15% off any service?")).to_be_visible()
-        expect(page.locator(".cost-total")).to_contain_text("234 points")
+        expect(page.locator(".cost-total")).to_contain_text("734 points")
         page.get_by_role("button", name="Confirm redemption").click()
         panel = page.get_by_test_id("redeemed-panel")
         expect(panel).to_be_visible()
         expect(panel.get_by_test_id("voucher-code")).to_have_text(Redemption.objects.latest("created_at").voucher.code)
-        expect(page.get_by_test_id("points-balance")).to_have_text("234")
+        expect(page.get_by_test_id("points-balance")).to_have_text("734")
     finally:
         context.close()
 

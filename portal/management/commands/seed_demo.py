@@ -6,6 +6,8 @@ from django.db import transaction
 from bundles.demo import seed_bundles
 from campaigns import demo as campaigns_demo
 from loyalty.demo import seed_loyalty
+from referrals.demo import seed_referrals
+from plans.demo import seed_plans
 from recommendations.demo import seed_recommendations
 from reminders import demo as reminders_demo
 from retention import demo
@@ -20,9 +22,11 @@ class Command(BaseCommand):
             people = demo.seed_people(types)
             demo.seed_history(types, people)
             seed_loyalty(types, people)
+            seed_referrals(types, people)
             reminders_demo.seed_reminders(types, people)
             campaigns_demo.seed_campaigns(types)
             campaigns_demo.seed_demo_offer(people["customer"])
+            seed_plans(types, people)
             seed_bundles(types)
             seed_recommendations(types, people)
         self.stdout.write(
