@@ -121,12 +121,12 @@ def book_job(
     atomically: a code is used by one booking even when two race for it.
 
     `provider` books with that provider (one who offers the service) instead of the
-    least busy; `discount_percent` takes a maintenance plan's discount off the list
-    price (plans.services.visit_price), with no promo code on top."""
+    least busy; `discount_percent` takes a maintenance plan's or a service bundle's
+    discount off the list price (plans.services.visit_price), with no promo code on top."""
     if scheduled_for < business_today():
         raise BookingError("Pick today or a later date.")
     if discount_percent and promo_code_text.strip():
-        raise BookingError("A plan visit takes no promo code.")
+        raise BookingError("A plan visit or a bundle takes no promo code on top.")
     with transaction.atomic():
         provider = provider or pick_provider(service_type=service_type, on=scheduled_for)
         price = amount = service_type.base_price

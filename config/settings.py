@@ -48,6 +48,8 @@ INSTALLED_APPS = [
     "loyalty",
     "campaigns",
     "reminders",
+    "bundles",  # service bundles booked together at a discount
+    "recommendations",  # services to book next, with reasons; nightly co-occurrence
     "experiments",  # holdout groups of the seasonal and win-back sends
     "referrals",
     "plans",  # maintenance plans: models and rules below actions, subscribing and the daily job above it
@@ -289,6 +291,11 @@ if min(PLAN_BOOK_AHEAD_DAYS, PROVIDER_JOBS_PER_DAY) < 1 or PLAN_PROVIDER_SEARCH_
 JOB_BATCH_SIZE = env.int("JOB_BATCH_SIZE", default=1000)
 if JOB_BATCH_SIZE < 1:
     raise ImproperlyConfigured("JOB_BATCH_SIZE must be at least 1.")
+# refresh_recommendations drops pairs of services that fewer than this share of
+# customers (with any completed job) had both of: 0.01 = 1%.
+RECOMMENDATION_MIN_SUPPORT = env.float("RECOMMENDATION_MIN_SUPPORT", default=0.01)
+if not 0 <= RECOMMENDATION_MIN_SUPPORT <= 1:
+    raise ImproperlyConfigured("RECOMMENDATION_MIN_SUPPORT is a share of customers, from 0 to 1.")
 # How long a job's run records are kept: each run deletes its own job's older ones
 # (deliver_emails alone records 288 runs a day). Longer than the staff metrics' widest
 # period (52 weeks), so those charts stay complete.
@@ -312,6 +319,7 @@ SCHEDULED_JOBS = [
     ("check_inactive_customers", "0 9 * * *"),
     ("schedule_plan_visits", "0 6 * * *"),
     ("deliver_emails", "*/5 * * * *"),
+    ("refresh_recommendations", "30 4 * * *"),
 ]
 CRONJOBS = [
     (schedule, "retention.scheduling.run_from_cron", [command], {}, _cron_log)

@@ -20,6 +20,7 @@ from . import selectors
 from .charts import Chart, Series, bar_chart, interval_chart, line_chart
 from .periods import Period
 from .plans import plan_activity
+from .recommendations import recommendation_conversion
 
 # Colours that stay apart in print and for the common colour-vision deficiencies.
 BLUE, ORANGE, GREEN, PURPLE, RED, YELLOW, GREY = (
@@ -606,6 +607,41 @@ def plans_section(period: Period) -> Section:
     )
 
 
+def recommendations_section(period: Period) -> Section:
+    """Per reason, customers shown a recommendation and who booked it (metrics.recommendations)."""
+    rows = recommendation_conversion(period)
+    return Section(
+        slug="recommendations",
+        title="Recommendations",
+        intro=(
+            "Customers shown a recommendation in the period, by its reason, and those who booked that "
+            "service (not cancelled) within 14 days of being shown it. Each service is recorded once per "
+            "customer and day, with the reason it was first shown for that day."
+        ),
+        figures=[
+            (
+                f"{r.reason}: booked within 14 days",
+                f"{r.customers_booked:,} of {r.customers:,} ({format_percent(r.share_booked)})",
+            )
+            for r in rows
+        ],
+        tables=[
+            Table(
+                slug="recommendations",
+                title="Recommendations by reason",
+                columns=[
+                    Column("Reason", "text"),
+                    Column("Customers shown"),
+                    Column("Booked that service within 14 days"),
+                    Column("Share who booked", "percent"),
+                ],
+                rows=[[r.reason, r.customers, r.customers_booked, r.share_booked] for r in rows],
+            )
+        ],
+        note="A recommendation shown in the last 14 days has not had its full 14 days yet.",
+    )
+
+
 def _rate_of(part: int, whole: int) -> float | None:
     return part / whole if whole else None
 
@@ -614,6 +650,7 @@ SECTIONS: list[Callable[[Period], Section]] = [
     campaigns_section,
     holdouts_section,
     reminders_section,
+    recommendations_section,
     loyalty_section,
     referrals_section,
     customers_section,
@@ -629,6 +666,7 @@ TABLE_SECTIONS: dict[str, Callable[[Period], Section]] = {
     "holdouts": holdouts_section,
     "reminders": reminders_section,
     "reminders-weekly": reminders_section,
+    "recommendations": recommendations_section,
     "points": loyalty_section,
     "rewards": loyalty_section,
     "tiers": loyalty_section,

@@ -99,3 +99,9 @@ class Job(models.Model):
 
     def __str__(self):
         return f"{self.service_type} for {self.customer} on {self.scheduled_for}"
+
+
+def scheduled_ahead(as_of: dt.date) -> Q:
+    """Jobs booked for `as_of` or later and not yet done or cancelled: what PRODUCT.md
+    calls "scheduled ahead" (bundles and recommendations leave such services out)."""
+    return Q(status=Job.Status.SCHEDULED, scheduled_for__gte=as_of)

@@ -200,6 +200,7 @@ def test_job_runs(job_run_data, four_weeks):
         "check_inactive_customers",
         "schedule_plan_visits",
         "deliver_emails",
+        "refresh_recommendations",
         "rebuild_search_index",
     ]
     seasonal = rows["send_seasonal_reminders"]
