@@ -15,7 +15,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 
 from loyalty.models import Redemption, Reward
-from loyalty.selectors import active_rewards, loyalty_summary, recent_entries
+from loyalty.selectors import active_rewards, loyalty_summary, recent_entries, unused_vouchers
 from loyalty.services import LoyaltyError, RewardNotFound, redeem_reward
 from loyalty.tiers import TIERS
 
@@ -30,10 +30,11 @@ def _reward_cards(rewards, points: int) -> list[dict]:
 
 
 def _page_parts(customer) -> dict:
-    """What the balance card, the rewards grid and the history show (three queries)."""
+    """What the balance card, the vouchers, the rewards grid and the history show (five queries)."""
     summary = loyalty_summary(customer=customer)
     return {
         "loyalty": summary,
+        "vouchers": unused_vouchers(customer=customer),
         "cards": _reward_cards(active_rewards(), summary.points),
         "history": recent_entries(customer=customer),
     }
