@@ -9,15 +9,30 @@ from django.db.models import Count, Q, Sum
 from campaigns.selectors import active_promo_codes, seasonal_offer
 from loyalty.selectors import loyalty_summary
 from referrals.selectors import referral_widget
-from reminders.selectors import due_services
+from reminders.selectors import ALERT_OVERDUE_DAYS, due_services
 from retention.clock import business_today
 from retention.models import Customer, Job
 
+EVER = 100 * 366  # days: every overdue service, as the services page lists them
+
 
 def service_due_alert(customer: Customer):
-    """The most urgent service due within 7 days, overdue up to 30 days; one query."""
-    due = due_services(customer=customer, today=business_today())
-    return {"most_urgent": due[0], "count": len(due)} if due else None
+    """The most urgent service due within 7 days, overdue up to 30 days, and how many
+    other services are overdue as the services page counts them (any age) or due soon;
+    one query. None when nothing is due in the alert's window."""
+    today = business_today()
+    every_due = due_services(customer=customer, today=today, overdue_days=EVER)
+    in_window = [due for due in every_due if due.days_until_due >= -ALERT_OVERDUE_DAYS]
+    if not in_window:
+        return None
+    most_urgent = in_window[0]
+    others = [due for due in every_due if due is not most_urgent]
+    return {
+        "most_urgent": most_urgent,
+        "count": len(in_window),
+        "more_overdue": sum(1 for due in others if due.urgency == "overdue"),
+        "more_due_soon": sum(1 for due in others if due.urgency != "overdue"),
+    }
 
 
 def seasonal_banner(customer: Customer):
