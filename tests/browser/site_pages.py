@@ -19,6 +19,7 @@ CUSTOMER_PAGES = [
     "portal:rewards_redeem",  # ?reward=<id>: the confirmation without JavaScript
     "portal:notifications",
     "portal:email_preferences",
+    "portal:job_reschedule",
 ]
 PROVIDER_PAGES = [
     "portal:provider",
@@ -47,7 +48,15 @@ NOT_PAGES = {
     "password_reset_confirm": "needs a token from an email; Django's own page",
     "password_reset_complete": "Django's own page after a reset",
     "metrics:export": "CSV, not a page",
+    "portal:favicon": "an icon",
+    "portal:job_cancel": "POST only",
+    "portal:job_calendar": "an .ics file",
 }
+
+# URL namespaces walked another way: the admin's pages come from its registry (admin_pages).
+WALKED_ELSEWHERE = {"admin"}
+# URL namespaces that are not pages: the JSON API (django-ninja) and its docs.
+NOT_PAGE_NAMESPACES = {"api"}
 
 
 def _demo_arguments() -> dict[str, str]:
@@ -56,9 +65,10 @@ def _demo_arguments() -> dict[str, str]:
     from outbox.models import OutboundEmail
     from outbox.consent import unsubscribe_token
     from referrals.models import ReferralCode
-    from retention.models import Customer
+    from retention.models import Customer, Job
 
     demo = Customer.objects.get(user__email="demo@example.com")
+    scheduled = demo.jobs.filter(status=Job.Status.SCHEDULED).order_by("scheduled_for").first()
     email = OutboundEmail.objects.order_by("pk").first()
     return {
         "portal:rewards_redeem": reverse("portal:rewards_redeem")
@@ -69,6 +79,7 @@ def _demo_arguments() -> dict[str, str]:
             "referrals:landing", args=[ReferralCode.objects.get(customer=demo).code]
         ),
         "portal:unsubscribe": reverse("portal:unsubscribe", args=[unsubscribe_token(demo)]),
+        "portal:job_reschedule": scheduled and reverse("portal:job_reschedule", args=[scheduled.pk]),
     }
 
 
@@ -107,6 +118,7 @@ def pages_for(role: str) -> list[str]:
     }[role]
     arguments = _demo_arguments()
     paths = [arguments[name] if name in arguments else reverse(name) for name in names]
+    assert all(paths), f"the demo data has nothing to show on one of {names}"
     if role == "staff":
         paths += admin_pages()
     return [path for path in paths if path]

@@ -63,8 +63,7 @@ def test_every_page_fits_and_has_no_serious_accessibility_violation(live_server,
     paths = pages_for(role)
     assert paths
     for path in paths:
-        response = page.goto(f"{live_server.url}{path}")
-        page.wait_for_load_state("networkidle")
+        response = page.goto(f"{live_server.url}{path}", wait_until="load")
         if response is None or response.status >= 400:
             problems.append(f"{path}: answered {response and response.status}")
             continue
