@@ -268,3 +268,10 @@ def test_provider_dates_carry_the_year_when_not_this_year(client, customer, prov
     page = html(client.get("/provider-portal/"))
     assert ">Wed, Jul 1</time>" in page
     assert ">Tue, Jan 5, 2027</time>" in page
+
+
+def test_the_service_due_email_keeps_the_service_name_as_written():
+    from django.template.loader import render_to_string
+
+    subject = render_to_string("emails/service_due/subject.txt", {"services": [{"name": "HVAC", "when": "in 2 days"}]})
+    assert subject.strip() == "Your HVAC is due in 2 days"
