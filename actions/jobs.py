@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from loyalty.services import award_job_points, points_awarded_for, reverse_job_points
 from referrals.services import reverse_reward_for_job, reward_first_job
+from plans.services import award_plan_bonus, visit_price
 from retention.clock import business_date, business_today
 from retention.models import Customer, Job, PromoCode, Provider, ServiceType, User
 from retention.models.notifications import JOB_UPDATE
@@ -119,14 +120,24 @@ def book_job(
     service_type: ServiceType,
     scheduled_for: dt.date,
     promo_code_text: str = "",
+    provider: Provider | None = None,
+    discount_percent: int = 0,
 ) -> Job:
     """Books a job with a provider who offers the service, applying a promo code
-    atomically: a code is used by one booking even when two race for it."""
+    atomically: a code is used by one booking even when two race for it.
+
+    `provider` books with that provider (one who offers the service) instead of the
+    least busy; `discount_percent` takes a maintenance plan's discount off the list
+    price (plans.services.visit_price), with no promo code on top."""
     if scheduled_for < first_bookable_day():
         raise BookingError("Pick today or a later date.")
+    if discount_percent and promo_code_text.strip():
+        raise BookingError("A plan visit takes no promo code.")
     with transaction.atomic():
-        provider = pick_provider(service_type=service_type, on=scheduled_for)
+        provider = provider or pick_provider(service_type=service_type, on=scheduled_for)
         price = amount = service_type.base_price
+        if discount_percent:
+            amount = visit_price(list_price=price, discount_percent=discount_percent)
         promo = None
         if promo_code_text.strip():
             promo = find_usable_code(customer=customer, text=promo_code_text, service_type=service_type)
@@ -175,6 +186,7 @@ def complete_job(
         job.save(update_fields=["status", "completed_at", "completed_by", "amount_paid", "next_due_date"])
         points = award_job_points(job=job)
         reward_first_job(job=job)  # the advocate's points if a referred friend's first job
+        points += award_plan_bonus(job=job)
         notify(
             customer=job.customer,
             kind=JOB_UPDATE,

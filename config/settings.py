@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "reminders",
     "experiments",  # holdout groups of the seasonal and win-back sends
     "referrals",
+    "plans",  # maintenance plans: models and rules below actions, subscribing and the daily job above it
     "actions",
     "accounts",  # login, its throttling and password reset
     "portal",
@@ -194,8 +195,9 @@ MARKETING_EMAIL_CAP_DAYS = env.int("MARKETING_EMAIL_CAP_DAYS", default=7)
 # background thread when true, so the response does not wait for Resend. config/wsgi.py
 # turns it on for the web server; commands (whose process may exit right after) deliver inline.
 EMAIL_DELIVER_IN_BACKGROUND = env.bool("EMAIL_DELIVER_IN_BACKGROUND", default=False)
-# Delivery (retention/delivery.py). Resend allows 2 requests/s per team unless raised;
-# answers' ratelimit-limit lowers this, never raises it.
+# Delivery (outbox/delivery.py). Resend allows 2 requests/s per team unless raised. One
+# rate for the whole deployment (outbox/ratelimit.py keeps it in the database); answers'
+# ratelimit-limit lowers it, never raises it.
 RESEND_REQUESTS_PER_SECOND = env.float("RESEND_REQUESTS_PER_SECOND", default=2)
 RESEND_MAX_IN_FLIGHT = env.int("RESEND_MAX_IN_FLIGHT", default=4)
 RESEND_TIMEOUT_SECONDS = env.float("RESEND_TIMEOUT_SECONDS", default=15)
@@ -220,6 +222,8 @@ AXES_USERNAME_FORM_FIELD = "username"  # the login form's and admin's field (axe
 AXES_USERNAME_CALLABLE = "accounts.throttle.login_username"
 AXES_CLIENT_IP_CALLABLE = "accounts.throttle.client_ip"
 AXES_LOCKOUT_CALLABLE = "accounts.throttle.locked_out"
+# Axes logs its start and every successful login at INFO; failures and lockouts still log.
+AXES_VERBOSE = False
 # Proxies in front of the app that append the client's address to X-Forwarded-For
 # (1 behind one TLS proxy); 0 trusts no such header and uses the connection's address.
 TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
@@ -263,6 +267,18 @@ NUM_PROXIES = env.int("NUM_PROXIES", default=0)
 # Customers per transaction in the batch jobs: each batch is a few set-based statements,
 # so bigger batches mean fewer round trips and commits (1,000 measured 8% faster than
 # 500 on the seasonal benchmark; a batch of 1,000 commits in about 0.1 s).
+# Maintenance plans: schedule_plan_visits books each active subscription's next visit
+# this many days ahead. A provider takes at most PROVIDER_JOBS_PER_DAY scheduled jobs on
+# a day when plan visits are booked for them (bookings a customer makes by hand are not
+# limited); a visit with no provider free on its day goes to the next day that has one,
+# looking at most PLAN_PROVIDER_SEARCH_DAYS further.
+PLAN_BOOK_AHEAD_DAYS = env.int("PLAN_BOOK_AHEAD_DAYS", default=14)
+PROVIDER_JOBS_PER_DAY = env.int("PROVIDER_JOBS_PER_DAY", default=8)
+PLAN_PROVIDER_SEARCH_DAYS = env.int("PLAN_PROVIDER_SEARCH_DAYS", default=14)
+if min(PLAN_BOOK_AHEAD_DAYS, PROVIDER_JOBS_PER_DAY) < 1 or PLAN_PROVIDER_SEARCH_DAYS < 0:
+    raise ImproperlyConfigured(
+        "PLAN_BOOK_AHEAD_DAYS and PROVIDER_JOBS_PER_DAY must be at least 1, PLAN_PROVIDER_SEARCH_DAYS at least 0."
+    )
 JOB_BATCH_SIZE = env.int("JOB_BATCH_SIZE", default=1000)
 if JOB_BATCH_SIZE < 1:
     raise ImproperlyConfigured("JOB_BATCH_SIZE must be at least 1.")
@@ -287,6 +303,7 @@ SCHEDULED_JOBS = [
     ("send_seasonal_reminders", "0 10 * * 1"),
     ("check_service_due", "0 11 * * *"),
     ("check_inactive_customers", "0 9 * * *"),
+    ("schedule_plan_visits", "0 6 * * *"),
     ("deliver_emails", "*/5 * * * *"),
 ]
 CRONJOBS = [

@@ -9,5 +9,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/", api.urls),
     path("", include("referrals.urls")),  # /r/<code>: the invited friend's page
+    path("", include("plans.urls")),
     path("", include("portal.urls")),
 ]

@@ -142,6 +142,27 @@ def award_job_points(*, job: Job) -> int:
     return earned
 
 
+def award_job_bonus(*, job: Job, points: int, type: str, description: str) -> int:
+    """Adds a bonus a completed job earns on top of its base points (a feature's own
+    ledger line, such as a maintenance plan's bonus), once per job and type; counts
+    towards lifetime points and the tier, and is reversed with the job's other points.
+    Runs in complete_job's transaction, after award_job_points. Returns the points added."""
+    if points <= 0:
+        return 0
+    account = locked_account(customer=job.customer_id)
+    if PointsEntry.objects.filter(job=job, type=type).exists():
+        return 0
+    PointsEntry.objects.create(
+        account=account, points=points, type=type, job=job, description=description,
+        created_at=job.completed_at or timezone.now(),
+    )
+    _update_account(account_id=account.pk, points=points, lifetime=points)
+    held, reached = TIERS_BY_KEY[account.tier], tier_for(account.lifetime_points + points)
+    if reached.threshold > held.threshold and not TierUpgrade.objects.filter(job=job).exists():
+        _record_upgrade(account=account, held=held, reached=reached, job=job)
+    return points
+
+
 def _record_upgrade(*, account: LoyaltyAccount, held: Tier, reached: Tier, job: Job | None) -> None:
     """One TierUpgrade row, one notification and one queued email per upgrade."""
     upgrade = TierUpgrade.objects.create(account=account, from_tier=held.key, to_tier=reached.key, job=job)
@@ -165,8 +186,8 @@ def _record_upgrade(*, account: LoyaltyAccount, held: Tier, reached: Tier, job: 
 
 
 def points_awarded_for(*, job: Job) -> int:
-    """The points a job earned (base and tier bonus), for repeated completions."""
-    return PointsEntry.objects.filter(job=job, type__in=[Type.EARN, Type.TIER_BONUS]).aggregate(
+    """The points a job earned (base, tier bonus, plan bonus), for repeated completions."""
+    return PointsEntry.objects.filter(job=job, type__in=PointsEntry.EARNED_TYPES).aggregate(
         total=Sum("points", default=0)
     )["total"]
 

@@ -19,6 +19,7 @@ from reminders.selectors import CHURN_STAGES
 from . import selectors
 from .charts import Chart, Series, bar_chart, interval_chart, line_chart
 from .periods import Period
+from .plans import plan_activity
 
 # Colours that stay apart in print and for the common colour-vision deficiencies.
 BLUE, ORANGE, GREEN, PURPLE, RED, YELLOW, GREY = (
@@ -569,6 +570,42 @@ def referrals_section(period: Period) -> Section:
     )
 
 
+def plans_section(period: Period) -> Section:
+    activity = plan_activity(period)
+    visit_series = [
+        Series("Plan visits booked", activity.booked_by_week, BLUE),
+        Series("Plan visits completed", activity.completed_by_week, GREEN),
+    ]
+    plan_series = [
+        Series("Open plans at the week's end", activity.open_by_week, ORANGE),
+        Series("Plans cancelled", activity.cancelled_by_week, RED),
+    ]
+    return Section(
+        slug="plans",
+        title="Maintenance plans",
+        intro=(
+            "Plans open (active or paused) at each week's end and plans cancelled in each week, and "
+            "the plan visits booked (by subscribing, skipping, resuming or the daily job) and completed."
+        ),
+        figures=[
+            ("Open plans", f"{activity.open_by_week[-1]:,}"),
+            ("Plans cancelled", f"{sum(activity.cancelled_by_week):,}"),
+            ("Visits booked", f"{sum(activity.booked_by_week):,}"),
+            ("Visits completed", f"{sum(activity.completed_by_week):,}"),
+        ],
+        charts=[
+            line_chart(slug="plans", title="Open and cancelled plans per week", week_ends=period.week_ends, series=plan_series),
+            bar_chart(
+                slug="plan-visits", title="Plan visits booked and completed per week",
+                week_ends=period.week_ends, series=visit_series, stacked=False,
+            ),
+        ],
+        tables=[
+            _weekly_table("plans-weekly", "Plans and plan visits per week", period, plan_series + visit_series),
+        ],
+    )
+
+
 def _rate_of(part: int, whole: int) -> float | None:
     return part / whole if whole else None
 
@@ -580,8 +617,10 @@ SECTIONS: list[Callable[[Period], Section]] = [
     loyalty_section,
     referrals_section,
     customers_section,
+    plans_section,
     jobs_section,
 ]
+
 
 # Which section builds each exportable table, so an export runs only that section's queries.
 TABLE_SECTIONS: dict[str, Callable[[Period], Section]] = {
@@ -600,6 +639,7 @@ TABLE_SECTIONS: dict[str, Callable[[Period], Section]] = {
     "job-runs": jobs_section,
     "emails": jobs_section,
     "emails-weekly": jobs_section,
+    "plans-weekly": plans_section,
 }
 
 

@@ -223,7 +223,7 @@ def reminder_results(period: Period) -> ReminderResults:
 class PointsFlow:
     """Points moved in the period, by kind, totals and per week."""
 
-    issued_by_week: list[int]  # earn + tier bonus
+    issued_by_week: list[int]  # earn + tier bonus + plan bonus
     redeemed_by_week: list[int]  # spent on rewards, as a positive number
     reversed: int  # taken back from cancelled jobs, as a positive number
     adjusted: int  # staff adjustments, signed
@@ -247,7 +247,7 @@ def points_flow(period: Period) -> PointsFlow:
     )
     by_type = _days_by(rows, "type", "points")
     issued = defaultdict(int)
-    for kind in (PointsEntry.Type.EARN, PointsEntry.Type.TIER_BONUS):
+    for kind in PointsEntry.EARNED_TYPES:
         for day, points in by_type[kind].items():
             issued[day] += points
     return PointsFlow(

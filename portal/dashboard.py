@@ -9,6 +9,7 @@ from django.db.models import Count, Q, Sum
 from campaigns.selectors import active_promo_codes, seasonal_offer
 from loyalty.selectors import loyalty_summary
 from referrals.selectors import referral_widget
+from plans.selectors import PLAN_VISIT_RELATED, subscription_widget
 from reminders.selectors import ALERT_OVERDUE_DAYS, due_services
 from retention.clock import business_today
 from retention.models import Customer, Job
@@ -61,7 +62,7 @@ def job_stats(customer: Customer) -> dict:
 
 
 def dashboard_context(customer: Customer) -> dict:
-    jobs = customer.jobs.select_related("service_type", "provider")
+    jobs = customer.jobs.select_related("service_type", "provider", PLAN_VISIT_RELATED)
     return {
         "service_due_alert": service_due_alert(customer),
         "seasonal_banner": seasonal_banner(customer),
@@ -71,7 +72,7 @@ def dashboard_context(customer: Customer) -> dict:
         "loyalty_widget": loyalty_widget(customer),
         "recommendations_widget": None,
         "referral_widget": referral_widget(customer=customer),
-        "subscription_widget": None,
+        "subscription_widget": subscription_widget(customer=customer, today=business_today()),
         "stats": job_stats(customer),
         "next_job": jobs.filter(status=Job.Status.SCHEDULED, scheduled_for__gte=business_today())
         .order_by("scheduled_for", "created_at")

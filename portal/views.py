@@ -15,6 +15,7 @@ from campaigns.selectors import active_promo_codes
 from campaigns.throttle import promo_code_attempt
 from loyalty.selectors import loyalty_summary
 from loyalty.services import points_for_amount, tier_bonus
+from plans.selectors import PLAN_VISIT_RELATED
 from retention.clock import business_today
 from retention.models import Job, ServiceType
 from retention.models.promo import normalize_code
@@ -149,7 +150,7 @@ def book(request):
 @customer_required
 def jobs(request):
     page = Paginator(
-        request.customer.jobs.select_related("service_type", "provider", "promo_code").order_by(
+        request.customer.jobs.select_related("service_type", "provider", "promo_code", PLAN_VISIT_RELATED).order_by(
             "-scheduled_for", "-created_at"
         ),
         20,
@@ -170,7 +171,7 @@ def notifications(request):
 @provider_required
 def provider_portal(request):
     provider = request.provider
-    jobs = provider.jobs.select_related("service_type", "customer__user")
+    jobs = provider.jobs.select_related("service_type", "customer__user", PLAN_VISIT_RELATED)
     return render(
         request,
         "portal/provider.html",

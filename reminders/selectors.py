@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from django.db.models import Case, Exists, OuterRef, Q, QuerySet, Subquery, Value, When
 
+from plans.selectors import on_plan_for_service
 from retention.links import booking_url
 from retention.models import Customer, Job, ServiceType
 
@@ -33,17 +34,20 @@ def rebooks(*, as_of: dt.date, completed_at: OuterRef) -> Q:
     )
 
 
-def rebooked_since_completion(as_of: dt.date) -> Exists:
-    """True for a completed job whose service is booked or done again (`rebooks`), so it
-    is no longer due: the one rule the daily job, the alert, the services page and the
-    JSON API share."""
-    return Exists(
-        Job.objects.filter(
-            rebooks(as_of=as_of, completed_at=OuterRef("completed_at")),
-            customer_id=OuterRef("customer_id"),
-            service_type_id=OuterRef("service_type_id"),
-        ).exclude(pk=OuterRef("pk"))
-    )
+def rebooked_since_completion(as_of: dt.date) -> Q:
+    """True for a completed job whose service is booked or done again (`rebooks`), or
+    whose customer is on an active maintenance plan for that service (the plan books its
+    visits), so it is no longer due: the one rule the daily job, the alert, the
+    services page and the JSON API share."""
+    return Q(
+        Exists(
+            Job.objects.filter(
+                rebooks(as_of=as_of, completed_at=OuterRef("completed_at")),
+                customer_id=OuterRef("customer_id"),
+                service_type_id=OuterRef("service_type_id"),
+            ).exclude(pk=OuterRef("pk"))
+        )
+    ) | Q(on_plan_for_service(customer="customer_id", service_type="service_type_id"))
 
 
 # --- Urgency ---------------------------------------------------------------------------

@@ -43,6 +43,7 @@ from outbox.offers import (
     write_offers,
 )
 from outbox.stencil import EmailStencil
+from plans.selectors import on_a_plan
 from retention.clock import start_of_business_day
 from retention.links import booking_url
 from retention.models import Customer, Job, PromoCode
@@ -55,10 +56,12 @@ from .selectors import last_booking_at
 TEMPLATE = "winback"
 
 
-def scheduled_ahead(as_of: dt.date) -> Exists:
-    return Exists(
-        Job.objects.filter(customer_id=OuterRef("pk"), status=Job.Status.SCHEDULED, scheduled_for__gte=as_of)
-    )
+def scheduled_ahead(as_of: dt.date) -> Q:
+    """The customer has a job scheduled on or after `as_of`, or an active maintenance
+    plan (which books their visits): active, never won back."""
+    return Q(
+        Exists(Job.objects.filter(customer_id=OuterRef("pk"), status=Job.Status.SCHEDULED, scheduled_for__gte=as_of))
+    ) | Q(on_a_plan(customer="pk"))
 
 
 def in_cooldown(as_of: dt.date) -> Exists:

@@ -200,6 +200,7 @@ def test_job_runs(job_run_data, four_weeks):
         "send_seasonal_reminders",
         "check_service_due",
         "check_inactive_customers",
+        "schedule_plan_visits",
         "deliver_emails",
         "rebuild_search_index",
     ]

@@ -6,6 +6,7 @@ from django.db import transaction
 from campaigns import demo as campaigns_demo
 from loyalty.demo import seed_loyalty
 from referrals.demo import seed_referrals
+from plans.demo import seed_plans
 from reminders import demo as reminders_demo
 from retention import demo
 
@@ -23,6 +24,7 @@ class Command(BaseCommand):
             reminders_demo.seed_reminders(types, people)
             campaigns_demo.seed_campaigns(types)
             campaigns_demo.seed_demo_offer(people["customer"])
+            seed_plans(types, people)
         self.stdout.write(
             self.style.SUCCESS("Demo data ready. Log in with password 'demo-password' as:")
         )
