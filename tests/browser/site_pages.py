@@ -20,6 +20,7 @@ CUSTOMER_PAGES = [
     "portal:notifications",
     "portal:email_preferences",
     "portal:job_reschedule",
+    "plans:page",
 ]
 PROVIDER_PAGES = [
     "portal:provider",
@@ -51,6 +52,8 @@ NOT_PAGES = {
     "portal:favicon": "an icon",
     "portal:job_cancel": "POST only",
     "portal:job_calendar": "an .ics file",
+    "plans:subscribe": "POST only",
+    "plans:change": "POST only",
 }
 
 # URL namespaces walked another way: the admin's pages come from its registry (admin_pages).

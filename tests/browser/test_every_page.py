@@ -6,6 +6,7 @@ for a person to look at (CI keeps test-results/ as an artifact). The pages come 
 tests/browser/site_pages.py.
 """
 
+import datetime as dt
 import re
 from pathlib import Path
 
@@ -39,6 +40,17 @@ def sideways_overflow(page) -> int:
     return page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
 
 
+def give_the_demo_customer_a_scheduled_job():
+    """The reschedule page and the job actions need a job ahead of the demo customer."""
+    from actions.jobs import book_job, first_bookable_day
+    from retention.models import Customer, Job, ServiceType
+
+    demo = Customer.objects.get(user__email="demo@example.com")
+    if not demo.jobs.filter(status=Job.Status.SCHEDULED).exists():
+        service = ServiceType.objects.order_by("name").first()
+        book_job(customer=demo, service_type=service, scheduled_for=first_bookable_day() + dt.timedelta(days=5))
+
+
 def screenshot_name(path: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", path.lower()).strip("-")[:80] or "root"
 
@@ -47,6 +59,7 @@ def screenshot_name(path: str) -> str:
 @pytest.mark.parametrize("role", ["customer", "provider", "staff", "public"])
 def test_every_page_fits_and_has_no_serious_accessibility_violation(live_server, browser, log_in, role, width):
     call_command("seed_demo", stdout=open("/dev/null", "w"))
+    give_the_demo_customer_a_scheduled_job()
     viewport = WIDTHS[width]
     context = browser.new_context(
         viewport={"width": viewport[0], "height": viewport[1]},
