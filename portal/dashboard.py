@@ -15,10 +15,30 @@ from plans.models import Plan, PlanVisit, Subscription
 from plans.selectors import subscription_widget
 from recommendations.selectors import recommendations_widget
 from referrals.selectors import referral_widget
-from reminders.selectors import DUE_ORDER, due_within, most_urgent_first
+from reminders.selectors import ALERT_OVERDUE_DAYS, DUE_ORDER, due_services, due_within, most_urgent_first
 from retention.clock import business_today
 from retention.compiled import CompiledQuery
 from retention.models import Customer, Job, Provider, ServiceType
+EVER = 100 * 366  # days: every overdue service, as the services page lists them
+
+
+def service_due_alert(customer: Customer):
+    """The most urgent service due within 7 days, overdue up to 30 days, and how many
+    other services are overdue as the services page counts them (any age) or due soon;
+    one query. None when nothing is due in the alert's window."""
+    today = business_today()
+    every_due = due_services(customer=customer, today=today, overdue_days=EVER)
+    in_window = [due for due in every_due if due.days_until_due >= -ALERT_OVERDUE_DAYS]
+    if not in_window:
+        return None
+    most_urgent = in_window[0]
+    others = [due for due in every_due if due is not most_urgent]
+    return {
+        "most_urgent": most_urgent,
+        "count": len(in_window),
+        "more_overdue": sum(1 for due in others if due.urgency == "overdue"),
+        "more_due_soon": sum(1 for due in others if due.urgency != "overdue"),
+    }
 
 
 def seasonal_banner(customer: Customer):
@@ -120,7 +140,7 @@ def job_facts(customer: Customer, today: dt.date) -> dict:
 def dashboard_context(customer: Customer) -> dict:
     facts = job_facts(customer, business_today())
     return {
-        "service_due_alert": facts["service_due_alert"],
+        "service_due_alert": service_due_alert(customer),
         "seasonal_banner": seasonal_banner(customer),
         "promo_banner": promo_banner(customer),
         # The seed's widget section; each feature fills in its own line.

@@ -341,7 +341,7 @@ def reminder_notification(due: list[DueJob], as_of: dt.date) -> tuple[str, str]:
     if len(due) == 1:
         job = due[0]
         title = f"{job.service} is due {when_due((job.due_date - as_of).days)}"
-        message = f"Book {job.service.lower()} with {job.provider} to keep on schedule."
+        message = f"Book {job.service} with {job.provider} to keep on schedule."
     else:
         title = f"{len(due)} services are due"
         message = "; ".join(f"{job.service} {when_due((job.due_date - as_of).days)}" for job in due) + "."

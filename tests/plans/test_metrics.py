@@ -48,6 +48,6 @@ def test_the_plans_csv(client, provider, pool_plan, customer):
     client.force_login(UserFactory(is_staff=True, is_superuser=True))
     response = client.get("/admin/metrics/plans-weekly.csv?weeks=4")
     assert response.status_code == 200
-    rows = list(csv.reader(io.StringIO(response.content.decode())))
+    rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
     assert rows[0] == ["Week ending", "Open plans at the week's end", "Plans cancelled", "Plan visits booked", "Plan visits completed"]
     assert rows[-1] == [TODAY.isoformat(), "1", "0", "1", "0"]
