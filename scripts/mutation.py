@@ -177,7 +177,8 @@ AREAS = (
 AREAS_BY_NAME = {area.name: area for area in AREAS}
 
 STATUS = {1: "killed", 3: "killed", 0: "survived", 5: "no tests", 33: "no tests", 34: "skipped",
-          36: "timeout", -24: "timeout", 24: "timeout", 152: "timeout", 255: "timeout", None: "not checked"}
+          36: "timeout", -24: "timeout", 24: "timeout", 152: "timeout", 255: "timeout",
+          None: "not checked"}
 
 
 def run_area(area: Area, max_children: int) -> None:
@@ -191,7 +192,18 @@ def run_area(area: Area, max_children: int) -> None:
     from mutmut.__main__ import cli
 
     patterns = [p for m in area.modules for p in m.patterns()]
-    cli(["run", "--max-children", str(max_children), *patterns], standalone_mode=True)
+    cli(["run", "--max-children", str(max_children), *patterns], standalone_mode=False)
+    # The next area's run puts the original files back into mutants/, after which
+    # `mutmut show` cannot show this area's mutants: keep the survivors' diffs.
+    from mutmut.mutation.diff_apply import get_diff_for_mutant
+
+    diffs = []
+    for module in area.modules:
+        for mutant, status in sorted(module_results(module).items()):
+            if status not in ("killed", "timeout"):
+                diff = get_diff_for_mutant(mutant, path=Path(module.path))
+                diffs.append(f"# {mutant}: {status}\n{diff}\n")
+    (ROOT / "mutants" / f"survivors-{area.name}.txt").write_text("\n".join(diffs))
 
 
 def module_results(module: Module) -> dict[str, str]:
@@ -226,7 +238,8 @@ def scores(areas) -> list[dict]:
 
 
 def print_scores(rows: list[dict]) -> bool:
-    print(f"{'module':30} {'mutants':>7} {'killed':>6} {'timeout':>7} {'survived':>8} {'no tests':>8} {'score':>7}")
+    print(f"{'module':30} {'mutants':>7} {'killed':>6} {'timeout':>7} {'survived':>8} "
+          f"{'no tests':>8} {'score':>7}")
     ok = True
     for row in rows:
         score = row["score"]
@@ -263,7 +276,8 @@ def main() -> int:
                   f"{len(area.tests)} test file(s)", file=sys.stderr, flush=True)
             started = time.monotonic()
             subprocess.run(
-                [sys.executable, __file__, "--inner", area.name, "--max-children", str(args.max_children)],
+                [sys.executable, __file__, "--inner", area.name,
+                 "--max-children", str(args.max_children)],
                 check=False,
                 env={**os.environ, "MUTATION_MAX_CHILDREN": str(args.max_children)},
             )

@@ -17,7 +17,6 @@ threads) and kill or spare mutants by accident, so:
 
 import fcntl
 import os
-from pathlib import Path
 
 import pytest
 
@@ -37,7 +36,7 @@ def _sessions() -> int:
 def _take_slot() -> int:
     global _slot_file
     for slot in range(1, _sessions() + 1):
-        handle = open(f".db-slot-{slot}", "w")
+        handle = open(f".db-slot-{slot}", "w")  # noqa: SIM115 (held open: it holds the lock)
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:

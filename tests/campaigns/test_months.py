@@ -4,6 +4,7 @@ import datetime as dt
 
 import pytest
 
+from campaigns.models import campaign_months
 from campaigns.selectors import active_campaign, campaign_for_month
 from tests.factories import CampaignFactory
 
@@ -57,3 +58,18 @@ def test_active_campaign_uses_the_month_of_the_day(four_seasons):
 )
 def test_winter_season_year_is_the_year_it_began(db, day, season_year):
     assert CampaignFactory(start_month=12, end_month=2).season_year(day) == season_year
+
+
+@pytest.mark.parametrize(
+    ("start", "end", "months"),
+    [
+        (3, 5, {3, 4, 5}),
+        (7, 7, {7}),
+        (1, 12, set(range(1, 13))),
+        (12, 2, {12, 1, 2}),
+        (11, 1, {11, 12, 1}),
+        (12, 12, {12}),
+    ],
+)
+def test_campaign_months_are_the_range_both_ends_included_wrapping_the_year(start, end, months):
+    assert campaign_months(start, end) == months

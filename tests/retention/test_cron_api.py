@@ -58,7 +58,7 @@ def test_unset_secret_disables_the_endpoints(client, settings):
 
 
 @pytest.mark.parametrize("header", ["Bearer  s3cret-for-tests", "bearer s3cret-for-tests "])
-def test_the_secret_after_more_than_one_space_or_a_lowercase_scheme_is_accepted(client, secret, header):
+def test_more_than_one_space_or_a_lowercase_scheme_is_accepted(client, secret, header):
     """RFC 6750 and 7235: the scheme is case-insensitive and one or more spaces come
     before the token."""
     response = client.post(URL, headers={"Authorization": header})
