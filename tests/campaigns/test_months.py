@@ -4,6 +4,7 @@ import datetime as dt
 
 import pytest
 
+from campaigns.models import campaign_months
 from campaigns.selectors import active_campaign, campaign_for_month
 from tests.factories import CampaignFactory
 
@@ -90,3 +91,18 @@ def test_python_the_query_and_the_constraint_agree_on_every_range():
         )
         constraint = set(Campaign.objects.filter(in_multirange).values_list("pk", flat=True))
         assert python == query == constraint, month
+
+
+@pytest.mark.parametrize(
+    ("start", "end", "months"),
+    [
+        (3, 5, {3, 4, 5}),
+        (7, 7, {7}),
+        (1, 12, set(range(1, 13))),
+        (12, 2, {12, 1, 2}),
+        (11, 1, {11, 12, 1}),
+        (12, 12, {12}),
+    ],
+)
+def test_campaign_months_are_the_range_both_ends_included_wrapping_the_year(start, end, months):
+    assert campaign_months(start, end) == months
