@@ -17,8 +17,9 @@ from django.utils import timezone
 
 from loyalty.services import award_job_points, points_awarded_for, reverse_job_points
 from referrals.services import reverse_reward_for_job, reward_first_job
+from plans.services import award_plan_bonus, visit_price
 from retention.clock import business_date, business_today
-from retention.models import Customer, Job, Provider, ServiceType, User
+from retention.models import Customer, Job, PromoCode, Provider, ServiceType, User
 from retention.models.notifications import JOB_UPDATE
 from retention.notifications import notify
 from retention.promo import claim_promo_code, find_usable_code
@@ -107,20 +108,36 @@ def quote(*, customer: Customer, service_type: ServiceType, promo_code_text: str
     return price, promo.discounted(price)
 
 
+def first_bookable_day() -> dt.date:
+    """The earliest date a job can be booked or moved to: today in the business time zone.
+    The booking page's date picker starts here."""
+    return business_today()
+
+
 def book_job(
     *,
     customer: Customer,
     service_type: ServiceType,
     scheduled_for: dt.date,
     promo_code_text: str = "",
+    provider: Provider | None = None,
+    discount_percent: int = 0,
 ) -> Job:
     """Books a job with a provider who offers the service, applying a promo code
-    atomically: a code is used by one booking even when two race for it."""
-    if scheduled_for < business_today():
+    atomically: a code is used by one booking even when two race for it.
+
+    `provider` books with that provider (one who offers the service) instead of the
+    least busy; `discount_percent` takes a maintenance plan's or a service bundle's
+    discount off the list price (plans.services.visit_price), with no promo code on top."""
+    if scheduled_for < first_bookable_day():
         raise BookingError("Pick today or a later date.")
+    if discount_percent and promo_code_text.strip():
+        raise BookingError("A plan visit or a bundle takes no promo code on top.")
     with transaction.atomic():
-        provider = pick_provider(service_type=service_type, on=scheduled_for)
+        provider = provider or pick_provider(service_type=service_type, on=scheduled_for)
         price = amount = service_type.base_price
+        if discount_percent:
+            amount = visit_price(list_price=price, discount_percent=discount_percent)
         promo = None
         if promo_code_text.strip():
             promo = find_usable_code(customer=customer, text=promo_code_text, service_type=service_type)
@@ -169,12 +186,13 @@ def complete_job(
         job.save(update_fields=["status", "completed_at", "completed_by", "amount_paid", "next_due_date"])
         points = award_job_points(job=job)
         reward_first_job(job=job)  # the advocate's points if a referred friend's first job
+        points += award_plan_bonus(job=job)
         notify(
             customer=job.customer,
             kind=JOB_UPDATE,
             title=f"{job.service_type.name} completed",
             message=(
-                f"{job.provider.business_name} completed your {job.service_type.name.lower()}."
+                f"{job.provider.business_name} completed your {job.service_type.name}."
                 + (f" You earned {points} points." if points else "")
             ),
             action_url="/customer-portal/jobs/",
@@ -183,7 +201,9 @@ def complete_job(
 
 
 def cancel_job(*, job: Job) -> Job:
-    """Cancels a job; a completed job's points are reversed."""
+    """Cancels a job. A completed job's points are reversed; a scheduled job gives back
+    the promo code or voucher it used, if unexpired (PRODUCT.md), so the customer can
+    book with it again (the code leaves the cancelled job: one code, one job)."""
     with transaction.atomic():
         job = Job.objects.select_for_update().get(pk=job.pk)
         if job.status == Job.Status.CANCELLED:
@@ -191,8 +211,31 @@ def cancel_job(*, job: Job) -> Job:
         was_completed = job.status == Job.Status.COMPLETED
         job.status = Job.Status.CANCELLED
         job.cancelled_at = timezone.now()
-        job.save(update_fields=["status", "cancelled_at"])
+        fields = ["status", "cancelled_at"]
+        if not was_completed and job.promo_code_id is not None:
+            given_back = PromoCode.objects.filter(pk=job.promo_code_id, expires_at__gt=job.cancelled_at).update(
+                used_at=None
+            )
+            if given_back:
+                job.promo_code = None
+                fields.append("promo_code")
+        job.save(update_fields=fields)
         if was_completed:
             reverse_job_points(job=job)
             reverse_reward_for_job(job=job)
+    return job
+
+
+def reschedule_job(*, job: Job, scheduled_for: dt.date) -> Job:
+    """Moves a scheduled job to another day, with the same provider, price and code.
+    Raises JobStateError unless the job is scheduled, BookingError for a day before
+    first_bookable_day()."""
+    if scheduled_for < first_bookable_day():
+        raise BookingError("Pick today or a later date.")
+    with transaction.atomic():
+        job = Job.objects.select_for_update().get(pk=job.pk)
+        if job.status != Job.Status.SCHEDULED:
+            raise JobStateError(f"A {job.get_status_display().lower()} job cannot be rescheduled.")
+        job.scheduled_for = scheduled_for
+        job.save(update_fields=["scheduled_for"])
     return job

@@ -7,10 +7,18 @@ For comparison it first measures, in the same run, the delivery pipeline with no
 rate limit on a smaller outbox: the machinery's own speed on this machine, so the
 figure shows the limit, not the code, is what bounds the throughput.
 
+With --processes N (3: the multi-process mode), N separate processes deliver the same
+outbox at once, each calling deliver_pending() until it is empty, as web workers and
+cron do on several hosts: they share nothing but the database, so the rate they keep
+together is the shared one (outbox.ratelimit).
+
 The fake server runs in its own process (`python -m tests.fake_resend`), as
 Resend is remote: it stamps each request's arrival and counts the 429s it answered.
 
-    .venv/bin/python bench/delivery.py [--emails 20000] [--rate 10] [--baseline-emails 3000] [--tiny]
+    .venv/bin/python bench/delivery.py [--emails 20000] [--rate 10] [--baseline-emails 3000]
+    .venv/bin/python bench/delivery.py --processes 3
+    .venv/bin/python bench/delivery.py --processes 3 --emails 1000 --baseline-emails 200
+    .venv/bin/python bench/delivery.py --tiny [--processes 3]   # CI: 300 emails at R = 2
 
 Uses DATABASE_URL if set, else PostgreSQL at 127.0.0.1 in a database
 `retention_bench` (created and migrated if missing). It empties that database's outbox.
@@ -61,9 +69,15 @@ def main() -> None:
         "--baseline-emails", type=int, default=3_000, help="0 skips the unlimited baseline"
     )
     parser.add_argument(
+        "--processes", type=int, default=1, help="processes delivering the same outbox at once"
+    )
+    parser.add_argument(
         "--tiny", action="store_true", help="CI size: 300 emails at R = 2, 200 for the baseline"
     )
+    parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.worker:
+        return worker()
     if args.tiny:
         args.emails, args.rate, args.baseline_emails = 300, 2, 200
 
@@ -75,7 +89,7 @@ def main() -> None:
     from django.core.management import call_command
 
     from outbox.delivery import deliver_pending
-    from outbox.models import OutboundEmail
+    from outbox.models import OutboundEmail, RateSlot, RateState
 
     call_command("migrate", verbosity=0)
     html = (
@@ -90,6 +104,8 @@ def main() -> None:
 
     def queue(n: int, tag: str) -> None:
         OutboundEmail.objects.all().delete()
+        RateSlot.objects.all().delete()  # a fresh account: no slot used, no limit heard of
+        RateState.objects.all().delete()
         rows = [
             OutboundEmail(
                 idempotency_key=f"marketing/bench-{tag}-{i}",
@@ -142,8 +158,11 @@ def main() -> None:
             settings.EMAIL_BATCH_SIZE = 100
             started = time.perf_counter()
             mono_start = time.monotonic()
-            stats = deliver_pending()
-            elapsed = time.perf_counter() - started
+            if args.processes > 1:
+                stats, elapsed = run_workers(args.processes, url=url, rate=rate or 1000)
+            else:
+                stats = deliver_pending()
+                elapsed = time.perf_counter() - started
             if os.environ.get("BENCH_DUMP"):
                 print(
                     f"monotonic start {mono_start:.3f} end {time.monotonic():.3f}", file=sys.stderr
@@ -167,7 +186,8 @@ def main() -> None:
         }
 
     print(
-        f"Delivery benchmark: batches of 100 to the fake Resend server, {settings.RESEND_MAX_IN_FLIGHT} requests in flight",
+        f"Delivery benchmark: batches of 100 to the fake Resend server, {settings.RESEND_MAX_IN_FLIGHT} requests in flight"
+        f" per process, {args.processes} process(es) delivering",
         file=sys.stderr,
     )
     if args.baseline_emails:
@@ -197,6 +217,63 @@ def main() -> None:
     OutboundEmail.objects.all().delete()
     if res["violations"]:  # the limiter's promise: never a request over R in any second
         sys.exit(f"{res['violations']} rate-limit violations")
+
+
+def run_workers(count: int, *, url: str, rate: int) -> tuple[dict, float]:
+    """`count` worker processes deliver the outbox at once; returns their summed stats and
+    the seconds from the start signal to the last one's finish."""
+    from django.db import connection
+
+    connection.close()  # the workers open their own
+    env = {
+        **os.environ,
+        "RESEND_API_KEY": "re_bench",
+        "RESEND_API_URL": url,
+        "RESEND_REQUESTS_PER_SECOND": str(rate),
+        "EMAIL_BATCH_SIZE": "100",
+    }
+    workers = [
+        subprocess.Popen(
+            [sys.executable, __file__, "--worker"], cwd=ROOT, env=env,
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+        )
+        for _ in range(count)
+    ]
+    for proc in workers:  # Django set up and connected in every one
+        assert proc.stdout.readline().strip() == "ready"
+    started = time.time()
+    for proc in workers:
+        proc.stdin.write("go\n")
+        proc.stdin.flush()
+    results = [json.loads(proc.stdout.readline()) for proc in workers]
+    for proc in workers:
+        proc.wait()
+    stats = {"sent": sum(r["sent"] for r in results), "perProcess": [r["sent"] for r in results]}
+    print(f"  sent per process: {stats['perProcess']}", file=sys.stderr)
+    return stats, max(r["finished"] for r in results) - started
+
+
+def worker() -> None:
+    """One of the processes of --processes: delivers until the outbox is empty."""
+    import django
+
+    django.setup()
+    from django.db import connection
+
+    from outbox.delivery import deliver_pending
+    from outbox.models import OutboundEmail
+
+    connection.ensure_connection()
+    print("ready", flush=True)
+    sys.stdin.readline()
+    sent = 0
+    waiting = OutboundEmail.objects.filter(status__in=["pending", "sending"])
+    while waiting.exists():
+        stats = deliver_pending()
+        sent += stats["sent"]
+        if not stats["batches"]:
+            time.sleep(0.02)  # the last batches are in flight in another process
+    print(json.dumps({"sent": sent, "finished": time.time()}), flush=True)
 
 
 if __name__ == "__main__":

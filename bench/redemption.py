@@ -1,4 +1,4 @@
-"""Redemption throughput over HTTP: gunicorn (3 workers) on PostgreSQL.
+"""Redemption throughput over HTTP: gunicorn (3 workers, config/gunicorn.py as in production) on PostgreSQL.
 
     .venv/bin/python bench/redemption.py [--customers 400] [--requests 1600] [--clients 8] [--tiny]
 
@@ -124,7 +124,7 @@ def free_port() -> int:
 
 def start_gunicorn(port: int, env: dict) -> subprocess.Popen:
     server = subprocess.Popen(
-        [str(ROOT / ".venv/bin/gunicorn"), "config.wsgi", "--workers", "3", "--bind", f"127.0.0.1:{port}",
+        [str(ROOT / ".venv/bin/gunicorn"), "-c", "config/gunicorn.py", "--workers", "3", "--bind", f"127.0.0.1:{port}",
          "--log-level", "warning"],
         cwd=ROOT, env=env, stdout=subprocess.DEVNULL, start_new_session=True,
     )

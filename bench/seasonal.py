@@ -313,7 +313,7 @@ def sample_email(run) -> dict:
     customer = Customer.objects.select_related("user").first()
     email = build_email(
         template=seasonal.EMAIL_TEMPLATE, customer=customer, kind="marketing", idempotency_key="sample",
-        context={**run.email_context, "code": "{code}", "book_url": run.booking_path("{code}")},
+        context=run.email_context(code="{code}", book_url=run.booking_path("{code}")),
     )
     return {"subject": email.subject, "text": email.text_body, "html": email.html_body,
             "unsubscribe": email.headers["List-Unsubscribe"][1:60], "path": run.booking_path("{code}"),

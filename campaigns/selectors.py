@@ -6,23 +6,22 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.contrib.postgres.aggregates import ArrayAgg
-from django.db.models import F, Q
+from django.db.models import F, Value
+from django.db.models.lookups import LessThanOrEqual
 from django.utils import timezone
 
 from retention.clock import business_today
 from retention.links import booking_url
 from retention.models import Customer, PromoCode, ServiceType
 
-from .models import Campaign, CampaignSend
+from .models import Campaign, CampaignSend, month_in_range
 
 
-def covering_month(month: int) -> Q:
-    """Campaigns whose months include `month`, in SQL. A range may wrap the year:
-    winter December (12) to February (2) covers 12, 1 and 2, which the seed's
-    `start_month <= month <= end_month` misses."""
-    plain = Q(start_month__lte=F("end_month")) & Q(start_month__lte=month, end_month__gte=month)
-    wrapping = Q(start_month__gt=F("end_month")) & (Q(start_month__lte=month) | Q(end_month__gte=month))
-    return plain | wrapping
+def covering_month(month: int) -> LessThanOrEqual:
+    """Campaigns whose months include `month`, in SQL, by Campaign.covers' rule
+    (campaigns.models.month_in_range): winter December (12) to February (2) covers 12,
+    1 and 2, which the seed's `start_month <= month <= end_month` misses."""
+    return month_in_range(Value(month), F("start_month"), F("end_month"), at_most=LessThanOrEqual)
 
 
 def campaign_for_month(month: int) -> Campaign | None:

@@ -26,6 +26,10 @@ SECRET_KEY = env.str("SECRET_KEY", default="dev-insecure-change-me" if DEBUG els
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
+# The brand customers see: every email's header and the sender's display name.
+SITE_NAME = env.str("SITE_NAME", default="HomeServices")
+# The postal address in every email's footer (CAN-SPAM requires it on marketing email).
+COMPANY_POSTAL_ADDRESS = env.str("COMPANY_POSTAL_ADDRESS", default="100 Main Street, Springfield, IL 62701, USA")
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -44,8 +48,11 @@ INSTALLED_APPS = [
     "loyalty",
     "campaigns",
     "reminders",
+    "bundles",  # service bundles booked together at a discount
+    "recommendations",  # services to book next, with reasons; nightly co-occurrence
     "experiments",  # holdout groups of the seasonal and win-back sends
     "referrals",
+    "plans",  # maintenance plans: models and rules below actions, subscribing and the daily job above it
     "actions",
     "accounts",  # login, its throttling and password reset
     "portal",
@@ -165,9 +172,8 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 
 # Email. With RESEND_API_KEY set, the outbox delivers through Resend; without it,
-# through EMAIL_BACKEND (PRODUCT.md: "Without a Resend key, emails go to the
-# console/file backend").
-DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Retention <hello@retention.example>")
+# through EMAIL_BACKEND (the console or file backend: development never sends).
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default=f"{SITE_NAME} <hello@retention.example>")
 RESEND_API_KEY = env.str("RESEND_API_KEY", default="")
 # Default: the console backend without a Resend key (so nothing is sent by accident);
 # SMTP (localhost:25 unless EMAIL_HOST etc. say otherwise) with one, for the few emails
@@ -196,8 +202,9 @@ CAMPAIGN_CACHE_SECONDS = env.int("CAMPAIGN_CACHE_SECONDS", default=60)
 # background thread when true, so the response does not wait for Resend. config/wsgi.py
 # turns it on for the web server; commands (whose process may exit right after) deliver inline.
 EMAIL_DELIVER_IN_BACKGROUND = env.bool("EMAIL_DELIVER_IN_BACKGROUND", default=False)
-# Delivery (retention/delivery.py). Resend allows 2 requests/s per team unless raised;
-# answers' ratelimit-limit lowers this, never raises it.
+# Delivery (outbox/delivery.py). Resend allows 2 requests/s per team unless raised. One
+# rate for the whole deployment (outbox/ratelimit.py keeps it in the database); answers'
+# ratelimit-limit lowers it, never raises it.
 RESEND_REQUESTS_PER_SECOND = env.float("RESEND_REQUESTS_PER_SECOND", default=2)
 RESEND_MAX_IN_FLIGHT = env.int("RESEND_MAX_IN_FLIGHT", default=4)
 RESEND_TIMEOUT_SECONDS = env.float("RESEND_TIMEOUT_SECONDS", default=15)
@@ -222,6 +229,8 @@ AXES_USERNAME_FORM_FIELD = "username"  # the login form's and admin's field (axe
 AXES_USERNAME_CALLABLE = "accounts.throttle.login_username"
 AXES_CLIENT_IP_CALLABLE = "accounts.throttle.client_ip"
 AXES_LOCKOUT_CALLABLE = "accounts.throttle.locked_out"
+# Axes logs its start and every successful login at INFO; failures and lockouts still log.
+AXES_VERBOSE = False
 # Proxies in front of the app that append the client's address to X-Forwarded-For
 # (1 behind one TLS proxy); 0 trusts no such header and uses the connection's address.
 TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
@@ -235,6 +244,8 @@ if MAX_AMOUNT_FACTOR < 1:
 # Scheduled jobs.
 CRON_SECRET = env.str("CRON_SECRET", default="")
 WINBACK_INACTIVE_DAYS = env.int("WINBACK_INACTIVE_DAYS", default=90)
+if WINBACK_INACTIVE_DAYS <= 60:  # the churn stages: at risk from 60 days, inactive from here
+    raise ImproperlyConfigured("WINBACK_INACTIVE_DAYS must be more than 60.")
 WINBACK_COOLDOWN_DAYS = env.int("WINBACK_COOLDOWN_DAYS", default=90)
 if WINBACK_COOLDOWN_DAYS < 1:  # the database allows one win-back per customer per day
     raise ImproperlyConfigured("WINBACK_COOLDOWN_DAYS must be at least 1.")
@@ -265,9 +276,26 @@ NUM_PROXIES = env.int("NUM_PROXIES", default=0)
 # Customers per transaction in the batch jobs: each batch is a few set-based statements,
 # so bigger batches mean fewer round trips and commits (1,000 measured 8% faster than
 # 500 on the seasonal benchmark; a batch of 1,000 commits in about 0.1 s).
+# Maintenance plans: schedule_plan_visits books each active subscription's next visit
+# this many days ahead. A provider takes at most PROVIDER_JOBS_PER_DAY scheduled jobs on
+# a day when plan visits are booked for them (bookings a customer makes by hand are not
+# limited); a visit with no provider free on its day goes to the next day that has one,
+# looking at most PLAN_PROVIDER_SEARCH_DAYS further.
+PLAN_BOOK_AHEAD_DAYS = env.int("PLAN_BOOK_AHEAD_DAYS", default=14)
+PROVIDER_JOBS_PER_DAY = env.int("PROVIDER_JOBS_PER_DAY", default=8)
+PLAN_PROVIDER_SEARCH_DAYS = env.int("PLAN_PROVIDER_SEARCH_DAYS", default=14)
+if min(PLAN_BOOK_AHEAD_DAYS, PROVIDER_JOBS_PER_DAY) < 1 or PLAN_PROVIDER_SEARCH_DAYS < 0:
+    raise ImproperlyConfigured(
+        "PLAN_BOOK_AHEAD_DAYS and PROVIDER_JOBS_PER_DAY must be at least 1, PLAN_PROVIDER_SEARCH_DAYS at least 0."
+    )
 JOB_BATCH_SIZE = env.int("JOB_BATCH_SIZE", default=1000)
 if JOB_BATCH_SIZE < 1:
     raise ImproperlyConfigured("JOB_BATCH_SIZE must be at least 1.")
+# refresh_recommendations drops pairs of services that fewer than this share of
+# customers (with any completed job) had both of: 0.01 = 1%.
+RECOMMENDATION_MIN_SUPPORT = env.float("RECOMMENDATION_MIN_SUPPORT", default=0.01)
+if not 0 <= RECOMMENDATION_MIN_SUPPORT <= 1:
+    raise ImproperlyConfigured("RECOMMENDATION_MIN_SUPPORT is a share of customers, from 0 to 1.")
 # How long a job's run records are kept: each run deletes its own job's older ones
 # (deliver_emails alone records 288 runs a day). Longer than the staff metrics' widest
 # period (52 weeks), so those charts stay complete.
@@ -289,7 +317,9 @@ SCHEDULED_JOBS = [
     ("send_seasonal_reminders", "0 10 * * 1"),
     ("check_service_due", "0 11 * * *"),
     ("check_inactive_customers", "0 9 * * *"),
+    ("schedule_plan_visits", "0 6 * * *"),
     ("deliver_emails", "*/5 * * * *"),
+    ("refresh_recommendations", "30 4 * * *"),
 ]
 CRONJOBS = [
     (schedule, "retention.scheduling.run_from_cron", [command], {}, _cron_log)

@@ -47,6 +47,19 @@ class RewardAdmin(admin.ModelAdmin):
     list_editable = ["active"]
     search_fields = ["name", "description"]
     readonly_fields = ["id", "created_at"]
+
+    def get_changelist_form(self, request, **kwargs):
+        """The list's Active checkboxes each say which reward they switch (a label for
+        screen readers: the list shows the name only in another column)."""
+        base = super().get_changelist_form(request, **kwargs)
+
+        class LabelledActiveForm(base):
+            def __init__(self, *args, **kwargs):
+                super().__init__(*args, **kwargs)
+                self.fields["active"].widget.attrs["aria-label"] = f"Active: {self.instance.name}"
+
+        return LabelledActiveForm
+
     fields = [
         "id", "name", "description", "points_cost", "reward_type", "reward_value",
         "service_type", "voucher_valid_days", "active", "created_at",

@@ -56,9 +56,13 @@ class PointsEntry(models.Model):
         # A friend's first completed job (referrals): balance only, so lifetime points
         # and tiers reflect spending. Its reversal is a negative referral line.
         REFERRAL = "referral", "Referral"
+        PLAN_BONUS = "plan_bonus", "Plan bonus"
 
+    # What a completed job earns: base points, the tier bonus and, for a maintenance
+    # plan visit, the plan's bonus (plans.services). A reversal takes back all of them.
+    EARNED_TYPES = (Type.EARN, Type.TIER_BONUS, Type.PLAN_BONUS)
     # Entries that count towards lifetime points.
-    LIFETIME_TYPES = (Type.EARN, Type.TIER_BONUS, Type.REVERSAL)
+    LIFETIME_TYPES = (*EARNED_TYPES, Type.REVERSAL)
 
     account = models.ForeignKey(LoyaltyAccount, on_delete=models.PROTECT, related_name="entries")
     points = models.BigIntegerField()
@@ -92,7 +96,7 @@ class PointsEntry(models.Model):
             # completion or cancellation arrives.
             models.UniqueConstraint(
                 fields=["job", "type"],
-                condition=Q(job__isnull=False) & Q(type__in=["earn", "tier_bonus", "reversal"]),
+                condition=Q(job__isnull=False) & Q(type__in=["earn", "tier_bonus", "plan_bonus", "reversal"]),
                 name="points_once_per_job_and_type",
             ),
             models.CheckConstraint(condition=~Q(points=0) | Q(type="reversal"), name="points_entry_nonzero"),

@@ -3,9 +3,11 @@ API, each a fixed number of queries however long the ledger grows."""
 
 from dataclasses import dataclass
 
-from retention.models import Customer
+from django.utils import timezone
 
-from .models import LoyaltyAccount, PointsEntry, Reward
+from retention.models import Customer, PromoCode
+
+from .models import VOUCHER_SOURCE, LoyaltyAccount, PointsEntry, Reward
 from .tiers import TIERS_BY_KEY, Tier, next_tier, tier_for
 
 HISTORY_LIMIT = 50
@@ -54,3 +56,15 @@ def recent_entries(*, customer: Customer, limit: int = HISTORY_LIMIT) -> list[Po
 def active_rewards() -> list[Reward]:
     """Active rewards, cheapest first (one query)."""
     return list(Reward.objects.filter(active=True).select_related("service_type").order_by("points_cost", "name"))
+
+
+def unused_vouchers(*, customer: Customer) -> list[PromoCode]:
+    """The customer's loyalty vouchers not yet used and not expired, soonest to expire
+    first, with the services each covers (two queries)."""
+    return list(
+        PromoCode.objects.filter(
+            customer=customer, source=VOUCHER_SOURCE, used_at__isnull=True, expires_at__gt=timezone.now()
+        )
+        .prefetch_related("service_types")
+        .order_by("expires_at", "code")
+    )

@@ -21,11 +21,17 @@ from django.utils import timezone
 from outbox.compose import queue_email
 from outbox.consent import Kind
 from retention.clock import business_today
-from retention.links import booking_url
 from retention.models import Customer, Job, PromoCode, User
 from retention.notifications import notify
 from retention.promo import code_expiry, issue_promo_code
 
+from .emails import (
+    REDEMPTION_TEMPLATE,
+    REWARDS_URL,
+    TIER_UPGRADE_TEMPLATE,
+    redemption_context,
+    tier_upgrade_context,
+)
 from .models import (
     REDEMPTION_NOTICE,
     TIER_UPGRADE_NOTICE,
@@ -39,7 +45,6 @@ from .models import (
 from .tiers import TIERS, TIERS_BY_KEY, Tier, tier_for
 
 Type = PointsEntry.Type
-REWARDS_URL = "/customer-portal/rewards/"
 
 
 class LoyaltyError(Exception):
@@ -142,6 +147,27 @@ def award_job_points(*, job: Job) -> int:
     return earned
 
 
+def award_job_bonus(*, job: Job, points: int, type: str, description: str) -> int:
+    """Adds a bonus a completed job earns on top of its base points (a feature's own
+    ledger line, such as a maintenance plan's bonus), once per job and type; counts
+    towards lifetime points and the tier, and is reversed with the job's other points.
+    Runs in complete_job's transaction, after award_job_points. Returns the points added."""
+    if points <= 0:
+        return 0
+    account = locked_account(customer=job.customer_id)
+    if PointsEntry.objects.filter(job=job, type=type).exists():
+        return 0
+    PointsEntry.objects.create(
+        account=account, points=points, type=type, job=job, description=description,
+        created_at=job.completed_at or timezone.now(),
+    )
+    _update_account(account_id=account.pk, points=points, lifetime=points)
+    held, reached = TIERS_BY_KEY[account.tier], tier_for(account.lifetime_points + points)
+    if reached.threshold > held.threshold and not TierUpgrade.objects.filter(job=job).exists():
+        _record_upgrade(account=account, held=held, reached=reached, job=job)
+    return points
+
+
 def _record_upgrade(*, account: LoyaltyAccount, held: Tier, reached: Tier, job: Job | None) -> None:
     """One TierUpgrade row, one notification and one queued email per upgrade."""
     upgrade = TierUpgrade.objects.create(account=account, from_tier=held.key, to_tier=reached.key, job=job)
@@ -156,17 +182,17 @@ def _record_upgrade(*, account: LoyaltyAccount, held: Tier, reached: Tier, job: 
         action_url=REWARDS_URL,
     )
     queue_email(
-        template="loyalty_tier_upgrade",
+        template=TIER_UPGRADE_TEMPLATE,
         customer=customer,
         kind=Kind.TRANSACTIONAL,
         idempotency_key=f"tier_upgrade/{upgrade.pk}",
-        context={"from_tier": held, "tier": reached, "rewards_url": REWARDS_URL},
+        context=tier_upgrade_context(held=held, reached=reached),
     )
 
 
 def points_awarded_for(*, job: Job) -> int:
-    """The points a job earned (base and tier bonus), for repeated completions."""
-    return PointsEntry.objects.filter(job=job, type__in=[Type.EARN, Type.TIER_BONUS]).aggregate(
+    """The points a job earned (base, tier bonus, plan bonus), for repeated completions."""
+    return PointsEntry.objects.filter(job=job, type__in=PointsEntry.EARNED_TYPES).aggregate(
         total=Sum("points", default=0)
     )["total"]
 
@@ -282,22 +308,11 @@ def redeem_reward(*, customer: Customer, reward_id: uuid.UUID | str) -> Redempti
             action_url=REWARDS_URL,
         )
         queue_email(
-            template="loyalty_redemption",
+            template=REDEMPTION_TEMPLATE,
             customer=customer,
             kind=Kind.TRANSACTIONAL,
             idempotency_key=f"redemption/{redemption.pk}",
-            context={
-                "reward": reward,
-                "voucher": voucher,
-                "points": balance,
-                "rewards_url": REWARDS_URL,
-                "book_url": booking_url(
-                    # Preselect the service only when the voucher is limited to it.
-                    service=reward.service_type if reward.reward_type == Reward.RewardType.FREE_SERVICE else None,
-                    code=voucher.code,
-                    absolute=True,
-                ),
-            },
+            context=redemption_context(reward=reward, voucher=voucher, points=balance),
         )
     return RedemptionResult(redemption=redemption, points=balance)
 

@@ -63,6 +63,11 @@ class Chart:
         return self.height - BOTTOM
 
     @property
+    def empty(self) -> bool:
+        """Nothing happened in the period: every value of every series is zero (or none)."""
+        return not any(value for series in self.series for value in series.values)
+
+    @property
     def description(self) -> str:
         """What a screen reader hears: each series' total over the period."""
         return "; ".join(f"{s.name}: {format_number(sum(s.values))} in total" for s in self.series)

@@ -14,11 +14,13 @@ from experiments.selectors import holdout_comparisons
 from loyalty.tiers import TIERS_BY_KEY
 from outbox.models import OutboundEmail
 from referrals.selectors import referral_funnel
-from reminders.selectors import CHURN_STAGES
+from reminders.selectors import churn_stages
 
 from . import selectors
 from .charts import Chart, Series, bar_chart, interval_chart, line_chart
 from .periods import Period
+from .plans import plan_activity
+from .recommendations import recommendation_conversion
 
 # Colours that stay apart in print and for the common colour-vision deficiencies.
 BLUE, ORANGE, GREEN, PURPLE, RED, YELLOW, GREY = (
@@ -306,7 +308,7 @@ def loyalty_section(period: Period) -> Section:
 def customers_section(period: Period) -> Section:
     churn = selectors.churn_by_week(period)
     colours = {"active": GREEN, "cooling": YELLOW, "at_risk": ORANGE, "inactive": RED}
-    series = [Series(label, churn[key], colours[key]) for key, label, _low, _high in CHURN_STAGES]
+    series = [Series(stage.label, churn[stage.key], colours[stage.key]) for stage in churn_stages()]
     first, last = period.week_ends[0], period.week_ends[-1]
     at_risk_change = churn["at_risk"][-1] - churn["at_risk"][0]
     return Section(
@@ -569,6 +571,77 @@ def referrals_section(period: Period) -> Section:
     )
 
 
+def plans_section(period: Period) -> Section:
+    activity = plan_activity(period)
+    visit_series = [
+        Series("Plan visits booked", activity.booked_by_week, BLUE),
+        Series("Plan visits completed", activity.completed_by_week, GREEN),
+    ]
+    plan_series = [
+        Series("Open plans at the week's end", activity.open_by_week, ORANGE),
+        Series("Plans cancelled", activity.cancelled_by_week, RED),
+    ]
+    return Section(
+        slug="plans",
+        title="Maintenance plans",
+        intro=(
+            "Plans open (active or paused) at each week's end and plans cancelled in each week, and "
+            "the plan visits booked (by subscribing, skipping, resuming or the daily job) and completed."
+        ),
+        figures=[
+            ("Open plans", f"{activity.open_by_week[-1]:,}"),
+            ("Plans cancelled", f"{sum(activity.cancelled_by_week):,}"),
+            ("Visits booked", f"{sum(activity.booked_by_week):,}"),
+            ("Visits completed", f"{sum(activity.completed_by_week):,}"),
+        ],
+        charts=[
+            line_chart(slug="plans", title="Open and cancelled plans per week", week_ends=period.week_ends, series=plan_series),
+            bar_chart(
+                slug="plan-visits", title="Plan visits booked and completed per week",
+                week_ends=period.week_ends, series=visit_series, stacked=False,
+            ),
+        ],
+        tables=[
+            _weekly_table("plans-weekly", "Plans and plan visits per week", period, plan_series + visit_series),
+        ],
+    )
+
+
+def recommendations_section(period: Period) -> Section:
+    """Per reason, customers shown a recommendation and who booked it (metrics.recommendations)."""
+    rows = recommendation_conversion(period)
+    return Section(
+        slug="recommendations",
+        title="Recommendations",
+        intro=(
+            "Customers shown a recommendation in the period, by its reason, and those who booked that "
+            "service (not cancelled) within 14 days of being shown it. Each service is recorded once per "
+            "customer and day, with the reason it was first shown for that day."
+        ),
+        figures=[
+            (
+                f"{r.reason}: booked within 14 days",
+                f"{r.customers_booked:,} of {r.customers:,} ({format_percent(r.share_booked)})",
+            )
+            for r in rows
+        ],
+        tables=[
+            Table(
+                slug="recommendations",
+                title="Recommendations by reason",
+                columns=[
+                    Column("Reason", "text"),
+                    Column("Customers shown"),
+                    Column("Booked that service within 14 days"),
+                    Column("Share who booked", "percent"),
+                ],
+                rows=[[r.reason, r.customers, r.customers_booked, r.share_booked] for r in rows],
+            )
+        ],
+        note="A recommendation shown in the last 14 days has not had its full 14 days yet.",
+    )
+
+
 def _rate_of(part: int, whole: int) -> float | None:
     return part / whole if whole else None
 
@@ -577,11 +650,14 @@ SECTIONS: list[Callable[[Period], Section]] = [
     campaigns_section,
     holdouts_section,
     reminders_section,
+    recommendations_section,
     loyalty_section,
     referrals_section,
     customers_section,
+    plans_section,
     jobs_section,
 ]
+
 
 # Which section builds each exportable table, so an export runs only that section's queries.
 TABLE_SECTIONS: dict[str, Callable[[Period], Section]] = {
@@ -590,6 +666,7 @@ TABLE_SECTIONS: dict[str, Callable[[Period], Section]] = {
     "holdouts": holdouts_section,
     "reminders": reminders_section,
     "reminders-weekly": reminders_section,
+    "recommendations": recommendations_section,
     "points": loyalty_section,
     "rewards": loyalty_section,
     "tiers": loyalty_section,
@@ -600,6 +677,7 @@ TABLE_SECTIONS: dict[str, Callable[[Period], Section]] = {
     "job-runs": jobs_section,
     "emails": jobs_section,
     "emails-weekly": jobs_section,
+    "plans-weekly": plans_section,
 }
 
 

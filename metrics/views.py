@@ -56,6 +56,9 @@ def export_csv(request, table: str):
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     filename = f"retention-{found.slug}-{period.start}-to-{period.end}.csv"
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    # A byte order mark first: Excel then reads the file as UTF-8 (emoji in campaign
+    # names survive) instead of the system's legacy code page.
+    response.write("\ufeff")
     writer = csv.writer(response)
     writer.writerow(
         [column.name + (" (%)" if column.kind == "percent" else "") for column in found.columns]

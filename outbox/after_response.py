@@ -24,12 +24,14 @@ class AfterResponseDelivery:
     Requests hand it their emails' keys after commit and answer at once; the thread
     sends everything handed to it so far in one go, waiting for the delivery lock if
     another process holds it (nobody is waiting on this thread), and keeps its database
-    connection between sends as CONN_MAX_AGE allows. Emails it has not sent when the
-    process exits stay in the outbox (pending, or `sending` with their batch key) and
-    deliver_emails sends them exactly once.
+    connection between sends as CONN_MAX_AGE allows. When the process exits, `finish()`
+    (gunicorn's worker_exit hook, config/gunicorn.py) lets it send what it holds first;
+    whatever it still has not sent after STOP_WAIT_SECONDS (Resend down, say) stays in
+    the outbox (pending, or `sending` with its batch key) and deliver_emails sends it
+    exactly once.
     """
 
-    STOP_WAIT_SECONDS = 10.0
+    STOP_WAIT_SECONDS = 20.0  # under gunicorn's graceful_timeout (config/gunicorn.py)
 
     def __init__(self):
         self._keys: queue.SimpleQueue[list[str] | None] = queue.SimpleQueue()
@@ -44,7 +46,8 @@ class AfterResponseDelivery:
                 self._thread.start()
 
     def finish(self) -> None:
-        """Lets the thread send what it was handed, then stop and close its connection."""
+        """Lets the thread send what it was handed, then stop and close its connection
+        (waiting at most STOP_WAIT_SECONDS)."""
         thread = self._thread
         if thread is not None and thread.is_alive():
             self._keys.put(None)
@@ -76,8 +79,9 @@ after_response_delivery = AfterResponseDelivery()
 def deliver_after_response(keys: Collection[str]) -> None:
     """Delivers a web request's emails without keeping its visitor waiting: handed to
     the process's delivery thread when EMAIL_DELIVER_IN_BACKGROUND is on (the WSGI
-    server: retention/wsgi.py turns it on), inline otherwise (commands, tests). A send cut short leaves its rows pending or `sending` with their
-    batch key, and deliver_emails finishes them exactly once."""
+    server: config/wsgi.py turns it on), inline otherwise (commands, tests). A send cut
+    short leaves its rows pending or `sending` with their batch key, and deliver_emails
+    finishes them exactly once."""
     keys = list(keys)
     if not keys:
         return

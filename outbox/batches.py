@@ -78,10 +78,11 @@ def _only(keys: list[str] | None) -> dict:
     return {} if keys is None else {"idempotency_key__in": keys}
 
 
-def due_claimed_batch(*, exclude: set[str], keys: list[str] | None = None) -> Batch | None:
-    """A batch claimed earlier and not marked: after a crash, or due for a retry (one
-    holding one of these `keys`, if given)."""
-    key = (
+def due_claimed_key(*, exclude: set[str], keys: list[str] | None = None) -> str | None:
+    """The key of a batch claimed earlier and not marked: after a crash, handed back by
+    a run that let the lock go, or due for a retry (one holding one of these `keys`, if
+    given); read its members with claimed_batch."""
+    return (
         OutboundEmail.objects.filter(
             status=Status.SENDING, next_attempt_at__lte=timezone.now(), **_only(keys)
         )
@@ -90,8 +91,10 @@ def due_claimed_batch(*, exclude: set[str], keys: list[str] | None = None) -> Ba
         .values_list("batch_key", flat=True)
         .first()
     )
-    if key is None:
-        return None
+
+
+def claimed_batch(key: str) -> Batch | None:
+    """The members still claimed by the batch `key`, in id order (the order they were sent in)."""
     emails = list(OutboundEmail.objects.filter(status=Status.SENDING, batch_key=key).order_by("id"))
     return Batch(key=key, emails=emails) if emails else None
 

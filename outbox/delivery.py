@@ -13,10 +13,14 @@ batch again (same members, same order, same key) and Resend, which keeps keys fo
 hours, answers the first response without sending twice. Retries always re-send the
 same batch, so the retry horizon (EMAIL_MAX_ATTEMPTS) stays far below 24 hours.
 
-Only one process delivers at a time (a PostgreSQL advisory lock), so the requests
-per second stay under Resend's limit however many jobs and web requests queue
-email. Without RESEND_API_KEY the same path hands each batch to Django's email
-backend (console or file in development).
+One process sends at a time (the `delivery` advisory lock), and only while requests
+are in flight or batches are being claimed: a batch in flight is `sending` like one
+left by a crash, and the lock is what tells them apart. Every wait (for a slot of the
+rate, a 429's pause, a retry's backoff) happens with the lock let go and what was
+claimed ahead handed back, so other processes deliver meanwhile. The rate itself is
+shared by every process on every host (outbox.ratelimit: slots in the database), so
+it holds however the lock passes between them. Without RESEND_API_KEY the same path
+hands each batch to Django's email backend (console or file in development).
 """
 
 import logging
@@ -38,10 +42,12 @@ from .batches import (
     _has_due_work,
     _only,
     claim_batches,
-    due_claimed_batch,
+    claimed_batch,
+    due_claimed_key,
     record_result,
 )
 from .models import OutboundEmail
+from .ratelimit import Slot
 from .senders import BatchResult, get_sender
 
 log = logging.getLogger(__name__)
@@ -86,85 +92,113 @@ def deliver_pending(
     if retry_wait_seconds is None:
         retry_wait_seconds = settings.EMAIL_RETRY_WAIT_SECONDS
     keys = None if keys is None else list(keys)
-    left_work = False
-    while True:
-        with advisory_lock("delivery", wait=wait_for_lock) as held:
-            if not held:
-                stats["busy"] = True
-                return stats
-            left_work = _deliver_locked(
-                stats, limit=limit, retry_wait_seconds=retry_wait_seconds, sender=sender, keys=keys
-            )
-        # Someone may have queued and found us holding the lock just before we let go.
-        if wait_for_lock or limit is not None or keys is not None or not _has_due_work():
-            break
-    if left_work:
+    deadline = time.monotonic() + retry_wait_seconds
+    with _Pipeline(stats, limit=limit, sender=sender or get_sender(), keys=keys) as pipeline:
+        first = True
+        while True:
+            with advisory_lock("delivery", wait=wait_for_lock) as held:
+                if not held:
+                    stats["busy"] = True
+                    if first:
+                        return stats
+                    pipeline.left_work = True  # the holder, or deliver_emails, sends the rest
+                    break
+                wait_for = pipeline.run(deadline=deadline)
+            first = False
+            if wait_for is not None:
+                time.sleep(wait_for)  # without the lock: others claim and send meanwhile
+                continue
+            # Someone may have queued and found us holding the lock just before we let go.
+            if wait_for_lock or limit is not None or keys is not None or not _has_due_work():
+                break
+    if pipeline.left_work:
         stats["deferred"] = OutboundEmail.objects.filter(
             status__in=[Status.PENDING, Status.SENDING]
         ).count()
     return stats
 
 
-def _deliver_locked(
-    stats: dict, *, limit: int | None, retry_wait_seconds: float, sender, keys: list[str] | None
-) -> bool:
-    """Returns whether work was left for a later run."""
-    pipeline = _Pipeline(stats, limit=limit, sender=sender or get_sender(), keys=keys)
-    pipeline.run(retry_wait_seconds=retry_wait_seconds)
-    return pipeline.left_work
-
-
 class _Pipeline:
-    """One delivery run. Up to `max_in_flight` batches are with the sender threads (they
-    wait for the rate limiter there), a claimer thread claims the next batches ahead on
-    its own connection, and this thread records the answers: the limiter never waits
-    for the database."""
+    """One delivery run. Under the lock, up to `max_in_flight` batches are with the
+    sender threads, each holding a slot of the shared rate; a claimer thread claims the
+    next batches ahead and a recorder thread marks answered batches, each on its own
+    connection, so this thread is free to take the next slot the moment one frees.
+
+    `run()` returns when there is nothing left to do now, or when the next thing to do
+    is to wait (no slot free, a pause, a retry not yet due) with nothing in flight: it
+    hands back what it claimed ahead (the rows stay `sending` with their batch key, so
+    whoever holds the lock next sends them) and says how long to wait."""
 
     def __init__(self, stats: dict, *, limit: int | None, sender, keys: list[str] | None = None):
         self.stats = stats
         self.keys = keys  # only these emails (deliver_soon), or all that are due
         self.sender = sender
+        self.rate = getattr(sender, "rate", None)  # None: no rate to keep (Django's backend)
         self.size = min(BATCH_LIMIT, settings.EMAIL_BATCH_SIZE)
         self.depth = sender.max_in_flight
         self.budget = limit
-        self.in_flight: dict[Future, Batch] = {}
+        self.in_flight: dict[Future, tuple[Batch, Slot | None]] = {}
         self.claimed: deque[Batch] = deque()  # claimed (committed), not sent yet
         self.claiming: Future | None = None
-        self.look_for_claimed = True  # batches left claimed by a crash, or due for a retry
+        self.recording: dict[Future, Batch] = {}  # answered, being marked
+        self.look_for_claimed = True  # batches left claimed (a crash, a hand-back) or due for a retry
         self.pending_left = True
         self.first_claim = True
         self.left_work = False  # stopped with retries not yet due, or at the limit
         # Not inside a transaction (another connection could not see into it): there
-        # the claims stay on this thread.
-        self.threaded_claims = not connection.in_atomic_block
+        # claims and marks stay on this thread.
+        self.threaded = not connection.in_atomic_block
 
-    def run(self, *, retry_wait_seconds: float) -> None:
-        deadline = time.monotonic() + retry_wait_seconds
-        with (
-            ThreadPoolExecutor(max_workers=self.depth, thread_name_prefix="deliver") as self.pool,
-            ThreadPoolExecutor(max_workers=1, thread_name_prefix="claim") as self.claimer,
-        ):
+    def __enter__(self) -> "_Pipeline":
+        self.pool = ThreadPoolExecutor(max_workers=self.depth, thread_name_prefix="deliver")
+        self.claimer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="claim")
+        self.recorder = ThreadPoolExecutor(max_workers=1, thread_name_prefix="record")
+        return self
+
+    def __exit__(self, *exc) -> None:
+        try:
+            if self.threaded:  # each thread's own connection
+                self.claimer.submit(lambda: connection.close()).result()
+                self.recorder.submit(lambda: connection.close()).result()
+        finally:
+            self.claimer.shutdown()
+            self.recorder.shutdown()
+            self.pool.shutdown()
+
+    def run(self, *, deadline: float) -> float | None:
+        """Under the delivery lock. Returns None when done, or the seconds to wait (with
+        the lock let go) before running again."""
+        self.look_for_claimed = self.pending_left = True  # another holder may have been here
+        try:
+            while True:
+                wait_for = self._step(deadline)
+                if wait_for is not _GO_ON:
+                    return wait_for
+        finally:
+            self._hand_back()
+
+    def _hand_back(self) -> None:
+        """Nothing of ours may be in flight or half-claimed once the lock is let go."""
+        for future in list(self.in_flight):  # only after an error in this thread
+            future.exception()
+        self.in_flight.clear()
+        self._reap_records(wait_for_all=True)
+        if self.claiming is not None:
             try:
-                while self._step(deadline):
-                    pass
+                self.claiming.result()
             finally:
-                if self.claiming is not None:
-                    self.claiming.result()
-                if self.threaded_claims:
-                    self.claimer.submit(
-                        lambda: connection.close()
-                    ).result()  # the claimer thread's own
+                self.claiming = None
+        self.claimed.clear()  # still `sending`, due: found again by due_claimed_key
 
-    def _step(self, deadline: float) -> bool:
-        self._fill()
+    def _step(self, deadline: float):
+        slot_wait = self._fill()
         self._claim_ahead()
-        self._fill()
-        if self.claiming is not None and not self.in_flight and not self.claimed:
-            self._take_claim(self.claiming.result())  # nothing else to do meanwhile
-            return True
+        if slot_wait is None:
+            slot_wait = self._fill()
         if self.in_flight:
             done, _ = wait(
                 [*self.in_flight, *([self.claiming] if self.claiming else [])],
+                timeout=slot_wait,  # a slot frees then: send the next batch
                 return_when=FIRST_COMPLETED,
             )
             if self.claiming is not None and self.claiming.done():
@@ -172,10 +206,19 @@ class _Pipeline:
             for future in done:
                 if future in self.in_flight:
                     self._record(future)
+            self._reap_records()
             if not self.in_flight:
                 self.pending_left = True  # anything queued meanwhile?
-            return True
-        # Nothing due now: stay for retries that come due within the deadline.
+            return _GO_ON
+        if self.recording:  # their marks decide what is due next
+            self._reap_records(wait_for_all=True)
+            return _GO_ON
+        if slot_wait is not None:
+            return slot_wait  # a batch is ready and no slot is free: wait without the lock
+        if self.claiming is not None:
+            self._take_claim(self.claiming.result())  # nothing else to do meanwhile
+            return _GO_ON
+        # Nothing due now: come back for retries that come due within the deadline.
         next_due = (
             OutboundEmail.objects.filter(status=Status.SENDING, **_only(self.keys))
             .order_by("next_attempt_at")
@@ -184,31 +227,46 @@ class _Pipeline:
         )
         if next_due is None:
             self.left_work = self.budget is not None and self.budget <= 0
-            return False
+            return None
         wait_for = max(0.0, (next_due - timezone.now()).total_seconds())
         if time.monotonic() + wait_for > deadline:
             self.left_work = True
-            return False
-        time.sleep(wait_for + 0.01)
-        self.look_for_claimed = self.pending_left = True
-        return True
+            return None
+        return wait_for + 0.01
 
-    def _fill(self) -> None:
+    def _fill(self) -> float | None:
+        """Hands batches to the sender threads while there are slots; returns the seconds
+        until a slot may free when a batch is left waiting for one, else None."""
         while len(self.in_flight) < self.depth:
-            batch = None
+            key = None
             if self.look_for_claimed:
-                busy = {b.key for b in self.in_flight.values()} | {b.key for b in self.claimed}
-                batch = due_claimed_batch(exclude=busy, keys=self.keys)
-                self.look_for_claimed = batch is not None
-            if batch is None and self.claimed:
-                batch = self.claimed.popleft()
-            if batch is None:
-                return
+                busy = (
+                    {b.key for b, _ in self.in_flight.values()}
+                    | {b.key for b in self.claimed}
+                    | {b.key for b in self.recording.values()}
+                )
+                key = due_claimed_key(exclude=busy, keys=self.keys)
+                self.look_for_claimed = key is not None
+            if key is None and not self.claimed:
+                return None  # nothing to send now
+            slot = None
+            if self.rate is not None:  # before reading the batch: most who find none leave at once
+                slot = self.rate.take()
+                if not isinstance(slot, Slot):
+                    return slot
+            batch = claimed_batch(key) if key is not None else self.claimed.popleft()
+            if batch is None:  # marked meanwhile
+                if slot is not None:
+                    self.rate.give_back(slot)
+                continue
             self.stats["batches"] += 1
-            self.in_flight[self.pool.submit(self.sender.send, batch)] = batch
+            self.in_flight[self.pool.submit(self._send, batch)] = (batch, slot)
+        return None
 
     def _claim_ahead(self) -> None:
         if self.claiming is not None or not self.pending_left or len(self.claimed) >= self.depth:
+            return
+        if self.look_for_claimed:  # send what is claimed already before claiming more
             return
         if self.budget is not None and self.budget <= 0:
             return
@@ -222,7 +280,7 @@ class _Pipeline:
             "stats": self.stats,
             "keys": self.keys,
         }
-        if self.threaded_claims:
+        if self.threaded:
             self.claiming = self.claimer.submit(claim_batches, **kwargs)
         else:
             self._take_claim(claim_batches(**kwargs))
@@ -234,16 +292,42 @@ class _Pipeline:
         if self.budget is not None:
             self.budget -= sum(len(b.emails) for b in batches)
 
-    def _record(self, future: Future) -> None:
-        batch = self.in_flight.pop(future)
+    def _send(self, batch: Batch) -> tuple[BatchResult, float]:
+        """On a sender thread: the answer, and when it came (the slot is free a window
+        after that, however long the answer then waits to be recorded)."""
         try:
-            result = future.result()
+            result = self.sender.send(batch)
         except Exception as exc:  # a bug or an unexpected library error
             log.exception("Sending batch %s failed", batch.key)
             result = BatchResult(error=f"{type(exc).__name__}: {exc}", transient=True)
-        record_result(batch, result, self.stats)
+        return result, time.monotonic()
+
+    def _record(self, future: Future) -> None:
+        """The slot back to the rate now; the batch marked on the recorder thread."""
+        batch, slot = self.in_flight.pop(future)
+        result, answered_at = future.result()
+        if slot is not None:
+            self.rate.answered(
+                slot,
+                headers=result.headers,
+                retry_after=(result.retry_after or 1.0) if result.rate_limited else None,
+                seconds_ago=time.monotonic() - answered_at,
+            )
+        if self.threaded:
+            self.recording[self.recorder.submit(record_result, batch, result, self.stats)] = batch
+        else:
+            record_result(batch, result, self.stats)
         if result.provider_ids is None and not result.already_accepted:
             self.look_for_claimed = True  # split or rescheduled
+
+    def _reap_records(self, *, wait_for_all: bool = False) -> None:
+        for future in list(self.recording):
+            if wait_for_all or future.done():
+                del self.recording[future]
+                future.result()  # its error, if any, is this run's
+
+
+_GO_ON = object()
 
 
 def deliver_queued(ctx: JobContext, *, template: str) -> None:

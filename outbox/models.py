@@ -72,3 +72,36 @@ class OutboundEmail(models.Model):
 
     def __str__(self):
         return f"{self.template} to {self.to_email} ({self.status})"
+
+
+class RateSlot(models.Model):
+    """One of the N requests Resend allows in any one second, shared by every process on
+    every host (outbox.ratelimit.SendRate). A request takes a free slot right before it
+    leaves and gives it back when its answer arrives; the slot is free again one second
+    after that. Times are epoch seconds read from the database's clock, the one clock
+    every host shares."""
+
+    number = models.PositiveSmallIntegerField(primary_key=True)
+    started_at = models.FloatField(null=True, blank=True)  # when last taken
+    answered_at = models.FloatField(null=True, blank=True)  # null while in flight
+    # When it may be taken again: answered + the window, or, while in flight, a bound
+    # for a taker that never answers (a killed process whose session lingers).
+    free_at = models.FloatField(default=0)
+    holder_pid = models.IntegerField(null=True, blank=True)  # the taker's database session
+
+    class Meta:
+        db_table = "outbox_rateslot"
+
+
+class RateState(models.Model):
+    """The one row of what Resend said about the account's rate: a 429's `retry-after`
+    pauses every process until `paused_until`; `server_limit` is the last
+    `ratelimit-limit` seen (it lowers the configured rate, never raises it)."""
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1)
+    paused_until = models.FloatField(default=0)
+    server_limit = models.PositiveIntegerField(null=True, blank=True)
+
+    class Meta:
+        db_table = "outbox_ratestate"
+        constraints = [models.CheckConstraint(condition=models.Q(id=1), name="ratestate_one_row")]

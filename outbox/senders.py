@@ -1,16 +1,20 @@
 """Where a claimed batch goes: Resend's batch endpoint, or Django's email backend
 when there is no RESEND_API_KEY (console or file in development)."""
 
+import json
 import logging
 import re
-from dataclasses import dataclass
+import threading
+from dataclasses import dataclass, field
 
+import requests
 import resend
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, mailers, make_msgid
+from resend.http_client import HTTPClient
 
 from .models import OutboundEmail
-from .ratelimit import _http_client, _limiter, _number
+from .ratelimit import SendRate, _number
 
 log = logging.getLogger(__name__)
 
@@ -22,6 +26,7 @@ class BatchResult:
     retry_after: float | None = None
     rate_limited: bool = False
     already_accepted: bool = False  # 409: the key was used before, so it went out then
+    headers: dict[str, str] = field(default_factory=dict)  # the answer's, lower-cased
 
 
 @dataclass
@@ -30,7 +35,45 @@ class Batch:
     emails: list[OutboundEmail]
 
 
+class KeepAliveClient(HTTPClient):
+    """The SDK's HTTP client with our timeout and kept-alive connections (one session
+    per sending thread). The rate is not its business: the delivery pipeline takes a
+    slot of the shared rate before it hands a batch to a sending thread."""
+
+    def __init__(self):
+        self.timeout = 10.0
+        self._local = threading.local()
+
+    def _session(self) -> requests.Session:
+        if not hasattr(self._local, "session"):
+            self._local.session = requests.Session()
+        return self._local.session
+
+    def request(self, method, url, headers, json=None, files=None, data=None):
+        body = None if json is None else _json_bytes(json)
+        headers = {**headers, "Content-Type": "application/json"}
+        try:
+            resp = self._session().request(
+                method, url, headers=headers, data=body, timeout=self.timeout
+            )
+        except requests.Timeout as exc:
+            raise RuntimeError(f"timed out after {self.timeout:g}s: {exc}") from exc
+        except requests.RequestException as exc:
+            raise RuntimeError(f"request failed: {exc}") from exc
+        return resp.content, resp.status_code, resp.headers
+
+
+def _json_bytes(value) -> bytes:
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+_http_client = KeepAliveClient()
+
+
 class ResendSender:
+    """Sends a batch through the resend SDK. `rate` is the account's rate, shared with
+    every other process: the pipeline takes a slot before each `send`."""
+
     max_in_flight = 1
 
     def __init__(self):
@@ -38,7 +81,10 @@ class ResendSender:
         resend.api_url = settings.RESEND_API_URL
         resend.default_http_client = _http_client
         _http_client.timeout = settings.RESEND_TIMEOUT_SECONDS
-        _limiter.reset(settings.RESEND_REQUESTS_PER_SECOND)
+        self.rate = SendRate(
+            per_second=settings.RESEND_REQUESTS_PER_SECOND,
+            timeout=settings.RESEND_TIMEOUT_SECONDS,
+        )
         self.max_in_flight = max(1, settings.RESEND_MAX_IN_FLIGHT)
 
     def send(self, batch: Batch) -> BatchResult:
@@ -47,17 +93,18 @@ class ResendSender:
             response = resend.Batch.send(params, {"idempotency_key": batch.key})
         except resend.exceptions.ResendError as exc:
             headers = {k.lower(): v for k, v in (exc.headers or {}).items()}
-            _limiter.observe(headers, getattr(_http_client.last_ticket, "value", -1))
-            return _classify(exc, headers)
+            result = _classify(exc, headers)
+            result.headers = headers
+            return result
         headers = {k.lower(): v for k, v in (response.get("http_headers") or {}).items()}
-        _limiter.observe(headers, getattr(_http_client.last_ticket, "value", -1))
         ids = [item.get("id", "") for item in response.get("data") or []]
         if len(ids) != len(batch.emails):
             return BatchResult(
                 error=f"Resend answered {len(ids)} ids for {len(batch.emails)} emails",
                 transient=True,
+                headers=headers,
             )
-        return BatchResult(provider_ids=ids)
+        return BatchResult(provider_ids=ids, headers=headers)
 
 
 def _classify(exc: "resend.exceptions.ResendError", headers: dict[str, str]) -> BatchResult:
@@ -70,7 +117,6 @@ def _classify(exc: "resend.exceptions.ResendError", headers: dict[str, str]) -> 
         retry_after = (
             _number(headers.get("retry-after")) or _number(headers.get("ratelimit-reset")) or 1.0
         )
-        _limiter.pause(retry_after)
         return BatchResult(error=error, transient=True, retry_after=retry_after, rate_limited=True)
     if code == 409 and exc.error_type == "concurrent_idempotent_requests":
         return BatchResult(error=error, transient=True, retry_after=1.0)
@@ -109,6 +155,7 @@ class DjangoMailSender:
     """Development and tests without RESEND_API_KEY: Django's email backend (MAILERS)."""
 
     max_in_flight = 1
+    rate = None  # no rate to keep
 
     def send(self, batch: Batch) -> BatchResult:
         messages = []

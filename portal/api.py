@@ -171,15 +171,21 @@ def _uuid_or_404(value: str) -> uuid.UUID:
 api.add_router("/provider", provider_router)
 
 # --- Customer endpoints: each app's router, under /api/customer ---------------------
+from bundles.api import router as bundles_router  # noqa: E402
 from campaigns.api import router as campaigns_router  # noqa: E402
 from loyalty.api import router as loyalty_router  # noqa: E402
+from plans.api import router as plans_router  # noqa: E402
 from portal.api_notifications import router as notifications_router  # noqa: E402
 from referrals.api import router as referrals_router  # noqa: E402
+from recommendations.api import router as recommendations_router  # noqa: E402
 from reminders.api import router as reminders_router  # noqa: E402
 
 for customer_router in (notifications_router, loyalty_router, campaigns_router, reminders_router):
     api.add_router("/customer", customer_router)
 api.add_router("/customer", referrals_router)
+api.add_router("/customer", plans_router)
+api.add_router("/customer", bundles_router)
+api.add_router("/customer", recommendations_router)
 
 # --- Cron triggers, for hosted schedulers: /api/cron/... --------------------------------
 from retention.cron_api import router as cron_router  # noqa: E402

@@ -8,13 +8,37 @@ import datetime as dt
 
 from django.db.models import BooleanField, Count, ExpressionWrapper, Q, Subquery, Sum, Window
 
+from bundles.selectors import bundles_widget
 from campaigns.selectors import active_promo_codes, seasonal_offer
 from loyalty.selectors import loyalty_summary
+from plans.models import Plan, PlanVisit, Subscription
+from plans.selectors import subscription_widget
+from recommendations.selectors import recommendations_widget
 from referrals.selectors import referral_widget
-from reminders.selectors import DUE_ORDER, due_within, most_urgent_first
+from reminders.selectors import ALERT_OVERDUE_DAYS, DUE_ORDER, due_services, due_within, most_urgent_first
 from retention.clock import business_today
 from retention.compiled import CompiledQuery
 from retention.models import Customer, Job, Provider, ServiceType
+EVER = 100 * 366  # days: every overdue service, as the services page lists them
+
+
+def service_due_alert(customer: Customer):
+    """The most urgent service due within 7 days, overdue up to 30 days, and how many
+    other services are overdue as the services page counts them (any age) or due soon;
+    one query. None when nothing is due in the alert's window."""
+    today = business_today()
+    every_due = due_services(customer=customer, today=today, overdue_days=EVER)
+    in_window = [due for due in every_due if due.days_until_due >= -ALERT_OVERDUE_DAYS]
+    if not in_window:
+        return None
+    most_urgent = in_window[0]
+    others = [due for due in every_due if due is not most_urgent]
+    return {
+        "most_urgent": most_urgent,
+        "count": len(in_window),
+        "more_overdue": sum(1 for due in others if due.urgency == "overdue"),
+        "more_due_soon": sum(1 for due in others if due.urgency != "overdue"),
+    }
 
 
 def seasonal_banner(customer: Customer):
@@ -40,6 +64,7 @@ JOB_FIELDS = (
     "pk", "scheduled_for", "status", "amount_paid", "created_at", "completed_at", "next_due_date",
     "service_type_id", "service_type__name", "service_type__slug",
     "provider_id", "provider__business_name", "provider__phone",
+    "plan_visit__subscription__plan__name",  # shown as a plan visit (plans)
 )
 
 
@@ -76,13 +101,17 @@ JOB_FACTS = CompiledQuery(job_facts_query)
 
 def _job(row: tuple) -> Job:
     (pk, scheduled_for, status, amount_paid, created_at, completed_at, next_due_date,
-     service_type_id, service_name, service_slug, provider_id, provider_name, provider_phone) = row
-    return Job(
+     service_type_id, service_name, service_slug, provider_id, provider_name, provider_phone, plan_name) = row
+    job = Job(
         pk=pk, scheduled_for=scheduled_for, status=status, amount_paid=amount_paid, created_at=created_at,
         completed_at=completed_at, next_due_date=next_due_date,
         service_type=ServiceType(pk=service_type_id, name=service_name, slug=service_slug),
         provider=Provider(pk=provider_id, business_name=provider_name, phone=provider_phone),
     )
+    # What the templates read of a plan visit (job.plan_visit.subscription.plan.name);
+    # None caches "no plan visit" so that reading it costs no query.
+    job.plan_visit = PlanVisit(subscription=Subscription(plan=Plan(name=plan_name))) if plan_name else None
+    return job
 
 
 def job_facts(customer: Customer, today: dt.date) -> dict:
@@ -111,15 +140,15 @@ def job_facts(customer: Customer, today: dt.date) -> dict:
 def dashboard_context(customer: Customer) -> dict:
     facts = job_facts(customer, business_today())
     return {
-        "service_due_alert": facts["service_due_alert"],
+        "service_due_alert": service_due_alert(customer),
         "seasonal_banner": seasonal_banner(customer),
         "promo_banner": promo_banner(customer),
         # The seed's widget section; each feature fills in its own line.
-        "bundles_widget": None,
+        "bundles_widget": bundles_widget(customer),  # two queries
         "loyalty_widget": loyalty_widget(customer),
-        "recommendations_widget": None,
+        "recommendations_widget": recommendations_widget(customer),  # two queries and one insert
         "referral_widget": referral_widget(customer=customer),
-        "subscription_widget": None,
+        "subscription_widget": subscription_widget(customer=customer, today=business_today()),
         "stats": facts["stats"],
         "next_job": facts["next_job"],
         "recent_jobs": facts["recent_jobs"],

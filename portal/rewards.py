@@ -16,7 +16,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 
 from loyalty.models import PointsEntry, Redemption, Reward
-from loyalty.selectors import active_rewards, loyalty_summary, recent_entries
+from loyalty.selectors import active_rewards, loyalty_summary, recent_entries, unused_vouchers
 from loyalty.services import LoyaltyError, RewardNotFound, redeem_reward
 from loyalty.tiers import TIERS
 
@@ -37,12 +37,13 @@ HISTORY_PAGE_SIZE = 25
 
 
 def _page_parts(customer) -> dict:
-    """What the balance card, the rewards grid and the history show (three queries)."""
+    """What the balance card, the vouchers, the rewards grid and the history show (five queries)."""
     summary = loyalty_summary(customer=customer)
     # One more than shown: whether there is more to see, without counting.
     history = recent_entries(customer=customer, limit=PAGE_HISTORY + 1)
     return {
         "loyalty": summary,
+        "vouchers": unused_vouchers(customer=customer),
         "cards": _reward_cards(active_rewards(), summary.points),
         "history": history[:PAGE_HISTORY],
         "history_more": len(history) > PAGE_HISTORY,

@@ -6,11 +6,16 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
+from django.templatetags.static import static
 from django.views.decorators.http import require_POST
 
 from actions.forms import CompleteJobForm
 from actions.jobs import AmountError, BookingError, JobStateError, book_job, complete_job, quote
+from campaigns.selectors import active_promo_codes
 from campaigns.throttle import promo_code_attempt
+from loyalty.selectors import loyalty_summary
+from loyalty.services import points_for_amount, tier_bonus
+from plans.selectors import PLAN_VISIT_RELATED
 from retention.clock import business_today
 from retention.models import Job, ServiceType
 from retention.models.promo import normalize_code
@@ -24,6 +29,11 @@ from .forms import BookingForm
 
 NOTIFICATIONS_PAGE_SIZE = 25
 PROVIDER_PAGE_SIZE = 20
+
+
+def favicon(request):
+    """Browsers ask for /favicon.ico on pages that name no icon (the admin's): the same icon."""
+    return redirect(static("portal/favicon.svg"), permanent=True)
 
 
 @login_required
@@ -43,40 +53,72 @@ def dashboard(request):
     return render(request, "portal/dashboard.html", dashboard_context(request.customer))
 
 
+def _earned_points(customer, to_pay) -> int:
+    """What completing this booking will earn at the customer's tier today: the same
+    loyalty functions award_job_points uses (base points plus the tier bonus)."""
+    tier = loyalty_summary(customer=customer).tier
+    base = points_for_amount(to_pay)
+    return base + tier_bonus(base=base, tier=tier)
+
+
+def _codes_for_picker(codes, service) -> list[dict]:
+    """The customer's codes with the services each covers (none: every service), and
+    whether it fits the chosen service (the others start hidden; book.js follows changes)."""
+    picker = []
+    for promo in codes:
+        covered = list(promo.service_types.all())
+        picker.append(
+            {
+                "promo": promo,
+                "slugs": " ".join(s.slug for s in covered),
+                "names": ", ".join(s.name for s in covered),
+                "fits": not covered or service is None or service in covered,
+            }
+        )
+    return picker
+
+
 @customer_required
 def book(request):
-    """Booking: the price (with any promo code applied) is always shown before the
-    customer confirms. A campaign link (?service=<slug>&code=<code>) opens with the
-    code already applied and its price shown. Codes typed here go through the
+    """Booking: the price (with any promo code applied) and the points it will earn are
+    always shown before the customer confirms. A campaign link (?service=<slug>&code=<code>)
+    opens with the code already applied and its price shown. The customer's own codes
+    for the chosen service can be picked from a list. Codes typed here go through the
     per-customer throttle, so codes cannot be guessed."""
     customer = request.customer
     tomorrow = business_today() + dt.timedelta(days=1)
     service = ServiceType.objects.filter(slug=request.GET.get("service", "")).first()
     code = request.GET.get("code", "")
+    own_codes = active_promo_codes(customer=customer)
     if request.method == "POST":
-        form = BookingForm(request.POST)
+        form = BookingForm(request.POST, own_codes=own_codes)
     elif code:
         if service is None:  # a code limited to some services opens on the first of them
             own = customer.promo_codes.filter(code=normalize_code(code)).first()
             service = (own and own.service_types.order_by("name").first()) or ServiceType.objects.order_by(
                 "name"
             ).first()
-        form = BookingForm({"service_type": service and service.pk, "scheduled_for": tomorrow, "promo_code": code})
+        form = BookingForm(
+            {"service_type": service and service.pk, "scheduled_for": tomorrow, "promo_code": code},
+            own_codes=own_codes,
+        )
     else:
-        form = BookingForm(initial={"scheduled_for": tomorrow, "service_type": service})
+        form = BookingForm(initial={"scheduled_for": tomorrow, "service_type": service}, own_codes=own_codes)
     price_preview = None
     if form.is_bound and form.is_valid():
         data = form.cleaned_data
-        quoted = f"{data['service_type'].pk}:{normalize_code(data['promo_code'])}"
+        service = data["service_type"]
+        code_text = form.code_text()
+        quoted = f"{data['service_type'].pk}:{normalize_code(code_text)}"
         try:
-            with promo_code_attempt(customer=customer, text=data["promo_code"]):
+            with promo_code_attempt(customer=customer, text=code_text):
                 # Book only what was priced: a changed service or code is priced again first.
                 if request.POST.get("confirm") == "1" and request.POST.get("quoted") == quoted:
                     job = book_job(
                         customer=customer,
                         service_type=data["service_type"],
                         scheduled_for=data["scheduled_for"],
-                        promo_code_text=data["promo_code"],
+                        promo_code_text=code_text,
                     )
                     messages.success(
                         request,
@@ -84,23 +126,35 @@ def book(request):
                         f"{job.provider.business_name} for ${job.amount_paid}.",
                     )
                     return redirect("portal:jobs")
-                price, to_pay = quote(
-                    customer=customer, service_type=data["service_type"], promo_code_text=data["promo_code"]
-                )
-            price_preview = {"price": price, "to_pay": to_pay, "saving": price - to_pay, "quoted": quoted}
+                price, to_pay = quote(customer=customer, service_type=data["service_type"], promo_code_text=code_text)
+            price_preview = {
+                "price": price,
+                "to_pay": to_pay,
+                "saving": price - to_pay,
+                "quoted": quoted,
+                "code": normalize_code(code_text),
+                "points": _earned_points(customer, to_pay),
+            }
         except (BookingError, PromoCodeError) as exc:
             form.add_error("promo_code" if isinstance(exc, PromoCodeError) else None, str(exc))
+    if service is None and not form.is_bound:
+        service = ServiceType.objects.order_by("name").first()
     return render(
         request,
         "portal/book.html",
-        {"form": form, "price_preview": price_preview, "service_types": ServiceType.objects.order_by("name")},
+        {
+            "form": form,
+            "price_preview": price_preview,
+            "code_picker": _codes_for_picker(own_codes, service),
+            "service_slugs": {str(pk): slug for pk, slug in ServiceType.objects.values_list("pk", "slug")},
+        },
     )
 
 
 @customer_required
 def jobs(request):
     page = Paginator(
-        request.customer.jobs.select_related("service_type", "provider", "promo_code").order_by(
+        request.customer.jobs.select_related("service_type", "provider", "promo_code", PLAN_VISIT_RELATED).order_by(
             "-scheduled_for", "-created_at"
         ),
         20,
@@ -121,7 +175,7 @@ def notifications(request):
 @provider_required
 def provider_portal(request):
     provider = request.provider
-    jobs = provider.jobs.select_related("service_type", "customer__user")
+    jobs = provider.jobs.select_related("service_type", "customer__user", PLAN_VISIT_RELATED)
     # Soonest first, a page at a time: the page costs the same for 5 scheduled jobs or 500.
     page = Paginator(
         jobs.filter(status=Job.Status.SCHEDULED).order_by("scheduled_for", "created_at"), PROVIDER_PAGE_SIZE

@@ -33,7 +33,21 @@ def advisory_lock(name: str, *, wait: bool) -> Iterator[bool]:
             acquired = cursor.fetchone()[0]
     try:
         yield acquired
-    finally:
+    except BaseException:
         if acquired:
-            with connection.cursor() as cursor:
-                cursor.execute("SELECT pg_advisory_unlock(%s)", [key])
+            _unlock_after_error(key)
+        raise
+    if acquired:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_unlock(%s)", [key])
+
+
+def _unlock_after_error(key: int) -> None:
+    """Lets go of the lock while an error (or SIGTERM's SystemExit) propagates, without
+    hiding it: a query cut short by a signal leaves the session unusable, so closing it
+    is what releases the lock then."""
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_unlock(%s)", [key])
+    except Exception:
+        connection.close()

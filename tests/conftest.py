@@ -139,7 +139,7 @@ def fake_resend(settings):
     (accepted email dicts in order), `.requests` (time, path, idempotency_key,
     status), `.rate_limit` (requests per second, None = unlimited), and knobs
     `fail_next`, `rate_limit_next`, `slow_next`, `reject_next`. See
-    retention/fake_resend.py.
+    tests/fake_resend.py.
     """
     import resend
 

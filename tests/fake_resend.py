@@ -8,16 +8,20 @@ POST /emails/batch), the way Resend does:
   body is 409 invalid_idempotent_request; while the first is still being processed,
   409 concurrent_idempotent_requests;
 - strict batch validation (one invalid email rejects the whole batch with 422);
-- a rate limit of N requests in any one second: over it, 429 rate_limit_exceeded
-  with `retry-after`; every answer carries `ratelimit-limit`, `ratelimit-remaining`
-  and `ratelimit-reset` (seconds), as Resend's API does.
+- a strict rate limit of N requests in any one second (a sliding window over arrival
+  times, whoever sends them: every process and host of a deployment counts against
+  it): over it, 429 rate_limit_exceeded with `retry-after`, counted in `violations`;
+  every answer carries `ratelimit-limit`, `ratelimit-remaining` and `ratelimit-reset`
+  (seconds), as Resend's API does.
 
 Knobs inject trouble: `fail_next(n, status=503)`, `rate_limit_next(n, retry_after=1)`,
 `slow_next(n, seconds)` (the email is accepted, then the answer is delayed: the
 client may time out without knowing) and `reject_next(n)` (422).
 
-Run it by hand: `python -m retention.fake_resend --port 8025 --rate 2`, then set
-RESEND_API_URL=http://127.0.0.1:8025 and RESEND_API_KEY=re_fake.
+Run it by hand (or in its own process, as the multi-process tests and the benchmark
+do): `python -m tests.fake_resend --port 8025 --rate 2`, then set
+RESEND_API_URL=http://127.0.0.1:8025 and RESEND_API_KEY=re_fake. What it saw is at
+GET /_fake/summary, /_fake/requests and /_fake/recipients (not Resend's endpoints).
 """
 
 import argparse
@@ -217,6 +221,8 @@ class FakeResend:
         """Returns (status, json body, extra headers, delay before answering)."""
         if path == "/_fake/summary":  # not Resend's: what this fake saw, for benchmarks
             return 200, self.summary(), {}, 0
+        if path == "/_fake/recipients":  # every accepted email's `to`, in order
+            return 200, {"recipients": self.accepted_recipients()}, {}, 0
         if path == "/_fake/requests":
             with self._lock:
                 rows = [[r.time, r.status, r.emails, r.idempotency_key] for r in self.requests]

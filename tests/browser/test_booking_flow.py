@@ -19,7 +19,7 @@ def test_book_complete_and_see_it_in_recent_activity(live_server, browser, log_i
 
     # Book pest control with the keyboard-reachable form: see the price, then confirm.
     customer.get_by_role("link", name="Book", exact=True).click()
-    customer.get_by_label("Service").select_option(label="Pest Control")
+    customer.get_by_label("Service").select_option(label="Pest Control ($120.00)")
     customer.get_by_role("button", name="See price").click()
     expect(customer.get_by_test_id("price-to-pay")).to_have_text("$120.00")
     customer.get_by_role("button", name="Confirm booking").click()

@@ -36,4 +36,4 @@ def test_alert_view_all_services_and_book(live_server, page, log_in):
     expect(page).to_have_url(re.compile(r"/customer-portal/book/\?service=lawn-care$"))
     expect(page.get_by_role("heading", name="Book a service")).to_be_visible()
     service = page.get_by_label("Service")
-    expect(service.locator("option:checked")).to_have_text("Lawn Care")
+    expect(service.locator("option:checked")).to_have_text(re.compile(r"^Lawn Care \(\$"))

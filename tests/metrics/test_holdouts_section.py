@@ -40,7 +40,7 @@ def test_the_interval_is_drawn_where_its_numbers_are(holdout_data, db):
 
 def test_the_csv_has_one_row_per_comparison(staff_client, holdout_data):
     response = staff_client.get("/admin/metrics/holdouts.csv?weeks=4")
-    rows = list(csv.reader(io.StringIO(response.content.decode())))
+    rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
     header, fall = rows[0], next(r for r in rows if r[0].startswith("🍂"))
     row = dict(zip(header, fall))
     assert (row["Mailed customers"], row["Mailed who booked"], row["Held-out customers"]) == ("30", "9", "10")

@@ -7,13 +7,15 @@ from django.test.utils import CaptureQueriesContext
 from .conftest import ALL_DATA
 
 # 2 for the session and user, 2 for the staff member's permissions (the admin's app
-# list), 1 for the portal's context processor (is this user a customer?), 19 for the
-# figures (campaigns 6, reminders 2, loyalty 5, referrals 1, churn 1, jobs and email 4),
-# 2 for the holdout groups (the comparison and the ended holdouts) and 3 for their
-# transaction with JIT off (in a test: savepoint, SET LOCAL jit, release).
+# list), 1 for the portal's context processor (is this user a customer?), 21 for the
+# figures (campaigns 6, reminders 2, loyalty 5, referrals 1, churn 1, plans 2, jobs and
+# email 4), 2 for the holdout groups (the comparison and the ended holdouts), 1 for
+# recommendations (per reason, shown and booked) and 3 for their transaction with JIT
+# off (in a test: savepoint, SET LOCAL jit, release).
 REPORT = 3
 HOLDOUTS = 2
-PAGE_QUERIES = 2 + 2 + 1 + 19 + HOLDOUTS + REPORT
+RECOMMENDATIONS = 1
+PAGE_QUERIES = 2 + 2 + 1 + 21 + HOLDOUTS + RECOMMENDATIONS + REPORT
 
 
 def page_queries(client, url) -> int:

@@ -66,7 +66,9 @@ def test_campaign_csv_export(campaign_data, staff_client):
     assert response.status_code == 200
     assert response["Content-Type"].startswith("text/csv")
     assert "retention-campaigns-2026-05-07-to-2026-06-03.csv" in response["Content-Disposition"]
-    rows = list(csv.reader(io.StringIO(response.content.decode())))
+    # UTF-8 with a byte order mark, so Excel keeps the emoji of the campaign names.
+    assert response.content.startswith(b"\xef\xbb\xbf")
+    rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
     assert rows[0] == [
         "Campaign",
         "Emails sent",
@@ -198,7 +200,9 @@ def test_job_runs(job_run_data, four_weeks):
         "send_seasonal_reminders",
         "check_service_due",
         "check_inactive_customers",
+        "schedule_plan_visits",
         "deliver_emails",
+        "refresh_recommendations",
         "rebuild_search_index",
     ]
     seasonal = rows["send_seasonal_reminders"]
@@ -243,7 +247,8 @@ def test_every_table_on_the_page_exports(staff_client):
         assert f'href="/admin/metrics/{slug}.csv?weeks=52"' in html
         response = staff_client.get(f"/admin/metrics/{slug}.csv?weeks=52")
         assert response.status_code == 200, slug
-        assert len(list(csv.reader(io.StringIO(response.content.decode())))) >= 1
+        assert response.content.startswith(b"\xef\xbb\xbf"), slug
+        assert len(list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))) >= 1
     assert staff_client.get("/admin/metrics/nothing.csv").status_code == 404
 
 

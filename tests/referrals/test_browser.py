@@ -57,6 +57,6 @@ def test_the_advocate_copies_the_link(live_server, browser, log_in, advocate_cod
 
     widget.get_by_role("button", name="Copy link").click()
 
-    expect(widget.get_by_role("status")).to_have_text("Link copied.")
+    expect(widget.locator("#referral-copied")).to_have_text("Link copied.")
     assert page.evaluate("navigator.clipboard.readText()") == link.input_value()
     context.close()

@@ -41,7 +41,7 @@ def test_the_funnel_section_and_its_csv(staff_client, funnel_data):
 
     response = staff_client.get("/admin/metrics/referral-funnel.csv?weeks=4")
     assert response.status_code == 200 and response["Content-Type"].startswith("text/csv")
-    rows = list(csv.reader(io.StringIO(response.content.decode())))
+    rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
     assert rows[0] == ["Step", "Count", "Of the step before (%)"]
     assert rows[1:] == [
         ["Links opened", "3", ""],

@@ -280,7 +280,7 @@ def test_the_notification_names_the_service_and_when(due, customer):
     notification = Notification.objects.get(customer=customer)
     assert notification.kind == "service_due" and notification.read_at is None
     assert notification.title == "Lawn Care is due in 2 days"
-    assert notification.message == "Book lawn care with Pro Lawn and Pool to keep on schedule."
+    assert notification.message == "Book Lawn Care with Pro Lawn and Pool to keep on schedule."
     assert notification.action_url == "/customer-portal/services/"
 
 

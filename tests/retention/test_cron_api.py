@@ -20,7 +20,10 @@ def secret(settings):
 def test_missing_secret_is_401(client, secret):
     response = client.post(URL)
     assert response.status_code == 401
-    assert response.json()["error"]["code"] == "invalid_cron_secret"
+    assert response.json()["error"] == {
+        "code": "invalid_cron_secret",
+        "message": "Send Authorization: Bearer <CRON_SECRET>.",
+    }
     assert not JobRun.objects.exists()
 
 
@@ -39,6 +42,7 @@ def test_missing_secret_is_401(client, secret):
 def test_wrong_secret_is_401(client, secret, header):
     response = client.post(URL, headers={"Authorization": header})
     assert response.status_code == 401
+    assert response.json()["error"]["message"] == "Send Authorization: Bearer <CRON_SECRET>."
     assert not JobRun.objects.exists()
 
 
@@ -47,7 +51,19 @@ def test_unset_secret_disables_the_endpoints(client, settings):
     for header in ({}, {"Authorization": "Bearer "}, {"Authorization": "Bearer anything"}):
         response = client.get(URL, headers=header)
         assert response.status_code == 503
-        assert response.json()["error"]["code"] == "cron_disabled"
+        assert response.json()["error"] == {
+            "code": "cron_disabled",
+            "message": "Cron endpoints are disabled: CRON_SECRET is not set.",
+        }
+
+
+@pytest.mark.parametrize("header", ["Bearer  s3cret-for-tests", "bearer s3cret-for-tests "])
+def test_more_than_one_space_or_a_lowercase_scheme_is_accepted(client, secret, header):
+    """RFC 6750 and 7235: the scheme is case-insensitive and one or more spaces come
+    before the token."""
+    response = client.post(URL, headers={"Authorization": header})
+    assert response.status_code == 200, response.content
+    assert JobRun.objects.get().name == "deliver_emails"
 
 
 @pytest.mark.parametrize("method", ["get", "post"])

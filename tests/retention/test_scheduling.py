@@ -197,7 +197,9 @@ def test_schedule_is_in_utc_as_the_brief_says():
         "check_inactive_customers": "0 9 * * *",
         "send_seasonal_reminders": "0 10 * * 1",
         "check_service_due": "0 11 * * *",
+        "schedule_plan_visits": "0 6 * * *",
         "deliver_emails": "*/5 * * * *",
+        "refresh_recommendations": "30 4 * * *",
     }
     assert all(job[1] == "retention.scheduling.run_from_cron" for job in settings.CRONJOBS)
 

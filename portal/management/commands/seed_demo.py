@@ -3,9 +3,12 @@
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
+from bundles.demo import seed_bundles
 from campaigns import demo as campaigns_demo
 from loyalty.demo import seed_loyalty
 from referrals.demo import seed_referrals
+from plans.demo import seed_plans
+from recommendations.demo import seed_recommendations
 from reminders import demo as reminders_demo
 from retention import demo
 
@@ -23,6 +26,9 @@ class Command(BaseCommand):
             reminders_demo.seed_reminders(types, people)
             campaigns_demo.seed_campaigns(types)
             campaigns_demo.seed_demo_offer(people["customer"])
+            seed_plans(types, people)
+            seed_bundles(types)
+            seed_recommendations(types, people)
         self.stdout.write(
             self.style.SUCCESS("Demo data ready. Log in with password 'demo-password' as:")
         )

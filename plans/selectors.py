@@ -1,0 +1,144 @@
+"""Reads about plans and subscriptions: who is on a plan for which service (the rule
+reminders and win-back follow), what the plans page, the API and the dashboard
+widget show, each in a fixed number of queries."""
+
+import datetime as dt
+from dataclasses import dataclass
+
+from django.db.models import Exists, Max, OuterRef, Q, Subquery
+
+from retention.models import Customer, Job
+
+from .models import Plan, PlanVisit, Subscription
+from .services import next_visit_date
+
+# What pages select with a job to show it as a plan visit (`job.plan_visit`).
+PLAN_VISIT_RELATED = "plan_visit__subscription__plan"
+
+
+def on_plan_for_service(*, customer: str = "customer_id", service_type: str = "service_type_id") -> Exists:
+    """The row's customer has an active subscription to a plan for the row's service:
+    a plan member is never reminded that service is due (its visits are booked by the
+    plan). `customer` and `service_type` name the outer row's columns."""
+    return Exists(
+        Subscription.objects.filter(
+            customer_id=OuterRef(customer),
+            plan__service_type_id=OuterRef(service_type),
+            status=Subscription.Status.ACTIVE,
+        )
+    )
+
+
+def on_a_plan(*, customer: str = "pk") -> Exists:
+    """The row's customer has an active subscription: never "inactive", so never won
+    back, while it lasts."""
+    return Exists(Subscription.objects.filter(customer_id=OuterRef(customer), status=Subscription.Status.ACTIVE))
+
+
+def upcoming_visits(today: dt.date):
+    """A subscription's visits still to come: booked, the job scheduled, today or later."""
+    return PlanVisit.objects.filter(
+        status=PlanVisit.Status.BOOKED, job__status=Job.Status.SCHEDULED, job__scheduled_for__gte=today
+    )
+
+
+@dataclass(frozen=True)
+class SubscriptionView:
+    subscription: Subscription
+    next_visit: dt.date | None  # the next booked visit's day, else the day the plan books next
+    next_visit_booked: bool
+
+    @property
+    def plan(self) -> Plan:
+        return self.subscription.plan
+
+    @property
+    def status(self) -> str:
+        return self.subscription.status
+
+
+def customer_subscriptions(*, customer: Customer, today: dt.date, open_only: bool = False) -> list[SubscriptionView]:
+    """The customer's subscriptions, open ones first, each with its next visit; one query."""
+    upcoming = upcoming_visits(today).filter(subscription_id=OuterRef("pk"))
+    subscriptions = (
+        Subscription.objects.filter(customer=customer)
+        .select_related("plan__service_type")
+        .annotate(
+            next_booked=Subquery(upcoming.order_by("job__scheduled_for").values("job__scheduled_for")[:1]),
+            last_visit=Max("visits__scheduled_for", filter=~Q(visits__status=PlanVisit.Status.CALLED_OFF)),
+        )
+        .order_by("status", "-created_at")  # active, cancelled, paused: sorted below
+    )
+    if open_only:
+        subscriptions = subscriptions.exclude(status=Subscription.Status.CANCELLED)
+    order = {Subscription.Status.ACTIVE: 0, Subscription.Status.PAUSED: 1, Subscription.Status.CANCELLED: 2}
+    views = []
+    for subscription in sorted(subscriptions, key=lambda s: order[s.status]):
+        next_visit, booked = subscription.next_booked, subscription.next_booked is not None
+        if next_visit is None and subscription.status == Subscription.Status.ACTIVE:
+            next_visit = next_visit_date(
+                last_visit=subscription.last_visit,
+                start_date=subscription.start_date,
+                interval_days=subscription.plan.interval_days,
+                as_of=today,
+            )
+        views.append(SubscriptionView(subscription=subscription, next_visit=next_visit, next_visit_booked=booked))
+    return views
+
+
+def offered_plans() -> list[Plan]:
+    """The active plans, for subscribing; one query."""
+    return list(Plan.objects.filter(active=True).select_related("service_type").order_by("name"))
+
+
+def subscription_widget(*, customer: Customer, today: dt.date) -> dict:
+    """The dashboard's SubscriptionWidget: the customer's open subscriptions with their
+    next visits, and the plans they can still subscribe to. One query: plans on offer or
+    subscribed to, each with the customer's open subscription (at most one per plan, a
+    database constraint) and its visits read by subqueries."""
+    open_subscription = Subscription.objects.filter(customer=customer, plan=OuterRef("pk")).exclude(
+        status=Subscription.Status.CANCELLED
+    )
+    visits = PlanVisit.objects.filter(subscription__customer=customer, subscription__plan=OuterRef("pk")).exclude(
+        subscription__status=Subscription.Status.CANCELLED
+    )
+    plans = (
+        Plan.objects.filter(Q(active=True) | Q(Exists(open_subscription)))
+        .select_related("service_type")
+        .annotate(
+            subscription_id=Subquery(open_subscription.values("pk")[:1]),
+            subscription_status=Subquery(open_subscription.values("status")[:1]),
+            subscription_start=Subquery(open_subscription.values("start_date")[:1]),
+            next_booked=Subquery(
+                visits.filter(
+                    status=PlanVisit.Status.BOOKED, job__status=Job.Status.SCHEDULED, job__scheduled_for__gte=today
+                )
+                .order_by("job__scheduled_for")
+                .values("job__scheduled_for")[:1]
+            ),
+            last_visit=Subquery(
+                visits.exclude(status=PlanVisit.Status.CALLED_OFF).order_by("-scheduled_for").values("scheduled_for")[:1]
+            ),
+        )
+        .order_by("name")
+    )
+    subscriptions, offered = [], []
+    for plan in plans:
+        if plan.subscription_id is None:
+            offered.append(plan)
+            continue
+        subscription = Subscription(
+            pk=plan.subscription_id, customer=customer, plan=plan, status=plan.subscription_status,
+            start_date=plan.subscription_start,
+        )
+        next_visit = plan.next_booked
+        if next_visit is None and subscription.status == Subscription.Status.ACTIVE:
+            next_visit = next_visit_date(
+                last_visit=plan.last_visit, start_date=plan.subscription_start,
+                interval_days=plan.interval_days, as_of=today,
+            )
+        subscriptions.append(
+            SubscriptionView(subscription=subscription, next_visit=next_visit, next_visit_booked=plan.next_booked is not None)
+        )
+    subscriptions.sort(key=lambda view: view.status != Subscription.Status.ACTIVE)
+    return {"subscriptions": subscriptions, "plans": offered, "today": today}

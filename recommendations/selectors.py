@@ -1,0 +1,173 @@
+"""What the RecommendationsWidget and GET /api/customer/recommendations show: up to
+three services to book next, each with a reason a person can read.
+
+Reasons, in this order: `due` (due or overdue and not booked again: the dashboard
+alert's own list), `on_offer` (the campaign running this month covers it), then
+`booked_together` (customers who had one of your services also had this one, lift
+over 1, from the nightly co-occurrence table). Within a reason: most urgent first,
+biggest discount first, highest lift first. Never a service scheduled ahead or on an
+active maintenance plan; `on_offer` and `booked_together` also leave out a service
+done recently enough that it is not due yet.
+"""
+
+import datetime as dt
+from dataclasses import dataclass
+
+from django.apps import apps
+from django.db.models import Exists, OuterRef, Q, Subquery, Value
+from django.db.models.fields import BooleanField
+from django.utils import timezone
+
+from campaigns.models import Campaign
+from campaigns.selectors import covering_month
+from reminders.selectors import ALERT_AHEAD_DAYS, due_services
+from retention.clock import business_today
+from retention.links import booking_url
+from retention.models import Customer, Job, PromoCode, ServiceType
+from retention.models.jobs import scheduled_ahead
+
+from .models import Reason, RecommendationShown, ServicePair
+
+LIMIT = 3
+REASON_ORDER = [Reason.DUE, Reason.ON_OFFER, Reason.BOOKED_TOGETHER]
+
+
+@dataclass(frozen=True)
+class Recommendation:
+    service_type: ServiceType
+    reason_code: str  # a Reason value
+    reason: str  # in words, for the customer
+    book_url: str
+    rank: tuple = ()  # within its reason: urgency, discount or lift
+
+
+def on_active_plan(*, customer: Customer):
+    """Whether the customer's active maintenance plan covers the outer service type.
+    Plans are their own app (plans/), built alongside this one: when it is not
+    installed nobody is on a plan. Looked up by name so this app does not import it;
+    the names are PRODUCT.md's (a subscription's `status`, its plan's service type)."""
+    if not apps.is_installed("plans"):
+        return Value(False, output_field=BooleanField())
+    subscription = apps.get_model("plans", "Subscription")
+    return Exists(
+        subscription.objects.filter(
+            customer=customer, status="active", plan__service_type=OuterRef("pk")
+        )
+    )
+
+
+def _covers_outer_service() -> Q:
+    """Rows (campaigns, promo codes) limited to no service type or to the outer one."""
+    return Q(service_types__isnull=True) | Q(service_types=OuterRef("pk"))
+
+
+def _candidates(*, customer: Customer, today: dt.date):
+    """Every service type with what the reasons need, in one query."""
+    offer = Campaign.objects.filter(
+        covering_month(today.month), _covers_outer_service(), active=True
+    ).order_by("-discount_percent")
+    code = PromoCode.objects.filter(
+        _covers_outer_service(),
+        customer=customer,
+        used_at__isnull=True,
+        expires_at__gt=timezone.now(),
+    ).order_by("expires_at", "code")
+    had = Job.objects.filter(customer=customer, status=Job.Status.COMPLETED).values("service_type")
+    together = ServicePair.objects.filter(
+        recommended=OuterRef("pk"), service_type__in=had, lift__gt=1
+    ).order_by("-lift", "service_type__name")
+    mine = Job.objects.filter(customer=customer, service_type=OuterRef("pk"))
+    return ServiceType.objects.annotate(
+        scheduled=Exists(mine.filter(scheduled_ahead(today))),
+        on_plan=on_active_plan(customer=customer),
+        # Done recently enough that it is not due within the alert's week.
+        not_due_yet=Exists(
+            mine.filter(
+                status=Job.Status.COMPLETED,
+                next_due_date__gt=today + dt.timedelta(days=ALERT_AHEAD_DAYS),
+            )
+        ),
+        offer_percent=Subquery(offer.values("discount_percent")[:1]),
+        offer_title=Subquery(offer.values("title")[:1]),
+        lift=Subquery(together.values("lift")[:1]),
+        had_with=Subquery(together.values("service_type__name")[:1]),
+        code=Subquery(code.values("code")[:1]),
+    ).order_by("name")
+
+
+def recommendations_for(
+    *, customer: Customer, today: dt.date | None = None, limit: int = LIMIT
+) -> list[Recommendation]:
+    """Up to `limit` recommendations in reason order. Two queries."""
+    today = today or business_today()
+    due = {d.service_type.pk: d for d in due_services(customer=customer, today=today)}
+    found = []
+    for service in _candidates(customer=customer, today=today):
+        if service.scheduled or service.on_plan:
+            continue
+        url = booking_url(service=service.slug, code=service.code)
+        if service.pk in due:
+            days = due[service.pk].days_until_due
+            when = due[service.pk].when
+            reason = f"Due {when}" if days >= 0 else when[0].upper() + when[1:]
+            found.append(Recommendation(service, Reason.DUE, reason, url, (days, service.name)))
+        elif service.not_due_yet:
+            continue
+        elif service.offer_percent:
+            reason = f"On offer: {service.offer_percent}% off with {service.offer_title}"
+            found.append(
+                Recommendation(
+                    service, Reason.ON_OFFER, reason, url, (-service.offer_percent, service.name)
+                )
+            )
+        elif service.lift:
+            reason = f"Customers who had {service.had_with} also had {service.name}"
+            found.append(
+                Recommendation(
+                    service, Reason.BOOKED_TOGETHER, reason, url, (-service.lift, service.name)
+                )
+            )
+    found.sort(key=lambda r: (REASON_ORDER.index(r.reason_code), r.rank))
+    return found[:limit]
+
+
+def record_shown(
+    *, customer: Customer, recommendations: list[Recommendation], today: dt.date | None = None
+) -> None:
+    """One INSERT ... ON CONFLICT DO NOTHING for the lot: the first showing of a service
+    to a customer each day is kept, later ones change nothing. No query when empty."""
+    if not recommendations:
+        return
+    today = today or business_today()
+    now = timezone.now()
+    RecommendationShown.objects.bulk_create(
+        [
+            RecommendationShown(
+                customer=customer,
+                service_type=r.service_type,
+                reason=r.reason_code,
+                shown_on=today,
+                shown_at=now,
+            )
+            for r in recommendations
+        ],
+        ignore_conflicts=True,
+    )
+
+
+def shown_recommendations(*, customer: Customer) -> list[Recommendation]:
+    """What the widget and the API show, recorded as shown: three queries at most."""
+    today = business_today()
+    found = recommendations_for(customer=customer, today=today)
+    record_shown(customer=customer, recommendations=found, today=today)
+    return found
+
+
+@dataclass(frozen=True)
+class RecommendationsWidget:
+    recommendations: list[Recommendation]  # may be empty: the widget says so
+
+
+def recommendations_widget(customer: Customer) -> RecommendationsWidget:
+    """RecommendationsWidget; always shown, with an empty state when nothing fits."""
+    return RecommendationsWidget(recommendations=shown_recommendations(customer=customer))
