@@ -34,6 +34,12 @@ def customers(service_types, provider, staff):
     return small, large
 
 
+# The recommendations widget records what it shows in one INSERT, and none when it shows
+# nothing (recommendations.selectors.record_shown): a one-job history has nothing to
+# recommend, a long one has. One query, not growth with the history.
+RECORDS_SHOWN = {"/customer-portal/", "/api/customer/recommendations"}
+
+
 @pytest.mark.parametrize("url", [BASELINE_URL, *customer_urls()])
 def test_customer_page_queries_do_not_grow_with_history(client, customers, url):
     small, large = customers
@@ -41,7 +47,8 @@ def test_customer_page_queries_do_not_grow_with_history(client, customers, url):
     few = queries_for(client, url)
     client.force_login(large.user)
     many = queries_for(client, url)
-    assert few == many, f"{url}: {few} queries with one row of history, {many} with a long one"
+    allowed = {few, few + 1} if url in RECORDS_SHOWN else {few}
+    assert many in allowed, f"{url}: {few} queries with one row of history, {many} with a long one"
 
 
 @pytest.mark.parametrize("url", provider_urls())
