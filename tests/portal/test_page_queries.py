@@ -7,7 +7,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from tests.factories import CustomerFactory, UserFactory
-from tests.page_data import BASELINE_URL, customer_urls, give_history, provider_urls
+from tests.page_data import BASELINE_URL, RECORDS_SHOWN, customer_urls, give_history, provider_urls
 
 SMALL = {"ledger_entries": 1, "jobs": 1, "notifications": 1}
 LARGE = {"ledger_entries": 200, "jobs": 50, "notifications": 100}
@@ -34,10 +34,6 @@ def customers(service_types, provider, staff):
     return small, large
 
 
-# The recommendations widget records what it shows in one INSERT, and none when it shows
-# nothing (recommendations.selectors.record_shown): a one-job history has nothing to
-# recommend, a long one has. One query, not growth with the history.
-RECORDS_SHOWN = {"/customer-portal/", "/api/customer/recommendations"}
 
 
 @pytest.mark.parametrize("url", [BASELINE_URL, *customer_urls()])
