@@ -26,7 +26,8 @@ The baseline is the notifications of a customer of its own with five notificatio
 same at both sizes (the demo customer's own notifications are measured as a page).
 
 Checks (non-zero exit when one fails; what CI's --tiny run relies on): every page answers
-200, and each page's query count is the same at both sizes.
+200, and each page's query count is the same at both sizes (one more allowed where the
+recommendations widget records what it shows: tests/page_data.RECORDS_SHOWN).
 """
 
 import argparse
@@ -238,7 +239,7 @@ def main() -> None:
     from django.core.management import call_command
     from django.db import connection
 
-    from tests.page_data import BASELINE_URL, customer_urls, provider_urls
+    from tests.page_data import BASELINE_URL, RECORDS_SHOWN, customer_urls, provider_urls
 
     started = time.perf_counter()
     call_command("migrate", verbosity=0)
@@ -304,7 +305,7 @@ def main() -> None:
         for (label, url), r in results.items():
             if label == label_small and (label_large, url) in results:
                 small, large = r["queries"], results[(label_large, url)]["queries"]
-                if small != large:
+                if large not in ({small, small + 1} if url in RECORDS_SHOWN else {small}):
                     failed.append(f"{url}: {small} queries as seeded, {large} with the long history")
 
     print(f"\nPages against GET {BASELINE_URL} (a customer with 5 notifications), same run; "

@@ -273,5 +273,4 @@ def main(sizes: list[int]) -> None:
 
 if __name__ == "__main__":
     args = sys.argv[1:]
-    # --tiny: the CI size (bench/run_all_tiny), seconds; the full sizes are the default.
     main([1_000] if args == ["--tiny"] else [int(arg) for arg in args] or [10_000, 100_000])

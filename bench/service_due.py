@@ -221,16 +221,24 @@ def written() -> tuple[int, int, int]:
 
 
 def distinct_service_lists() -> int:
-    """How many distinct lists of services due (in due-date order) the reminded customers have."""
+    """How many distinct lists of (service, urgency), in due-date order, the reminded
+    customers have: what the job renders once each (DueJob.content)."""
+    from itertools import groupby
+
+    from reminders.selectors import urgency_for
+
     with connection.cursor() as cursor:
         cursor.execute(
-            """SELECT count(DISTINCT services) FROM (
-                   SELECT r.customer_id, array_agg(st.name ORDER BY r.due_date, st.name, j.id) AS services
-                   FROM reminders_servicereminder r JOIN retention_job j ON j.id = r.job_id
-                   JOIN retention_servicetype st ON st.id = j.service_type_id
-                   GROUP BY r.customer_id) AS per_customer"""
+            """SELECT r.customer_id, st.name, r.due_date
+               FROM reminders_servicereminder r JOIN retention_job j ON j.id = r.job_id
+               JOIN retention_servicetype st ON st.id = j.service_type_id
+               ORDER BY r.customer_id, r.due_date, st.name, j.id"""
         )
-        return cursor.fetchone()[0]
+        rows = cursor.fetchall()
+    return len({
+        tuple((name, urgency_for((due - AS_OF).days)) for _c, name, due in group)
+        for _customer, group in groupby(rows, key=lambda row: row[0])
+    })
 
 
 def clear_written() -> None:
@@ -306,8 +314,8 @@ def bench(jobs: int) -> dict:
     floor_rows = written()
     assert job_rows == floor_rows, f"job wrote {job_rows}, floor wrote {floor_rows}"
     assert not OutboundEmail.objects.filter(html_body__contains="@@").exists(), "the floor left a placeholder"
-    # One rendering per distinct list of services the emails hold, whatever the due
-    # dates and providers (while the render cache holds them all).
+    # One rendering per distinct list of services (and their urgency) the emails hold,
+    # whatever the due dates and providers (while the render cache holds them all).
     if lists <= service_due.RENDER_CACHE_SIZE:
         assert renders.calls == lists, f"{renders.calls} renderings for {lists} distinct lists of services due"
     result = {

