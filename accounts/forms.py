@@ -11,8 +11,11 @@ from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
 from outbox.compose import Kind, queue_email
+from outbox.preview import Sample
 from retention.links import absolute_url
 from retention.models import User
+
+PASSWORD_RESET_TEMPLATE = "password_reset"
 
 
 class EmailAuthenticationForm(AuthenticationForm):
@@ -26,24 +29,32 @@ def password_reset_url(user: User, token: str) -> str:
     return absolute_url(reverse("password_reset_confirm", kwargs={"uidb64": uid, "token": token}))
 
 
+def password_reset_context(*, user: User, reset_url: str) -> dict:
+    """The password-reset email's context: the real send's and the staff preview's."""
+    return {"user": user, "reset_url": reset_url, "valid_days": max(1, settings.PASSWORD_RESET_TIMEOUT // 86400)}
+
+
 def queue_password_reset_email(*, user: User) -> None:
     """One transactional email with a link to choose a new password (valid for
     PASSWORD_RESET_TIMEOUT, and only until the password changes)."""
     token = default_token_generator.make_token(user)
     queue_email(
-        template="password_reset",
+        template=PASSWORD_RESET_TEMPLATE,
         customer=getattr(user, "customer", None),
         kind=Kind.TRANSACTIONAL,
         # A token is unique to the user's state and the second it was made: two
         # requests in the same second share one email.
         idempotency_key=f"password_reset/{user.pk}/{token}",
-        context={
-            "user": user,
-            "reset_url": password_reset_url(user, token),
-            "valid_days": max(1, settings.PASSWORD_RESET_TIMEOUT // 86400),
-        },
+        context=password_reset_context(user=user, reset_url=password_reset_url(user, token)),
         to_email=user.email,
     )
+
+
+def password_reset_sample() -> Sample:
+    user = User(pk=1, email="sam.sample@example.com", name="Sam Sample")
+    reset_url = absolute_url(reverse("password_reset_confirm", kwargs={"uidb64": "MQ", "token": "sample-token"}))
+    context = password_reset_context(user=user, reset_url=reset_url)
+    return Sample(context, key_values=(reset_url, f"{context['valid_days']} days"))
 
 
 class OutboxPasswordResetForm(PasswordResetForm):

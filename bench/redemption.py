@@ -1,6 +1,6 @@
 """Redemption throughput over HTTP: gunicorn (3 workers, config/gunicorn.py as in production) on PostgreSQL.
 
-    .venv/bin/python bench/redemption.py [--customers 400] [--requests 1600] [--clients 8]
+    .venv/bin/python bench/redemption.py [--customers 400] [--requests 1600] [--clients 8] [--tiny]
 
 Creates a fresh benchmark database, gives each of many customers 1,000 points
 and a logged-in session, starts gunicorn against it, then runs two phases with
@@ -13,7 +13,11 @@ Each request goes to the next customer in turn, so the load is spread over
 many accounts. It prints requests/s and p50/p99 latency for each phase and
 the ratio redemption/baseline, checks the ledger with verify_ledger, and drops
 the database (unless --keep-db). Email is queued and delivered after commit as
-in production, through Django's dummy email backend (nothing leaves the machine).
+in production, through Django's dummy email backend (nothing leaves the machine):
+before stopping the server it waits until the outbox has drained (or has not shrunk
+for --drain-seconds) and prints the outbox by status. It exits non-zero unless every
+request answered 200, the ledger checks out and every redemption's email was sent.
+--tiny (20 customers, 100 requests) is the CI size.
 """
 
 import argparse
@@ -184,6 +188,38 @@ def run_phase(port, clients, total, sessions, method, path, body) -> dict:
     }
 
 
+UNDELIVERED = ("pending", "sending")
+
+
+def outbox_counts() -> dict[str, int]:
+    from django.db.models import Count
+
+    from outbox.models import OutboundEmail
+
+    return dict(OutboundEmail.objects.values_list("status").annotate(n=Count("pk")).order_by())
+
+
+def wait_for_outbox(patience: float) -> tuple[float, dict[str, int]]:
+    """Polls the outbox until nothing is pending or sending, or until it has not shrunk
+    for `patience` seconds. Returns (seconds waited, counts by status)."""
+    from django.db import connection
+
+    started = last_change = time.monotonic()
+    undelivered = None
+    while True:
+        counts = outbox_counts()
+        now_undelivered = sum(counts.get(status, 0) for status in UNDELIVERED)
+        if not now_undelivered:
+            break
+        if now_undelivered != undelivered:
+            undelivered, last_change = now_undelivered, time.monotonic()
+        elif time.monotonic() - last_change > patience:
+            break
+        time.sleep(0.2)
+    connection.close()
+    return time.monotonic() - started, counts
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--customers", type=int, default=400)
@@ -191,7 +227,14 @@ def main():
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--database-url", default=os.environ.get("BENCH_DATABASE_URL", DEFAULT_URL))
     parser.add_argument("--keep-db", action="store_true")
+    parser.add_argument(
+        "--drain-seconds", type=float, default=60,
+        help="how long to wait for the outbox to drain once the outbox stops shrinking",
+    )
+    parser.add_argument("--tiny", action="store_true", help="CI size: 20 customers, 100 requests, 4 clients")
     args = parser.parse_args()
+    if args.tiny:
+        args.customers, args.requests, args.clients = 20, 100, 4
     if args.requests > args.customers * (POINTS_EACH // REWARD_COST):
         raise SystemExit("Not enough points for that many redemptions; add --customers.")
 
@@ -217,6 +260,9 @@ def main():
         run_phase(port, args.clients, 48, sessions, "GET", "/api/customer/notifications", None)
         baseline = run_phase(port, args.clients, args.requests, sessions, "GET", "/api/customer/notifications", None)
         redemption = run_phase(port, args.clients, args.requests, sessions, "POST", "/api/customer/loyalty/redeem", redeem_body)
+        # The emails go out after each response, on the workers' delivery threads: stop
+        # the server only once the outbox has drained (or stopped draining).
+        drained_in, outbox = wait_for_outbox(args.drain_seconds)
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=30)
@@ -229,6 +275,10 @@ def main():
               f"p99 {phase['p99_ms']:6.1f} ms  statuses {phase['statuses']}")
     print(f"redemptions/s: {redemption['per_second']:.1f}  "
           f"ratio to baseline: {redemption['per_second'] / baseline['per_second']:.2f}")
+    left = {status: n for status, n in outbox.items() if status in UNDELIVERED}
+    print(f"outbox after the run: {dict(sorted(outbox.items()))}; "
+          + (f"drained {drained_in:.1f}s after the last response" if not left
+             else f"LEFT undelivered after waiting: {left}"))
 
     from io import StringIO
 
@@ -243,7 +293,13 @@ def main():
         connection.close()
         if not args.keep_db:
             drop_database(args.database_url)
-    ok = redemption["statuses"].get(200, 0) == args.requests and baseline["statuses"].get(200, 0) == args.requests
+    ok = (
+        redemption["statuses"].get(200, 0) == args.requests
+        and baseline["statuses"].get(200, 0) == args.requests
+        # one email per redemption, every one delivered
+        and sum(outbox.values()) == args.requests
+        and outbox.get("sent", 0) == args.requests
+    )
     sys.exit(0 if ok else 1)
 
 

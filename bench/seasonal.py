@@ -4,6 +4,7 @@ customers with a realistic job history.
 
     .venv/bin/python bench/seasonal.py                 # 10,000 and 100,000 customers
     .venv/bin/python bench/seasonal.py --sizes 20000   # other sizes
+    .venv/bin/python bench/seasonal.py --tiny          # 500 customers: CI's check that it runs
 
 Uses the database in BENCH_DATABASE_URL (default: a `retention_bench_seasonal`
 database on the local server, created and migrated if missing). Every size starts
@@ -312,7 +313,7 @@ def sample_email(run) -> dict:
     customer = Customer.objects.select_related("user").first()
     email = build_email(
         template=seasonal.EMAIL_TEMPLATE, customer=customer, kind="marketing", idempotency_key="sample",
-        context={**run.email_context, "code": "{code}", "book_url": run.booking_path("{code}")},
+        context=run.email_context(code="{code}", book_url=run.booking_path("{code}")),
     )
     return {"subject": email.subject, "text": email.text_body, "html": email.html_body,
             "unsubscribe": email.headers["List-Unsubscribe"][1:60], "path": run.booking_path("{code}"),
@@ -397,7 +398,10 @@ def measure(customers: int) -> dict:
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
+    parser.add_argument("--tiny", action="store_true", help="CI size: 500 customers, the same checks")
     args = parser.parse_args()
+    if args.tiny:
+        args.sizes = [500]
     call_command("migrate", verbosity=0)
     print(f"Seasonal benchmark on {connection.settings_dict['NAME']} (PostgreSQL "
           f"{connection.cursor().connection.info.server_version}), as of {AS_OF}, JOB_BATCH_SIZE={settings.JOB_BATCH_SIZE}")

@@ -1,7 +1,7 @@
 """Benchmark: check_service_due's selection-and-write phase against a hand-written
 set-based SQL floor, in the same run, on the same data.
 
-    DATABASE_URL=postgres://postgres@127.0.0.1:5432/retention .venv/bin/python bench/service_due.py [sizes...]
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/retention .venv/bin/python bench/service_due.py [sizes... | --tiny]
 
 Sizes are completed jobs (default: 10000 100000), over half as many customers. For
 each size it builds a fresh database (bench_<name>, dropped at the end), writes the
@@ -19,7 +19,11 @@ written, the ratio job/floor, and the time and number of the job's renderings.
 The data per customer: two completed jobs. Half have lawn care done twice (the first
 is rebooked by the second, which is due within days); the others have two different
 services whose due dates spread from 45 days overdue to 15 days ahead, so some fall
-outside the window. One customer in ten has reminders turned off.
+outside the window. One customer in ten has reminders turned off. Each job is done by
+one of 25 providers (its own business name and phone number), chosen at random: the
+email names each service's provider and due date, which the job puts in as slots of
+a rendering shared by every provider and date. (The floor's email names one provider per customer: the same
+size, one SQL replace().) --tiny runs one size of 400 jobs with the same checks, for CI.
 """
 
 import datetime as dt
@@ -55,6 +59,10 @@ from retention.scheduling import JobContext  # noqa: E402
 
 AS_OF = dt.date(2026, 6, 15)
 SEED = 20260615
+PROVIDERS = 25
+PROVIDER_WORDS = ["Green", "Blue Sky", "Evergreen", "Sunrise", "Oak & Elm", "Clearwater", "Summit", "Prairie"]
+PROVIDER_KINDS = ["Home Services", "Lawn & Garden", "Pools", "Pest Solutions", "Heating & Air"]
+TINY = [400]  # --tiny: CI checks the job and the floor agree, in seconds
 
 # The floor: the same selection and the same three inserts as two plain statements in
 # one transaction, with the email bodies filled in by SQL: each template is rendered
@@ -157,8 +165,16 @@ def build_data(jobs: int) -> None:
         slug: ServiceType.objects.create(name=name, slug=slug, frequency_days=freq, base_price=price)
         for name, slug, freq, price in SERVICE_TYPES
     }
-    provider_user = User.objects.create(email="provider@bench.example", name="Bench Provider", password="!")
-    provider = Provider.objects.create(user=provider_user, business_name="Bench Home Services", phone="555-0199")
+    # Realistic providers: PROVIDERS businesses, each with its own name and phone number,
+    # so the emails differ by provider as they would in production.
+    providers = [
+        Provider.objects.create(
+            user=User.objects.create(email=f"provider{i}@bench.example", name=f"Provider {i}", password="!"),
+            business_name=f"{rng.choice(PROVIDER_WORDS)} {rng.choice(PROVIDER_KINDS)} {i}",
+            phone=f"(555) {rng.randint(200, 999)}-{rng.randint(0, 9999):04d}",
+        )
+        for i in range(PROVIDERS)
+    ]
     n_customers = jobs // 2
     users = User.objects.bulk_create(
         (User(email=f"c{i}@bench.example", name=f"Customer {i}", password="!") for i in range(n_customers)),
@@ -184,7 +200,7 @@ def build_data(jobs: int) -> None:
             rows.append(
                 Job(
                     customer=customer,
-                    provider=provider,
+                    provider=rng.choice(providers),
                     service_type=service,
                     scheduled_for=done,
                     status=Job.Status.COMPLETED,
@@ -202,6 +218,19 @@ def build_data(jobs: int) -> None:
 
 def written() -> tuple[int, int, int]:
     return (ServiceReminder.objects.count(), Notification.objects.count(), OutboundEmail.objects.count())
+
+
+def distinct_service_lists() -> int:
+    """How many distinct lists of services due (in due-date order) the reminded customers have."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """SELECT count(DISTINCT services) FROM (
+                   SELECT r.customer_id, array_agg(st.name ORDER BY r.due_date, st.name, j.id) AS services
+                   FROM reminders_servicereminder r JOIN retention_job j ON j.id = r.job_id
+                   JOIN retention_servicetype st ON st.id = j.service_type_id
+                   GROUP BY r.customer_id) AS per_customer"""
+        )
+        return cursor.fetchone()[0]
 
 
 def clear_written() -> None:
@@ -271,11 +300,16 @@ def bench(jobs: int) -> dict:
     job_seconds, renders, stats = time_job()
     render_seconds = renders.seconds
     job_rows = written()
+    lists = distinct_service_lists()
     clear_written()
     floor_seconds = time_floor()
     floor_rows = written()
     assert job_rows == floor_rows, f"job wrote {job_rows}, floor wrote {floor_rows}"
     assert not OutboundEmail.objects.filter(html_body__contains="@@").exists(), "the floor left a placeholder"
+    # One rendering per distinct list of services the emails hold, whatever the due
+    # dates and providers (while the render cache holds them all).
+    if lists <= service_due.RENDER_CACHE_SIZE:
+        assert renders.calls == lists, f"{renders.calls} renderings for {lists} distinct lists of services due"
     result = {
         "jobs": jobs,
         "reminded": job_rows[0],
@@ -301,12 +335,13 @@ def bench(jobs: int) -> dict:
 
 def main(sizes: list[int]) -> None:
     settings.DATABASES["default"]["TEST"]["NAME"] = f"bench_{settings.DATABASES['default']['NAME']}"
+    # The database named in DATABASE_URL need not exist: this works in bench_<name>.
+    old_name = connection.creation.create_test_db(verbosity=0, autoclobber=True, serialize=False)
     print(
         f"check_service_due selection-and-write vs SQL floor; PostgreSQL {connection.cursor().connection.info.server_version}, "
         f"JOB_BATCH_SIZE={settings.JOB_BATCH_SIZE}, as of {AS_OF}",
         flush=True,
     )
-    old_name = connection.creation.create_test_db(verbosity=0, autoclobber=True, serialize=False)
     # Once per process, before anything is timed: the first reverse() imports the URL
     # configuration (about 0.13 s) and the first rendering compiles the templates. The
     # job, timed first, used to pay both alone, which at 10,000 jobs is half the floor.
@@ -335,4 +370,5 @@ def main(sizes: list[int]) -> None:
 
 
 if __name__ == "__main__":
-    main([int(arg) for arg in sys.argv[1:]] or [10_000, 100_000])
+    args = sys.argv[1:]
+    main(TINY if args == ["--tiny"] else [int(arg) for arg in args] or [10_000, 100_000])

@@ -1,5 +1,6 @@
 """Seasonal campaigns and the record of who was sent which campaign's code."""
 
+import operator
 import uuid
 
 from django.contrib.postgres.constraints import ExclusionConstraint
@@ -17,9 +18,22 @@ SEASONAL_NOTICE = NOTIFICATION_KINDS.register("seasonal", "Seasonal offer")
 SEASONAL_SOURCE = PROMO_SOURCES.register("seasonal", "Seasonal campaign")
 
 
+def month_in_range(month, start, end, *, at_most=operator.le):
+    """Whether `month` is one of the months from `start` to `end`, inclusive, in a range
+    that may wrap the year (December to February covers 12, 1 and 2): counting round
+    the year, it is no further past `start` than `end` is. The one rule for the months
+    a campaign covers: on numbers in Python (Campaign.months, covers), and on query
+    expressions in SQL with `at_most=LessThanOrEqual` (campaigns.selectors.
+    covering_month). The no-overlap constraint's multirange (_months_multirange) is
+    held to it for every range by tests/campaigns/test_months.py."""
+    return at_most((month - start + 12) % 12, (end - start + 12) % 12)
+
+
 def _months_multirange():
     """SQL for the months a campaign covers, as an int4multirange, so that a wrapping
-    range (December to February) is {[12,13), [1,3)} and `&&` finds any shared month."""
+    range (December to February) is {[12,13), [1,3)} and `&&` finds any shared month.
+    (Written as ranges, not with month_in_range, because the constraint compares two
+    campaigns' month sets; the migration holds this expression.)"""
 
     def int_range(lower, upper):
         return Func(lower, upper, function="int4range")
@@ -131,12 +145,10 @@ class Campaign(models.Model):
     @property
     def months(self) -> set[int]:
         """The months this campaign covers; a range may wrap the year."""
-        if self.start_month <= self.end_month:
-            return set(range(self.start_month, self.end_month + 1))
-        return set(range(self.start_month, 13)) | set(range(1, self.end_month + 1))
+        return {month for month in range(1, 13) if self.covers(month)}
 
     def covers(self, month: int) -> bool:
-        return month in self.months
+        return month_in_range(month, self.start_month, self.end_month)
 
 
 def _in_season_order(months: set[int], start: int) -> list[int]:

@@ -8,7 +8,7 @@ ways: over every customer at once, for the counts by reason and the eligible
 customers (one scan per rule, combined in Python), and for one batch of ids (index
 probes), to re-check it in the statement that writes it.
 
-Each batch is written by that one statement (retention.offers): the promo codes,
+Each batch is written by one statement (outbox.offers, outbox.batch_queue): the promo codes,
 their service types, the sends, the notifications and the outbox rows, from arrays of
 per-customer values. The email is rendered once per run (an EmailStencil) and each
 customer's code, link and name are filled in by the database. So the job costs a
@@ -35,7 +35,7 @@ from django.utils.formats import date_format
 
 from experiments.assign import Holdout, held_out_of_season, holdout_for
 from experiments.models import Send
-from outbox.consent import marketing_email_lock, recent_marketing
+from outbox.consent import Kind, marketing_email_lock, recent_marketing
 from outbox.delivery import deliver_queued
 from outbox.offers import (
     CODE_PLACEHOLDER,
@@ -47,9 +47,10 @@ from outbox.offers import (
     write_offers,
 )
 from outbox.stencil import EmailStencil
+from retention.bulk import Same
 from retention.clock import business_today, start_of_business_day
 from retention.links import booking_url
-from retention.models import Customer, Job, PromoCode, ServiceType
+from retention.models import Customer, Job, PromoCode, ServiceType, scheduled_ahead
 from retention.promo import code_expiry
 from retention.scheduling import JobContext
 
@@ -72,24 +73,27 @@ class SeasonalRun:
     service_types: tuple[ServiceType, ...]
     holdout: Holdout | None = None  # None: everyone eligible is mailed
 
-    @cached_property
-    def email_context(self) -> dict:
-        """What every customer's email shares."""
+    def email_context(self, *, code: str, book_url: str) -> dict:
+        """The email's context, for a customer's code and booking link: the job passes
+        the stencil's slots, the staff preview (campaigns.emails) sample values."""
         return {
             "campaign": self.campaign,
             "discount_percent": self.campaign.discount_percent,
             "services_label": ", ".join(s.name for s in self.service_types) or "any service",
             "valid_through": date_format(self.valid_through, "F j, Y"),
             "description_html": linebreaksbr(self.campaign.description, autoescape=True),
+            "code": code,
+            "book_url": book_url,
         }
 
     @cached_property
     def email(self) -> EmailStencil:
         """The email, rendered once; each customer's code and booking link are slots."""
+        slot = EmailStencil.slot
         return EmailStencil.render(
             template=EMAIL_TEMPLATE,
-            kind="marketing",
-            context=self.email_context,
+            kind=Kind.MARKETING,
+            context=self.email_context(code=slot("code"), book_url=slot("book_url")),
             slots=("code", "book_url"),
         )
 
@@ -109,8 +113,12 @@ class SeasonalRun:
             email=self.email,
             email_key="seasonal",
             still_eligible_sql=correlated_sql(still_eligible(self)),
-            record_sends_sql=RECORD_SENDS_SQL,
-            record_sends_params={"campaign": self.campaign.pk, "season_year": self.season_year},
+            send_model=CampaignSend,
+            send_values={
+                "campaign_id": Same(self.campaign.pk),
+                "season_year": Same(self.season_year),
+                "sent_at": "%(now)s",
+            },
             **self.holdout_recording,
         )
 
@@ -203,7 +211,7 @@ def skip_rules(run: SeasonalRun) -> list[SkipRule]:
         # Settled: a booking is not undone.
         SkipRule("neverBooked", customer=~Exists(jobs.filter(customer_id=OuterRef("pk"))), settled=True),
         SkipRule("bookedRecently", jobs.filter(created_at__gte=recent_cutoff)),
-        SkipRule("scheduledAhead", jobs.filter(status=Job.Status.SCHEDULED, scheduled_for__gte=run.as_of)),
+        SkipRule("scheduledAhead", jobs.filter(scheduled_ahead(run.as_of))),
         SkipRule("activePromoCode", PromoCode.objects.filter(used_at__isnull=True, expires_at__gt=run.moment)),
         SkipRule("optedOut", customer=Q(marketing_opt_in=False) | Q(user__is_active=False)),
         # Settled: marketing email is queued only by this job and win-back, each holding
@@ -251,14 +259,6 @@ def still_eligible(run: SeasonalRun) -> QuerySet[Customer]:
     return Customer.objects.filter(
         *(rule.passed_by_each_customer() for rule in skip_rules(run) if not rule.settled)
     )
-
-
-# The seasonal record of each send (unique per customer, campaign and season year).
-RECORD_SENDS_SQL = """
-    INSERT INTO campaigns_campaignsend (campaign_id, customer_id, season_year, promo_code_id, sent_at)
-    SELECT %(campaign)s, customer_id, %(season_year)s, id, %(now)s FROM codes
-    RETURNING id, customer_id
-"""
 
 
 def send_seasonal_reminders(ctx: JobContext) -> None:

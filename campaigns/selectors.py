@@ -1,25 +1,27 @@
 """Reads about campaigns: which one runs in a month, and what a customer is offered."""
 
 import datetime as dt
+import time
 from dataclasses import dataclass
 
-from django.db.models import F, Q
+from django.conf import settings
+from django.contrib.postgres.aggregates import ArrayAgg
+from django.db.models import F, Value
+from django.db.models.lookups import LessThanOrEqual
 from django.utils import timezone
 
 from retention.clock import business_today
 from retention.links import booking_url
 from retention.models import Customer, PromoCode, ServiceType
 
-from .models import Campaign, CampaignSend
+from .models import Campaign, CampaignSend, month_in_range
 
 
-def covering_month(month: int) -> Q:
-    """Campaigns whose months include `month`, in SQL. A range may wrap the year:
-    winter December (12) to February (2) covers 12, 1 and 2, which the seed's
-    `start_month <= month <= end_month` misses."""
-    plain = Q(start_month__lte=F("end_month")) & Q(start_month__lte=month, end_month__gte=month)
-    wrapping = Q(start_month__gt=F("end_month")) & (Q(start_month__lte=month) | Q(end_month__gte=month))
-    return plain | wrapping
+def covering_month(month: int) -> LessThanOrEqual:
+    """Campaigns whose months include `month`, in SQL, by Campaign.covers' rule
+    (campaigns.models.month_in_range): winter December (12) to February (2) covers 12,
+    1 and 2, which the seed's `start_month <= month <= end_month` misses."""
+    return month_in_range(Value(month), F("start_month"), F("end_month"), at_most=LessThanOrEqual)
 
 
 def campaign_for_month(month: int) -> Campaign | None:
@@ -29,6 +31,33 @@ def campaign_for_month(month: int) -> Campaign | None:
 
 def active_campaign(*, on: dt.date | None = None) -> Campaign | None:
     return campaign_for_month((on or business_today()).month)
+
+
+# The campaign running on a business day and the service types it covers, as pages and
+# the API show them: every dashboard, booking page and GET /api/customer/seasonal-campaign
+# reads them, and they change only when staff edit a campaign (or the month turns). Kept
+# per process for the day, at most CAMPAIGN_CACHE_SECONDS (0: not kept); the admin
+# forgets it on saving a campaign, so the editing process shows the change at once and
+# the others within that time. The jobs read the campaign fresh (active_campaign).
+_running: dict[str, tuple] = {}
+
+
+def running_campaign(*, on: dt.date) -> tuple[Campaign | None, list[ServiceType]]:
+    """(the campaign running on `on`, the service types it covers by name); two queries
+    when not kept."""
+    seconds = settings.CAMPAIGN_CACHE_SECONDS
+    kept = _running.get("day")
+    if seconds and kept and kept[0] == on and time.monotonic() < kept[1]:
+        return kept[2], kept[3]
+    campaign = campaign_for_month(on.month)
+    types = list(campaign.service_types.order_by("name")) if campaign else []
+    if seconds:
+        _running["day"] = (on, time.monotonic() + seconds, campaign, types)
+    return campaign, types
+
+
+def forget_running_campaign() -> None:
+    _running.clear()
 
 
 @dataclass(frozen=True)
@@ -59,9 +88,10 @@ class SeasonalOffer:
 
 
 def seasonal_offer(*, customer: Customer, on: dt.date | None = None) -> SeasonalOffer | None:
-    """The campaign running today and the customer's own code for it (three queries)."""
+    """The campaign running today and the customer's own code for it (one query, three
+    when the running campaign is not kept: running_campaign)."""
     on = on or business_today()
-    campaign = campaign_for_month(on.month)
+    campaign, service_types = running_campaign(on=on)
     if campaign is None:
         return None
     season_year = campaign.season_year(on)
@@ -73,15 +103,31 @@ def seasonal_offer(*, customer: Customer, on: dt.date | None = None) -> Seasonal
     return SeasonalOffer(
         campaign=campaign,
         season_year=season_year,
-        service_types=list(campaign.service_types.order_by("name")),
+        service_types=service_types,
         promo_code=send.promo_code if send else None,
     )
 
 
+@dataclass(frozen=True)
+class CoveredService:
+    name: str
+    slug: str
+
+
 def active_promo_codes(*, customer: Customer) -> list[PromoCode]:
-    """The customer's unused, unexpired codes and vouchers, soonest to expire first (two queries)."""
-    return list(
+    """The customer's unused, unexpired codes and vouchers, soonest to expire first, each
+    with `covered`: the service types it is limited to (CoveredService, by name; empty
+    for any service). One query: the service types are aggregated into arrays."""
+    codes = (
         customer.promo_codes.filter(used_at__isnull=True, expires_at__gt=timezone.now())
-        .prefetch_related("service_types")
+        .annotate(
+            covered_names=ArrayAgg("service_types__name", order_by="service_types__name", default=[]),
+            covered_slugs=ArrayAgg("service_types__slug", order_by="service_types__name", default=[]),
+        )
         .order_by("expires_at", "code")
     )
+    for code in codes:
+        code.covered = [
+            CoveredService(name, slug) for name, slug in zip(code.covered_names, code.covered_slugs) if name is not None
+        ]
+    return list(codes)

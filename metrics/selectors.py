@@ -35,8 +35,8 @@ from retention.models import Customer, Job, JobRun
 from .periods import Period
 
 BOOKED_WITHIN = dt.timedelta(days=14)
-# The churn stages are reminders' (reminders.selectors.CHURN_STAGES, which the staff
-# churn view uses too); CHURN_SQL is written for these four, in this order.
+# The churn stages are reminders' (reminders.selectors.churn_stages(), which the staff
+# churn view and win-back use too); CHURN_SQL is written for these four, in this order.
 CHURN_BUCKETS = ("active", "cooling", "at_risk", "inactive")
 
 
@@ -332,9 +332,11 @@ def tier_upgrades_by_week(period: Period) -> dict[str, list[int]]:
 # --- Customers -------------------------------------------------------------------------
 
 # Days since the last booking (any job, by booking time) as of each week's last day, in
-# reminders' churn stages (active < 30, cooling 30-59, at risk 60-89, inactive 90+; the
-# bounds are passed in from reminders.selectors.CHURN_STAGES). A customer with a job
-# scheduled ahead is active (PRODUCT.md). Customers who had not booked yet are left out.
+# reminders' churn stages (active < 30, cooling 30-59, at risk 60 up to
+# WINBACK_INACTIVE_DAYS, inactive from there; the bounds are passed in from
+# reminders.selectors.churn_stages()). A customer with a job scheduled ahead
+# (retention.models.scheduled_ahead) is active. Customers who had not booked yet are
+# left out.
 #
 # Rather than look up every customer at every week end (customers x weeks), each
 # booking is the customer's "last booking" from its day until their next booking, and

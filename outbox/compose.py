@@ -9,15 +9,14 @@ opt-in; transactional email always goes. Both are checked here and again at deli
 
 from functools import partial
 
-from django.conf import settings
 from django.db import transaction
-from django.template.loader import render_to_string
 
 from retention.models import Customer
 
 from .after_response import deliver_after_response
-from .consent import consents, preferences_url, under_marketing_cap, unsubscribe_url
+from .consent import consents, under_marketing_cap, unsubscribe_url
 from .models import OutboundEmail
+from .render import render_parts, shared_context
 
 Kind = OutboundEmail.Kind
 
@@ -33,7 +32,7 @@ def build_email(
 ) -> OutboundEmail:
     """Renders an email into an unsaved outbox row (for bulk_create by batch jobs)."""
     to_email = to_email or customer.email
-    context = {"customer": customer, "site_url": settings.SITE_URL, "preferences_url": preferences_url(), **context}
+    context = {**shared_context(kind), "customer": customer, **context}
     headers = {}
     if kind == Kind.MARKETING and customer is not None:
         # One-click unsubscribe (RFC 8058) on every marketing email.
@@ -41,9 +40,7 @@ def build_email(
         context["unsubscribe_url"] = link
         headers["List-Unsubscribe"] = f"<{link}>"
         headers["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
-    folder = f"emails/{template}"
-    # The subject and text part are plain text: rendered without HTML escaping.
-    subject = " ".join(render_to_string(f"{folder}/subject.txt", context, using="text").split())
+    subject, text_body, html_body = render_parts(template, context)
     return OutboundEmail(
         idempotency_key=idempotency_key,
         template=template,
@@ -51,8 +48,8 @@ def build_email(
         customer=customer,
         to_email=to_email,
         subject=subject,
-        text_body=render_to_string(f"{folder}/body.txt", context, using="text"),
-        html_body=render_to_string(f"{folder}/body.html", context),
+        text_body=text_body,
+        html_body=html_body,
         headers=headers,
     )
 

@@ -7,11 +7,11 @@ that a customer is still eligible, the SQL recording the job's send). Per batch,
 makes only what it alone can, per customer (offer_values: the code, the greeting, the
 signed unsubscribe link), and write_offers() sends those as arrays into one statement
 that re-checks each customer and writes every row, the code going into the booking
-link, the notification and the email inside the database.
+link, the notification and the email inside the database (outbox.batch_queue, the one
+way batch jobs write queued emails; every table and column name from the models).
 """
 
 import datetime as dt
-import html
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -19,13 +19,17 @@ from decimal import Decimal
 from typing import NamedTuple
 
 from django.db import connection
+from django.db.models import Model
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
-from retention.bulk import binding_cursor
+from retention.bulk import Same, Step, column_type, insert_step
 from retention.links import absolute_url
+from retention.models import Customer, Notification, PromoCode, ServiceType
 from retention.models.promo import generate_code
 
+from .batch_queue import queue_batch, queued_emails
+from .render import escape_as_inlined
 from .stencil import EmailStencil
 
 # Stands for the code in what the batch statement fills in: URL-safe and HTML-safe as
@@ -55,11 +59,12 @@ class Offer:
     email: EmailStencil  # with the slots "code" and "book_url"
     email_key: str  # the outbox idempotency key is "<email_key>/<send id>"
     # SELECT finding the customer of the statement's current `given` row if they are
-    # still eligible (see correlated_sql), and the INSERT of the job's send rows from
-    # `codes` (id, customer_id), returning the sends' id and customer_id.
+    # still eligible (see correlated_sql).
     still_eligible_sql: str
-    record_sends_sql: str
-    record_sends_params: dict
+    # The job's record of each send (CampaignSend, WinbackSend): a row with the
+    # customer and the promo code, and these values of its own (attname: SQL or Same).
+    send_model: type[Model]
+    send_values: dict
     # Holdout groups (experiments.assign.Holdout): the INSERT recording the customers of
     # `sends` as mailed and of `held_out` as held out; the default records nothing.
     record_assignments_sql: str = "SELECT 1"
@@ -96,17 +101,9 @@ def offer_values(offer: Offer, recipients: Iterable[Recipient]) -> dict[str, lis
     return columns
 
 
-# One batch, one statement. Each data-modifying CTE runs exactly once whether or not
-# the final SELECT reads it.
-WRITE_OFFERS_SQL = """
-WITH given AS (
-    SELECT * FROM unnest(
-        %(customer_id)b::bigint[], %(email)b::text[], %(code)b::text[], %(short_name)b::text[],
-        %(short_name_html)b::text[], %(unsubscribe_url)b::text[], %(unsubscribe_url_html)b::text[]
-    ) AS given (customer_id, email, code, short_name, short_name_html, unsubscribe_url, unsubscribe_url_html)
-), batch AS (
-    -- The code goes into the links and the message as is: it reads the same
-    -- URL-encoded or HTML-escaped.
+# The batch's customers still eligible, with what their rows say: the code goes into
+# the links and the message as is (it reads the same URL-encoded or HTML-escaped).
+BATCH_SQL = """
     SELECT given.*, code AS code_html,
            replace(%(book_path)s, %(placeholder)s, code) AS book_path,
            replace(%(book_url)s, %(placeholder)s, code) AS book_url,
@@ -114,83 +111,114 @@ WITH given AS (
            replace(%(notification_message)s, %(placeholder)s, code) AS notification_message
     FROM given
     WHERE EXISTS ({still_eligible})
-), codes AS (
-    INSERT INTO retention_promocode (code, customer_id, source, discount_type, discount_value, expires_at, created_at)
-    SELECT code, customer_id, %(source)s, 'percent', %(discount)s, %(expires_at)s, %(now)s FROM batch
-    RETURNING id, customer_id
-), covered AS (
-    INSERT INTO retention_promocode_service_types (promocode_id, servicetype_id)
-    SELECT codes.id, service_type FROM codes CROSS JOIN unnest(%(service_types)s::bigint[]) AS service_type
-), sends AS (
-    {record_sends}
-), notifications AS (
-    INSERT INTO retention_notification (id, customer_id, kind, title, message, action_url, created_at)
-    SELECT gen_random_uuid(), customer_id, %(notification_kind)s, %(notification_title)s, notification_message,
-           book_path, %(now)s
-    FROM batch
-), emails AS (
-    INSERT INTO retention_outboundemail (
-        idempotency_key, template, kind, customer_id, to_email, subject, text_body, html_body, headers,
-        status, attempts, last_error, provider_message_id, next_attempt_at, batch_key, created_at, as_of)
-    SELECT %(email_key)s || '/' || sends.id, %(template)s, %(kind)s, b.customer_id, b.email, {subject},
-           {text_body}, {html_body}, {headers}, 'pending', 0, '', '', %(now)s, '', %(now)s, %(email_as_of)s
-    FROM sends JOIN batch b USING (customer_id)
-    ON CONFLICT (idempotency_key) DO NOTHING
-), held_out AS (
-    -- The batch's holdout group (experiments.assign): still eligible, sent nothing.
-    SELECT given.customer_id FROM unnest(%(held_out)s::bigint[]) AS given (customer_id)
-    WHERE EXISTS ({still_eligible})
-), assignments AS (
-    {record_assignments}
-)
-SELECT (SELECT count(*) FROM sends), (SELECT count(*) FROM held_out)
 """
+
+
+def offer_steps(offer: Offer) -> list[Step]:
+    """What a batch writes before its emails, in order: the eligible customers
+    (`batch`), their codes, the codes' service types, the job's sends and the
+    notifications. A step added here (a table more) is written by the same statement."""
+    service_type_id = column_type(ServiceType._meta.pk)
+    return [
+        Step("batch", BATCH_SQL.format(still_eligible=offer.still_eligible_sql)),
+        insert_step(
+            "codes",
+            PromoCode,
+            {
+                "code": "code",
+                "customer_id": "customer_id",
+                "source": Same(offer.source),
+                "discount_type": Same(PromoCode.DiscountType.PERCENT),
+                "discount_value": Same(offer.discount_percent),
+                "expires_at": Same(offer.expires_at),
+                "created_at": "%(now)s",
+            },
+            source="batch",
+            returning=("id", "customer_id"),
+        ),
+        insert_step(
+            "covered",
+            PromoCode.service_types.through,
+            {"promocode_id": "codes.id", "servicetype_id": "service_type"},
+            source=f"codes CROSS JOIN unnest(%(service_types)s::{service_type_id}[]) AS service_type",
+        ),
+        insert_step(
+            "sends",
+            offer.send_model,
+            {"customer_id": "customer_id", "promo_code_id": "id", **offer.send_values},
+            source="codes",
+            returning=("id", "customer_id"),
+        ),
+        insert_step(
+            "notifications",
+            Notification,
+            {
+                "id": "gen_random_uuid()",
+                "customer_id": "customer_id",
+                "kind": Same(offer.notification_kind),
+                "title": Same(offer.notification_title),
+                "message": "notification_message",
+                "action_url": "book_path",
+                "created_at": "%(now)s",
+            },
+            source="batch",
+        ),
+    ]
+
+
+def holdout_steps(offer: Offer) -> list[Step]:
+    """The batch's holdout group (experiments.assign): the `held_out` customers still
+    eligible, sent nothing, and the record of who was mailed (`sends`) or held out."""
+    return [
+        Step(
+            "held_out",
+            f"""SELECT given.customer_id FROM unnest(%(held_out)s::{column_type(Customer._meta.pk)}[])
+                AS given (customer_id) WHERE EXISTS ({offer.still_eligible_sql})""",
+        ),
+        Step("assignments", offer.record_assignments_sql),
+    ]
 
 
 def write_offers(offer: Offer, columns: dict[str, list], held_out: list[int] = ()) -> Written:
     """Writes codes, their service types, sends, notifications and emails for those of
-    a batch (its offer_values()) who are still eligible, in one statement, and records
-    the batch's still eligible `held_out` customers (their ids) with the mailed ones
-    (Offer.record_assignments_sql); returns how many were sent and held out. Run it in
-    a transaction: a batch that meets an existing send (a unique constraint) fails
-    whole, so no code exists without its send, nor a send without its email."""
+    a batch (its offer_values()) who are still eligible, in one statement
+    (outbox.batch_queue), and records the batch's still eligible `held_out` customers
+    (their ids) with the mailed ones (Offer.record_assignments_sql); returns how many
+    were sent and held out. Run it in a transaction: a batch that meets an existing
+    send (a unique constraint) fails whole, so no code exists without its send, nor a
+    send without its email."""
     stencil = offer.email
-    statement = WRITE_OFFERS_SQL.format(
-        still_eligible=offer.still_eligible_sql,
-        record_sends=offer.record_sends_sql,
-        record_assignments=offer.record_assignments_sql,
-        subject=stencil.fill_sql("subject", "b"),
-        text_body=stencil.fill_sql("text_body", "b"),
-        html_body=stencil.fill_sql("html_body", "b"),
-        headers=stencil.headers_sql("b"),
-    )
+    now = timezone.now()
+    customer_id = column_type(Customer._meta.pk)
     book_url = absolute_url(offer.book_path)
-    params = {
-        **columns,
-        **stencil.sql_params(),
-        **offer.record_sends_params,
-        **offer.record_assignments_params,
-        "held_out": list(held_out),
-        "placeholder": CODE_PLACEHOLDER,
-        "book_path": offer.book_path,
-        "book_url": book_url,
-        "book_url_html": html.escape(book_url),
-        "notification_kind": offer.notification_kind,
-        "notification_title": offer.notification_title,
-        "notification_message": offer.notification_message,
-        "source": offer.source,
-        "discount": offer.discount_percent,
-        "expires_at": offer.expires_at,
-        "service_types": offer.service_types,
-        "email_key": offer.email_key,
-        "email_as_of": offer.as_of,
-        "template": stencil.template,
-        "kind": stencil.kind,
-        "now": timezone.now(),
-    }
-    with binding_cursor() as cursor:  # the arrays go in binary, apart from the SQL
-        cursor.execute(statement, params)
-        sent, held = cursor.fetchone()
+    sent, held = queue_batch(
+        given=columns,
+        types={name: customer_id if name == "customer_id" else "text" for name in columns},
+        steps=[*offer_steps(offer), *holdout_steps(offer)],
+        emails=queued_emails(
+            source="sends JOIN batch b USING (customer_id)",
+            row="b",
+            key="%(email_key)s || '/' || sends.id",
+            template=stencil.template,
+            kind=stencil.kind,
+            now=now,
+            as_of=offer.as_of,
+            stencil=stencil,
+        ),
+        counts=("sends", "held_out"),
+        params={
+            **offer.record_assignments_params,
+            "held_out": list(held_out),
+            "placeholder": CODE_PLACEHOLDER,
+            "book_path": offer.book_path,
+            "book_url": book_url,
+            "book_url_html": escape_as_inlined(book_url),
+            "notification_message": offer.notification_message,
+            "service_types": offer.service_types,
+            "email_key": offer.email_key,
+            "now": now,
+        },
+    )
     return Written(sent, held)
 
 

@@ -1,33 +1,59 @@
-"""Renders every email template with sample data, for the staff preview page.
+"""The staff preview of every email, rendered by the same code the real email uses.
 
 Each folder under templates/emails/ (except `_layout`-style folders starting with
-"_") is one email. It renders with SAMPLE_CONTEXT, a sample customer, and the
-folder's optional `sample.json` (its keys override the samples; `"_kind"` picks the
-email kind, marketing by default so the unsubscribe footer shows).
+"_") is one email. The app that sends it registers a sample (register_sample): its
+kind, and a function that builds the email's context with the very function the real
+send calls, from sample objects, and says which values the email must show (the
+code, the reward, the tiers). So a preview cannot drift from the email it shows, and
+tests/retention/test_email_preview.py checks that every preview holds its values.
 """
 
 import datetime as dt
-import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from django.conf import settings
 from django.template.utils import get_app_template_dirs
-from django.utils import timezone
 
-from retention.links import booking_url
 from retention.models import Customer, User
 
 from .compose import build_email
 from .models import OutboundEmail
 
 REQUIRED_FILES = ("subject.txt", "body.txt", "body.html")
+SAMPLE_TODAY = dt.date(2026, 4, 6)  # a Monday in spring: the samples do not depend on the clock
+
+
+@dataclass(frozen=True)
+class Sample:
+    """What the preview renders an email with: its context, as the real send builds it
+    from sample objects, and the values the email must show."""
+
+    context: dict
+    key_values: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class EmailSample:
+    template: str
+    kind: str  # OutboundEmail.Kind
+    build: Callable[[], Sample]
+
+
+SAMPLES: dict[str, EmailSample] = {}
+
+
+def register_sample(template: str, kind: str, build: Callable[[], Sample]) -> None:
+    """Called by the app that sends `template` (from its AppConfig.ready)."""
+    SAMPLES[template] = EmailSample(template=template, kind=kind, build=build)
 
 
 @dataclass
 class Preview:
     name: str
     email: OutboundEmail | None = None
+    key_values: tuple[str, ...] = ()
     error: str = ""
 
 
@@ -52,81 +78,23 @@ def sample_customer() -> Customer:
     return Customer(pk=0, user=user, phone="555-0100")
 
 
-def sample_context() -> dict:
-    today = timezone.localdate()
-    now = timezone.now()
-    site = settings.SITE_URL
-    provider = {
-        "business_name": "Green Thumb Lawn Co.",
-        "phone": "555-0142",
-        "name": "Green Thumb Lawn Co.",
-    }
-    service_type = {"name": "Lawn Care", "slug": "lawn-care", "frequency_days": 14}
-    tier = {"key": "gold", "name": "Gold", "multiplier": "1.10", "threshold": 2500}
-    return {
-        "campaign": {
-            "season": "spring",
-            "emoji": "🌸",
-            "title": "Spring refresh",
-            "discount_percent": 20,
-            "description": "Get your yard and home ready for the season.",
-            "get_season_display": "Spring",
-        },
-        "promo_code": {
-            "code": "SPRG7XK4M2QP",
-            "expires_at": now + dt.timedelta(days=30),
-            "discount_value": 20,
-            "discount_type": "percent",
-        },
-        "code": "SPRG7XK4M2QP",
-        "discount_percent": 20,
-        "expires_at": now + dt.timedelta(days=30),
-        "service_type": service_type,
-        "provider": provider,
-        "job": {
-            "service_type": service_type,
-            "provider": provider,
-            "scheduled_for": today,
-            "completed_at": now,
-            "next_due_date": today + dt.timedelta(days=3),
-            "amount_paid": "149.00",
-        },
-        "due_date": today + dt.timedelta(days=3),
-        "days_until_due": 3,
-        "tier": tier,
-        "new_tier": tier,
-        "old_tier": {"key": "silver", "name": "Silver", "multiplier": "1.05"},
-        "points": 2640,
-        "lifetime_points": 2640,
-        "points_awarded": 149,
-        "reward": {"name": "$25 off your next service", "points_cost": 500},
-        "voucher_code": "VCH4RW9TQ2ZD",
-        "book_url": booking_url(code="SPRG7XK4M2QP", absolute=True),
-        "dashboard_url": f"{site}/customer-portal/",
-        "rewards_url": f"{site}/customer-portal/rewards/",
-    }
-
-
-def render_preview(name: str, folder: Path) -> Preview:
-    context = sample_context()
-    kind = OutboundEmail.Kind.MARKETING
-    sample_file = folder / "sample.json"
+def render_preview(name: str) -> Preview:
+    sample = SAMPLES.get(name)
+    if sample is None:
+        return Preview(name=name, error=f"No sample registered for {name} (outbox.preview.register_sample).")
     try:
-        if sample_file.exists():
-            extra = json.loads(sample_file.read_text())
-            kind = extra.pop("_kind", kind)
-            context.update(extra)
+        built = sample.build()
         email = build_email(
             template=name,
             customer=sample_customer(),
-            kind=kind,
+            kind=sample.kind,
             idempotency_key=f"preview/{name}",
-            context=context,
+            context=built.context,
         )
     except Exception as exc:  # show the broken template, keep the page up
         return Preview(name=name, error=f"{type(exc).__name__}: {exc}")
-    return Preview(name=name, email=email)
+    return Preview(name=name, email=email, key_values=built.key_values)
 
 
 def render_all_previews() -> list[Preview]:
-    return [render_preview(name, folder) for name, folder in email_template_dirs().items()]
+    return [render_preview(name) for name in email_template_dirs()]

@@ -1,18 +1,15 @@
 """EmailStencil: one email of a batch job rendered once, with each customer's values
 left as slots that Python or the database fills in."""
 
-import html
 import re
 from dataclasses import dataclass
 from types import SimpleNamespace
 
-from django.conf import settings
-from django.template.loader import render_to_string
-
 from retention.models.people import short_name
 
-from .consent import preferences_url, unsubscribe_path_template, unsubscribe_url_for
+from .consent import unsubscribe_path_template, unsubscribe_url_for
 from .models import OutboundEmail
+from .render import escape_as_inlined, render_parts, shared_context
 
 Kind = OutboundEmail.Kind
 
@@ -31,9 +28,12 @@ def _slot(name: str) -> str:
 class EmailStencil:
     """One email of a batch job rendered once, with each customer's own values left
     as named slots, so a batch of thousands renders its templates once instead of
-    once per customer. Filling a slot is plain substitution, HTML-escaped in the HTML
-    part as autoescaping would, so a filled stencil is exactly the email build_email
-    renders for that customer (tests hold the two equal).
+    once per customer. The HTML's CSS is inlined once, when the stencil is rendered; a
+    slot survives inlining whole (U+E000 is neither markup nor whitespace). Filling a
+    slot is plain substitution, the value HTML-escaped in the HTML part as rendering
+    and inlining would have written it (outbox.render.escape_as_inlined), so a filled
+    stencil is exactly the email build_email renders for that customer (tests hold
+    the two equal).
 
     Every stencil has the slots `short_name` (the greeting, User.get_short_name) and, for
     marketing email, `unsubscribe_url`; the caller names its own (a code, a link).
@@ -61,19 +61,18 @@ class EmailStencil:
         slots = ("short_name", *(("unsubscribe_url",) if kind == Kind.MARKETING else ()), *slots)
         stand_in = SimpleNamespace(user=SimpleNamespace(get_short_name=_slot("short_name")))
         context = {
+            **shared_context(kind),
             "customer": stand_in,
-            "site_url": settings.SITE_URL,
-            "preferences_url": preferences_url(),
             **context,
             **{name: _slot(name) for name in slots if name != "short_name"},
         }
-        folder = f"emails/{template}"
+        subject, text_body, html_body = render_parts(template, context)  # the CSS inlined once
         return cls(
             template=template,
             kind=kind,
-            subject=" ".join(render_to_string(f"{folder}/subject.txt", context, using="text").split()),
-            text_body=render_to_string(f"{folder}/body.txt", context, using="text"),
-            html_body=render_to_string(f"{folder}/body.html", context),
+            subject=subject,
+            text_body=text_body,
+            html_body=html_body,
             slots=slots,
             unsubscribe_path=unsubscribe_path_template(),
         )
@@ -85,7 +84,7 @@ class EmailStencil:
         for name, value in values.items():
             subject = subject.replace(_slot(name), value)
             text = text.replace(_slot(name), value)
-            html_body = html_body.replace(_slot(name), html.escape(value))
+            html_body = html_body.replace(_slot(name), escape_as_inlined(value))
         return subject, text, html_body
 
     def customer_slots(self) -> tuple[str, ...]:
@@ -98,14 +97,12 @@ class EmailStencil:
         """(column, value) for customer_slots(), for the row fill_sql() reads; the
         caller provides its own slots' columns (and their `_html` versions)."""
         greeting = short_name(name, email)
-        # html.escape is what Django's escape() applies, without its lazy-string
-        # wrapper (a third of the time here, once per value per customer).
         yield "short_name", greeting
-        yield "short_name_html", html.escape(greeting)
+        yield "short_name_html", escape_as_inlined(greeting)
         if "unsubscribe_url" in self.slots:
             link = unsubscribe_url_for(customer_id, self.unsubscribe_path)
             yield "unsubscribe_url", link
-            yield "unsubscribe_url_html", html.escape(link)
+            yield "unsubscribe_url_html", escape_as_inlined(link)
 
     def headers_sql(self, row: str) -> str:
         """The outbox row's headers as SQL (one-click unsubscribe for marketing)."""

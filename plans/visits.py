@@ -24,11 +24,11 @@ from django.db.models import DateField, ExpressionWrapper, F, OuterRef, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from outbox.batch_queue import queue_batch, queued_emails
 from outbox.consent import Kind
-from outbox.models import OutboundEmail
 from outbox.stencil import EmailStencil
-from retention.bulk import binding_cursor, insert_rows
-from retention.models import Job
+from retention.bulk import binding_cursor, column_type
+from retention.models import Customer, Job
 from retention.models.people import short_name
 from retention.scheduling import JobContext
 
@@ -177,24 +177,32 @@ def write_batch(bookings: list[Booking], *, plans: dict, render, now: dt.datetim
         with binding_cursor() as cursor:
             cursor.execute(sql, params)
             booked = cursor.fetchall()
-        emails = []
+        columns = {name: [] for name in ("key", "customer_id", "email", "subject", "text_body", "html_body")}
         for visit_id, job_id in booked:
             booking = by_job[job_id]
             due = booking.due
             stencil = render(due.plan_id, booking.day, booking.provider_id)
             subject, text, html = stencil.fill(short_name=short_name(due.customer_name, due.customer_email))
-            emails.append((f"plan_visit/{visit_id}", due.customer_id, due.customer_email, subject, text, html))
-        insert_rows(
-            OutboundEmail,
-            ["idempotency_key", "customer_id", "to_email", "subject", "text_body", "html_body"],
-            emails,
-            same={
-                "template": TEMPLATE, "kind": Kind.TRANSACTIONAL, "headers": {}, "created_at": now,
-                "next_attempt_at": now, "as_of": as_of,
-            },
-            ignore_conflicts_on="idempotency_key",
-        )
-    return len(booked), len(emails)
+            row = (f"plan_visit/{visit_id}", due.customer_id, due.customer_email, subject, text, html)
+            for values, value in zip(columns.values(), row, strict=True):
+                values.append(value)
+        emails = 0
+        if booked:  # the one way batch jobs queue email, each row with the run's as-of day
+            (emails,) = queue_batch(
+                given=columns,
+                types={name: column_type(Customer._meta.pk) if name == "customer_id" else "text" for name in columns},
+                steps=[],
+                emails=queued_emails(
+                    source="given",
+                    row="given",
+                    key="given.key",
+                    template=TEMPLATE,
+                    kind=Kind.TRANSACTIONAL,
+                    now=now,
+                    as_of=as_of,
+                ),
+            )
+    return len(booked), emails
 
 
 def email_renderer(plans: dict, provider_names: dict):

@@ -1,5 +1,5 @@
-"""The rewards page: balance, tier, ways to earn, the rewards grid, points history
-and redemption.
+"""The rewards page: balance, tier, ways to earn, the rewards grid, the newest points
+history (the whole of it a page at a time on its own page) and redemption.
 
 Redeeming is a plain form post (GET confirm page, POST redeem, redirect back with
 the voucher shown), so it works without JavaScript. With JavaScript the same
@@ -10,11 +10,12 @@ dialog's result plus out-of-band updates of the balance, grid and history.
 import uuid
 
 from django.contrib import messages
+from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 
-from loyalty.models import Redemption, Reward
+from loyalty.models import PointsEntry, Redemption, Reward
 from loyalty.selectors import active_rewards, loyalty_summary, recent_entries, unused_vouchers
 from loyalty.services import LoyaltyError, RewardNotFound, redeem_reward
 from loyalty.tiers import TIERS
@@ -29,14 +30,23 @@ def _reward_cards(rewards, points: int) -> list[dict]:
     ]
 
 
+# The rewards page shows the newest ledger lines and links to the whole history, so
+# the page costs the same for 7 lines as for 7,000.
+PAGE_HISTORY = 7
+HISTORY_PAGE_SIZE = 25
+
+
 def _page_parts(customer) -> dict:
     """What the balance card, the vouchers, the rewards grid and the history show (five queries)."""
     summary = loyalty_summary(customer=customer)
+    # One more than shown: whether there is more to see, without counting.
+    history = recent_entries(customer=customer, limit=PAGE_HISTORY + 1)
     return {
         "loyalty": summary,
         "vouchers": unused_vouchers(customer=customer),
         "cards": _reward_cards(active_rewards(), summary.points),
-        "history": recent_entries(customer=customer),
+        "history": history[:PAGE_HISTORY],
+        "history_more": len(history) > PAGE_HISTORY,
     }
 
 
@@ -59,6 +69,14 @@ def rewards(request):
     if redeemed := request.GET.get("redeemed"):
         context["redeemed"] = _own_redemption(request.customer, redeemed)
     return render(request, "portal/rewards.html", context)
+
+
+@customer_required
+def points_history(request):
+    """The whole points history, newest first, a page at a time."""
+    entries = PointsEntry.objects.filter(account_id=request.customer.pk).order_by("-created_at", "-id")
+    page = Paginator(entries, HISTORY_PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "portal/points_history.html", {"page": page})
 
 
 def _reward_or_404(reward_id) -> Reward:

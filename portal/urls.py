@@ -19,6 +19,7 @@ urlpatterns = [
     path("customer-portal/notifications/", views.notifications, name="notifications"),
     path("customer-portal/rewards/", rewards.rewards, name="rewards"),
     path("customer-portal/rewards/redeem/", rewards.redeem, name="rewards_redeem"),
+    path("customer-portal/rewards/history/", rewards.points_history, name="points_history"),
     path("provider-portal/", views.provider_portal, name="provider"),
     path("customer-portal/services/", services_due.services, name="services"),
     path("customer-portal/preferences/", preferences.email_preferences, name="email_preferences"),

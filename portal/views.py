@@ -27,6 +27,10 @@ from .dashboard import dashboard_context
 from .forms import BookingForm
 
 
+NOTIFICATIONS_PAGE_SIZE = 25
+PROVIDER_PAGE_SIZE = 20
+
+
 def favicon(request):
     """Browsers ask for /favicon.ico on pages that name no icon (the admin's): the same icon."""
     return redirect(static("portal/favicon.svg"), permanent=True)
@@ -163,21 +167,26 @@ def notifications(request):
     if request.method == "POST":
         mark_read(customer=request.customer)
         return redirect("portal:notifications")
-    return render(
-        request, "portal/notifications.html", {"notifications": request.customer.notifications.all()[:100]}
-    )
+    # A page at a time, like the jobs: the page costs the same for 5 notifications or 500.
+    page = Paginator(request.customer.notifications.all(), NOTIFICATIONS_PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "portal/notifications.html", {"page": page, "notifications": page.object_list})
 
 
 @provider_required
 def provider_portal(request):
     provider = request.provider
     jobs = provider.jobs.select_related("service_type", "customer__user", PLAN_VISIT_RELATED)
+    # Soonest first, a page at a time: the page costs the same for 5 scheduled jobs or 500.
+    page = Paginator(
+        jobs.filter(status=Job.Status.SCHEDULED).order_by("scheduled_for", "created_at"), PROVIDER_PAGE_SIZE
+    ).get_page(request.GET.get("page"))
     return render(
         request,
         "portal/provider.html",
         {
             "provider": provider,
-            "scheduled": jobs.filter(status=Job.Status.SCHEDULED).order_by("scheduled_for", "created_at"),
+            "page": page,
+            "scheduled": page.object_list,
             "completed": jobs.filter(status=Job.Status.COMPLETED).order_by("-completed_at")[:20],
         },
     )

@@ -199,13 +199,33 @@ def _queue_welcome_email(*, friend: Customer, referral: Referral | None, promo: 
         customer=friend,
         kind=Kind.TRANSACTIONAL,
         idempotency_key=f"referral_welcome/{friend.pk}" + (f"/{promo.pk}" if promo else ""),
-        context={
-            "advocate_name": first_name(referral.advocate.user) if referral else "",
-            "promo": promo,
-            "dashboard_url": absolute_url(DASHBOARD_URL),
-            "book_url": booking_url(code=promo.code, absolute=True) if promo else booking_url(absolute=True),
-        },
+        context=welcome_context(advocate_name=first_name(referral.advocate.user) if referral else "", promo=promo),
     )
+
+
+def welcome_context(*, advocate_name: str, promo: PromoCode | None) -> dict:
+    """The referral_welcome email's context (the real send and the staff preview)."""
+    return {
+        "advocate_name": advocate_name,
+        "promo": promo,
+        "dashboard_url": absolute_url(DASHBOARD_URL),
+        "book_url": booking_url(code=promo.code, absolute=True) if promo else booking_url(absolute=True),
+    }
+
+
+def account_exists_context(user: User) -> dict:
+    """The referral_account_exists email's context."""
+    return {"user": user, "login_url": absolute_url("/accounts/login/")}
+
+
+def reward_context(*, friend_name: str, points: int) -> dict:
+    """The referral_reward email's context."""
+    return {
+        "friend_name": friend_name,
+        "points": points,
+        "rewards_url": absolute_url(REWARDS_URL),
+        "dashboard_url": absolute_url(DASHBOARD_URL),
+    }
 
 
 def _tell_account_exists(user: User) -> None:
@@ -216,7 +236,7 @@ def _tell_account_exists(user: User) -> None:
         to_email=user.email,
         kind=Kind.TRANSACTIONAL,
         idempotency_key=f"referral_account_exists/{user.pk}/{business_today().isoformat()}",
-        context={"user": user, "login_url": absolute_url("/accounts/login/")},
+        context=account_exists_context(user),
     )
 
 
@@ -286,12 +306,7 @@ def _reward_if_due(referral: Referral, job: Job) -> ReferralReward | None:
         customer=referral.advocate,
         kind=Kind.TRANSACTIONAL,
         idempotency_key=f"referral_reward/{reward.pk}",
-        context={
-            "friend_name": friend_name,
-            "points": points,
-            "rewards_url": absolute_url(REWARDS_URL),
-            "dashboard_url": absolute_url(DASHBOARD_URL),
-        },
+        context=reward_context(friend_name=friend_name, points=points),
     )
     return reward
 

@@ -1,16 +1,19 @@
 """Staff views of reminders and win-back: the churn list of customers by days since
 their last booking, and the reminder and win-back records (read-only)."""
 
-import datetime as dt
-
 from django.contrib import admin
 from django.db.models import Q
 
-from retention.clock import business_date, business_today, start_of_business_day
+from retention.clock import business_date, business_today
 
 from .models import CustomerChurn, ServiceReminder, WinbackSend
-from .selectors import CHURN_STAGES, churn_stage, with_churn_dates
-from .winback import scheduled_ahead
+from .selectors import (
+    churn_stage,
+    churn_stages,
+    in_churn_stage,
+    job_scheduled_ahead,
+    with_churn_dates,
+)
 
 
 class DaysSinceLastBookingFilter(admin.SimpleListFilter):
@@ -18,23 +21,19 @@ class DaysSinceLastBookingFilter(admin.SimpleListFilter):
     parameter_name = "churn"
 
     def lookups(self, request, model_admin):
-        return [(key, label) for key, label, _low, _high in CHURN_STAGES] + [("never", "Never booked")]
+        return [(stage.key, stage.label) for stage in churn_stages()] + [("never", "Never booked")]
 
     def queryset(self, request, queryset):
         if self.value() == "never":
             return queryset.filter(last_booking_at__isnull=True)
-        for index, (key, _label, low, high) in enumerate(CHURN_STAGES):
-            if self.value() == key:
-                # Booked on business day D is n days ago when today - D = n.
-                today = business_today()
-                in_stage = Q(last_booking_at__lt=start_of_business_day(today - dt.timedelta(days=low - 1)))
-                if high is not None:
-                    in_stage &= Q(last_booking_at__gte=start_of_business_day(today - dt.timedelta(days=high)))
-                # A job scheduled ahead makes a customer active, whenever they booked.
-                if index == 0:
-                    return queryset.filter(in_stage | Q(job_ahead=True))
-                return queryset.filter(in_stage, job_ahead=False)
-        return queryset
+        stages = [stage.key for stage in churn_stages()]
+        if self.value() not in stages:
+            return queryset
+        in_stage = in_churn_stage(self.value(), business_today())
+        # A job scheduled ahead makes a customer active, whenever they booked.
+        if self.value() == stages[0]:
+            return queryset.filter(in_stage | Q(job_ahead=True))
+        return queryset.filter(in_stage, job_ahead=False)
 
 
 @admin.register(CustomerChurn)
@@ -49,7 +48,7 @@ class CustomerChurnAdmin(admin.ModelAdmin):
     def get_queryset(self, request):
         # job_ahead: the win-back job's own "scheduled ahead" rule, so staff see a
         # customer as active exactly when win-back leaves them alone for it.
-        return with_churn_dates(super().get_queryset(request)).annotate(job_ahead=scheduled_ahead(business_today()))
+        return with_churn_dates(super().get_queryset(request)).annotate(job_ahead=job_scheduled_ahead(business_today()))
 
     def has_add_permission(self, request):
         return False

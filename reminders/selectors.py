@@ -7,12 +7,15 @@ the staff churn view, so all of them agree on what "due", "rebooked" and "urgent
 import datetime as dt
 import re
 from dataclasses import dataclass
+from typing import NamedTuple
 
+from django.conf import settings
 from django.db.models import Case, Exists, OuterRef, Q, QuerySet, Subquery, Value, When
 
-from plans.selectors import on_plan_for_service
+from plans.selectors import on_a_plan, on_plan_for_service
+from retention.clock import start_of_business_day
 from retention.links import booking_url
-from retention.models import Customer, Job, ServiceType
+from retention.models import Customer, Job, ServiceType, scheduled_ahead
 
 from .models import ServiceReminder, WinbackSend
 
@@ -28,7 +31,7 @@ def rebooks(*, as_of: dt.date, completed_at: OuterRef) -> Q:
     A visit booked before the completion but still ahead counts too (PRODUCT.md: a
     customer with a job scheduled ahead is never a reminder target for that service)."""
     return Q(status__in=[Job.Status.SCHEDULED, Job.Status.COMPLETED]) & (
-        Q(status=Job.Status.SCHEDULED, scheduled_for__gte=as_of)
+        scheduled_ahead(as_of)
         | Q(status=Job.Status.COMPLETED, completed_at__gt=completed_at)
         | Q(created_at__gt=completed_at)
     )
@@ -128,6 +131,34 @@ class DueService(Urgent):
         return booking_url(service=self.job.service_type.slug)
 
 
+def due_within(*, today: dt.date, ahead_days: int = ALERT_AHEAD_DAYS, overdue_days: int = ALERT_OVERDUE_DAYS) -> Q:
+    """A completed job whose service falls due from `overdue_days` ago to `ahead_days`
+    ahead and has not been booked again: the alert's and GET /api/customer/jobs/due's rule."""
+    return Q(
+        ~rebooked_since_completion(today),
+        status=Job.Status.COMPLETED,
+        next_due_date__gte=today - dt.timedelta(days=overdue_days),
+        next_due_date__lte=today + dt.timedelta(days=ahead_days),
+    )
+
+
+# Most urgent (earliest due) first; of two completions of one service, the latest.
+DUE_ORDER = ("next_due_date", "service_type__name", "-completed_at")
+
+
+def most_urgent_first(jobs, *, today: dt.date) -> list["DueService"]:
+    """DueService for each service of these jobs (in DUE_ORDER, with service_type and
+    provider), the first job listed for each service type."""
+    seen, due = set(), []
+    for job in jobs:
+        # Two completions of one service at the very same moment: the first listed wins.
+        if job.service_type_id in seen:
+            continue
+        seen.add(job.service_type_id)
+        due.append(DueService(job=job, due_date=job.next_due_date, days_until_due=(job.next_due_date - today).days))
+    return due
+
+
 def due_services(
     *,
     customer: Customer,
@@ -138,24 +169,11 @@ def due_services(
     """The customer's services due from `overdue_days` ago to `ahead_days` ahead that
     they have not booked again, most urgent (earliest due) first. One query."""
     jobs = (
-        Job.objects.filter(
-            customer=customer,
-            status=Job.Status.COMPLETED,
-            next_due_date__gte=today - dt.timedelta(days=overdue_days),
-            next_due_date__lte=today + dt.timedelta(days=ahead_days),
-        )
-        .filter(~rebooked_since_completion(today))
+        Job.objects.filter(due_within(today=today, ahead_days=ahead_days, overdue_days=overdue_days), customer=customer)
         .select_related("service_type", "provider")
-        .order_by("next_due_date", "service_type__name", "-completed_at")
+        .order_by(*DUE_ORDER)
     )
-    seen, due = set(), []
-    for job in jobs:
-        # Two completions of one service at the very same moment: the first listed wins.
-        if job.service_type_id in seen:
-            continue
-        seen.add(job.service_type_id)
-        due.append(DueService(job=job, due_date=job.next_due_date, days_until_due=(job.next_due_date - today).days))
-    return due
+    return most_urgent_first(jobs, today=today)
 
 
 @dataclass(frozen=True)
@@ -188,7 +206,7 @@ def service_summaries(*, customer: Customer, today: dt.date) -> list[ServiceSumm
         customer=customer,
         status=Job.Status.SCHEDULED,
         service_type=OuterRef("pk"),
-    ).order_by(Case(When(scheduled_for__gte=today, then=Value(0)), default=Value(1)), "scheduled_for")
+    ).order_by(Case(When(scheduled_ahead(today), then=Value(0)), default=Value(1)), "scheduled_for")
     types = (
         ServiceType.objects.filter(Exists(completed))
         .annotate(
@@ -212,33 +230,76 @@ def service_summaries(*, customer: Customer, today: dt.date) -> list[ServiceSumm
 
 # --- Churn: how long since a customer's last booking -----------------------------------------
 
-# The churn stages by days since the last booking, the one definition the staff churn
-# view here and the metrics page's weekly churn chart (metrics.selectors) both read.
-# (key, label, lowest days since last booking, highest or None), in order. A customer
-# with a job scheduled ahead is in the first stage, active, however long ago they
-# booked it (PRODUCT.md: never inactive).
-CHURN_STAGES = [
-    ("active", "Active (under 30 days)", 0, 29),
-    ("cooling", "Cooling (30-59 days)", 30, 59),
-    ("at_risk", "At risk (60-89 days)", 60, 89),
-    ("inactive", "Inactive (90+ days)", 90, None),
-]
+class ChurnStage(NamedTuple):
+    key: str
+    label: str
+    low: int  # the fewest days since the last booking in this stage
+    high: int | None  # the most, or None for the last stage
+
+
+def churn_stages() -> list[ChurnStage]:
+    """The churn stages by days since the last booking, in order: the one definition
+    the staff churn view (its filter and stage column), win-back (the "inactive" stage
+    is who it mails) and the metrics page's weekly churn chart all read. "Inactive"
+    begins at WINBACK_INACTIVE_DAYS, so the view and the job cannot disagree. A
+    customer with a job scheduled ahead is in the first stage, active, however long
+    ago they booked it (never inactive)."""
+    inactive = settings.WINBACK_INACTIVE_DAYS
+    return [
+        ChurnStage("active", "Active (under 30 days)", 0, 29),
+        ChurnStage("cooling", "Cooling (30-59 days)", 30, 59),
+        ChurnStage("at_risk", f"At risk (60-{inactive - 1} days)", 60, inactive - 1),
+        ChurnStage("inactive", f"Inactive ({inactive}+ days)", inactive, None),
+    ]
 
 
 def churn_stage_starts() -> dict[str, int]:
     """The days since the last booking at which each stage begins, by key."""
-    return {key: low for key, _label, low, _high in CHURN_STAGES}
+    return {stage.key: stage.low for stage in churn_stages()}
 
 
 def churn_stage(days_since_last_booking: int | None, *, job_ahead: bool = False) -> str:
+    """The stage's label for a customer (Python; in_churn_stage() is the same in SQL)."""
+    stages = churn_stages()
     if days_since_last_booking is None:
         return "never booked"
     if job_ahead:
-        return CHURN_STAGES[0][1]
-    for _key, label, low, high in CHURN_STAGES:
-        if days_since_last_booking >= low and (high is None or days_since_last_booking <= high):
-            return label
-    return CHURN_STAGES[0][1]  # a booking dated in the future counts as active
+        return stages[0].label
+    for stage in stages:
+        if days_since_last_booking >= stage.low and (stage.high is None or days_since_last_booking <= stage.high):
+            return stage.label
+    return stages[0].label  # a booking dated in the future counts as active
+
+
+def booked_days_ago(days: int, as_of: dt.date) -> dt.datetime:
+    """The moment from which a booking is fewer than `days` days old on `as_of`: booked
+    on business day D is n days old from D + n on."""
+    return start_of_business_day(as_of - dt.timedelta(days=days - 1))
+
+
+def in_churn_stage(key: str, as_of: dt.date) -> Q:
+    """Customers annotated with `last_booking_at` (last_booking_at()) whose last booking
+    puts them in stage `key` on `as_of` by days alone (churn_stage() in SQL); a job
+    scheduled ahead is the caller's (the churn view counts it active, win-back skips it)."""
+    stage = next(stage for stage in churn_stages() if stage.key == key)
+    in_stage = Q(last_booking_at__lt=booked_days_ago(stage.low, as_of))
+    if stage.high is not None:
+        in_stage &= Q(last_booking_at__gte=booked_days_ago(stage.high + 1, as_of))
+    return in_stage
+
+
+def job_scheduled_ahead(as_of: dt.date) -> Exists:
+    """The customer has a job scheduled ahead (retention.models.scheduled_ahead)."""
+    return Exists(Job.objects.filter(scheduled_ahead(as_of), customer_id=OuterRef("pk")))
+
+
+def active_ahead(as_of: dt.date) -> Q:
+    """The customer is active ahead of `as_of`, so never won back: a job scheduled ahead
+    (job_scheduled_ahead) or an active maintenance plan, which books their visits
+    (plans.selectors.on_a_plan; PRODUCT.md: plan members are not win-back targets while
+    the plan is active). Service-due asks the same per service: rebooked_since_completion
+    (a job of the service scheduled ahead, or a plan for it)."""
+    return Q(job_scheduled_ahead(as_of)) | Q(on_a_plan(customer="pk"))
 
 
 def last_booking_at() -> Subquery:

@@ -7,15 +7,16 @@ service again since or turned service reminders off. The ServiceReminder row is 
 transaction per batch of customers, and each customer gets one email listing every
 service of theirs due. Delivery happens after the writes, outside any transaction.
 
-A batch is three statements, whatever its size: the reminders' INSERT ... SELECT
-re-checks eligibility and returns what the emails need, then one INSERT each writes
-the notifications and the emails from arrays (retention.bulk). An email is rendered
-through the templates once per distinct list of services due, for any customer, and
-each customer's name is put in after (retention.emails.EmailStencil).
+A batch is two statements, whatever its size: the reminders' INSERT ... SELECT
+re-checks eligibility and returns what the emails need, then one statement writes
+the notifications and the emails from arrays (outbox.batch_queue, the one way batch
+jobs queue email). An email is rendered through the templates once per distinct list
+of services due (their names, in order), for any customer, due dates and providers,
+and each customer's name and each service's due date and provider are put in after
+(outbox.stencil.EmailStencil).
 """
 
 import datetime as dt
-import uuid
 from collections.abc import Callable
 from functools import lru_cache
 from itertools import groupby
@@ -28,10 +29,10 @@ from django.db.models import Exists, OuterRef, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 
+from outbox.batch_queue import queue_batch, queued_emails
 from outbox.consent import Kind
-from outbox.models import OutboundEmail
 from outbox.stencil import EmailStencil
-from retention.bulk import insert_rows
+from retention.bulk import Same, Step, batch_sql, column_type, insert_step
 from retention.links import absolute_url, booking_url
 from retention.models import Customer, Job, Notification
 from retention.models.people import short_name
@@ -132,8 +133,10 @@ class DueJob(NamedTuple):
 
     @property
     def content(self) -> tuple:
-        """What the email says of this job, as a key for rendering it once."""
-        return (self.service, self.due_date, self.provider, self.phone, self.slug)
+        """What the email says of this job apart from its due date and provider, as a
+        key for rendering it once: those go in as slots (job_slot_values), so the
+        renderings multiply neither with the providers nor with the dates."""
+        return (self.service, self.slug)
 
 
 # What a reminder needs of each job, after its id, customer and due date.
@@ -152,79 +155,106 @@ def mark_reminded(*, as_of: dt.date, customer_ids: list[int], now: dt.datetime) 
     eligible = reminder_targets(as_of).order_by().values_list(
         "pk", "customer_id", "next_due_date", *DETAIL_FIELDS
     )
-    select, params = eligible.query.sql_with_params()
-    with connection.cursor() as cursor:
+    # The ORM's SQL with its parameters inlined, so the statement names its own.
+    select = connection.ops.compose_sql(*eligible.query.sql_with_params()).replace("%", "%%")
+    target = Step(
+        "target",
         # The batch's customers go in as one array rather than the 500 parameters of
         # filter(customer_id__in=...); PostgreSQL pushes the condition into the
         # subquery, so the jobs are still found through the customer index.
-        cursor.execute(
-            f"""
-            WITH target AS (
-                SELECT * FROM ({select}) AS eligible (
-                    job_id, customer_id, due_date, service, slug, provider, phone, customer_email, customer_name
-                )
-                WHERE customer_id = ANY(%s)
-            ),
-            reminded AS (
-                INSERT INTO {ServiceReminder._meta.db_table} (job_id, customer_id, due_date, sent_at)
-                SELECT job_id, customer_id, due_date, %s FROM target
-                RETURNING id, job_id
+        f"""SELECT * FROM ({select}) AS eligible (
+                job_id, customer_id, due_date, service, slug, provider, phone, customer_email, customer_name
             )
-            SELECT reminded.id, customer_id, due_date, service, slug, provider, phone,
-                   customer_email, customer_name
-            FROM target JOIN reminded USING (job_id)
-            ORDER BY customer_id, due_date, service, job_id
-            """,
-            [*params, customer_ids, now],
-        )
+            WHERE customer_id = ANY(%(customer_ids)s)""",
+    )
+    reminded = insert_step(
+        "reminded",
+        ServiceReminder,
+        {"job_id": "job_id", "customer_id": "customer_id", "due_date": "due_date", "sent_at": "%(now)s"},
+        source="target",
+        returning=("id", "job_id"),
+    )
+    sql, params = batch_sql(
+        [target, reminded],
+        """SELECT reminded.id, customer_id, due_date, service, slug, provider, phone,
+                  customer_email, customer_name
+           FROM target JOIN reminded USING (job_id)
+           ORDER BY customer_id, due_date, service, job_id""",
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, {**params, "customer_ids": customer_ids, "now": now})
         return [DueJob(*row) for row in cursor.fetchall()]
+
+
+# The per-customer columns a batch's notifications and emails are written from.
+BATCH_COLUMNS = ("customer_id", "title", "message", "key", "email", "subject", "text_body", "html_body")
+
+
+def reminder_steps(*, now: dt.datetime) -> list[Step]:
+    """What a batch writes before its emails: each customer's notification."""
+    return [
+        insert_step(
+            "notifications",
+            Notification,
+            {
+                "id": "gen_random_uuid()",
+                "customer_id": "customer_id",
+                "kind": Same(SERVICE_DUE_NOTICE),
+                "title": "title",
+                "message": "message",
+                "action_url": Same(reverse("portal:services")),
+                "created_at": Same(now),
+            },
+            source="given",
+        )
+    ]
 
 
 def remind_batch(
     *, as_of: dt.date, customer_ids: list[int], render: Callable[[tuple], EmailStencil]
 ) -> tuple[int, int]:
     """Marks these customers' due jobs reminded and queues one notification and one
-    email per customer, in one transaction of three statements. Eligibility is checked
+    email per customer, in one transaction of two statements. Eligibility is checked
     again inside it (selecting by customer lets PostgreSQL use the customer index).
     `render` gives the email for a tuple of DueJob.content, for any customer.
     Returns (jobs reminded, emails queued)."""
     now = timezone.now()
     with transaction.atomic():
         jobs = mark_reminded(as_of=as_of, customer_ids=customer_ids, now=now)
-        notifications, emails = [], []
+        if not jobs:
+            return 0, 0
+        columns = {name: [] for name in BATCH_COLUMNS}
         for customer_id, group in groupby(jobs, key=attrgetter("customer_id")):
             due = list(group)
             first = due[0]
-            notifications.append((uuid.uuid4(), customer_id, *reminder_notification(due, as_of)))
+            title, message = reminder_notification(due, as_of)
             stencil = render(tuple(job.content for job in due))
-            email = stencil.fill(short_name=short_name(first.customer_name, first.customer_email))
+            subject, text_body, html_body = stencil.fill(
+                short_name=short_name(first.customer_name, first.customer_email),
+                **job_slot_values(due, as_of),
+            )
             # The customer's first reminder row of this run names the email for good.
-            emails.append((f"{TEMPLATE}/{first.reminder_id}", customer_id, first.customer_email, *email))
-        insert_rows(
-            Notification,
-            ["id", "customer_id", "title", "message"],
-            notifications,
-            same={
-                "kind": SERVICE_DUE_NOTICE,
-                "action_url": reverse("portal:services"),
-                "created_at": now,
-            },
+            row = (
+                customer_id, title, message, f"{TEMPLATE}/{first.reminder_id}", first.customer_email,
+                subject, text_body, html_body,
+            )
+            for name, value in zip(BATCH_COLUMNS, row, strict=True):
+                columns[name].append(value)
+        (emails,) = queue_batch(
+            given=columns,
+            types={name: column_type(Customer._meta.pk) if name == "customer_id" else "text" for name in columns},
+            steps=reminder_steps(now=now),
+            emails=queued_emails(
+                source="given",
+                row="given",
+                key="given.key",
+                template=TEMPLATE,
+                kind=Kind.REMINDER,
+                now=now,
+                as_of=as_of,
+            ),
         )
-        insert_rows(
-            OutboundEmail,
-            ["idempotency_key", "customer_id", "to_email", "subject", "text_body", "html_body"],
-            emails,
-            same={
-                "template": TEMPLATE,
-                "kind": Kind.REMINDER,
-                "headers": {},
-                "created_at": now,
-                "as_of": as_of,
-                "next_attempt_at": now,
-            },
-            ignore_conflicts_on="idempotency_key",
-        )
-    return len(jobs), len(emails)
+    return len(jobs), emails
 
 
 def service_context(content: tuple, as_of: dt.date) -> dict:
@@ -244,24 +274,66 @@ def service_context(content: tuple, as_of: dt.date) -> dict:
     }
 
 
+# What the email says of each listed service that is a slot of the rendering, one per
+# position (due_on_a, provider_name_a, ...): what service_context() gives for them.
+# `when` is printed in the subject too: its values ("in 2 days") are single-spaced, so
+# the subject's whitespace clean-up leaves them as build_email does.
+JOB_SLOT_FIELDS = ("due_on", "when", "provider_name", "provider_phone", "provider_tel")
+
+
+def job_slots(position: int) -> dict[str, str]:
+    """The slot names of the email's service at `position`: a slot name is letters and
+    underscores only, so the position is spelt in letters (a, b, ...)."""
+    letters = ""
+    while True:
+        position, digit = divmod(position, 26)
+        letters = chr(ord("a") + digit) + letters
+        if not position:
+            break
+    return {field: f"{field}_{letters}" for field in JOB_SLOT_FIELDS}
+
+
+def job_slot_values(due: list["DueJob"], as_of: dt.date) -> dict[str, str]:
+    """The values of the slots of an email listing these jobs, in order: what
+    service_context() says of each."""
+    values = {}
+    for position, job in enumerate(due):
+        context = service_context((job.service, job.due_date, job.provider, job.phone, job.slug), as_of)
+        for field, slot in job_slots(position).items():
+            values[slot] = context[field]
+    return values
+
+
 def email_renderer(as_of: dt.date) -> Callable[[tuple], EmailStencil]:
     """Renders the reminder email for a tuple of DueJob.content through the templates,
-    once per distinct tuple within a run, for any customer (an EmailStencil).
+    once per distinct tuple within a run, for any customer, due dates and providers
+    (an EmailStencil whose slots are the short name and each service's JOB_SLOT_FIELDS).
     The cache is bounded, so memory stays flat however many customers are due."""
     services_url = absolute_url(reverse("portal:services"))
 
     @lru_cache(maxsize=RENDER_CACHE_SIZE)
     def render(contents: tuple) -> EmailStencil:
+        services, slots = [], []
+        for position, (name, slug) in enumerate(contents):
+            service = service_context((name, as_of, "", "", slug), as_of)
+            for field, slot in job_slots(position).items():
+                service[field] = EmailStencil.slot(slot)
+                slots.append(slot)
+            services.append(service)
         return EmailStencil.render(
             template=TEMPLATE,
             kind=Kind.REMINDER,
-            context={
-                "services": [service_context(content, as_of) for content in contents],
-                "services_url": services_url,
-            },
+            context={"services": services, "services_url": services_url},
+            slots=tuple(slots),
         )
 
     return render
+
+
+def email_context(contents: tuple, as_of: dt.date, *, services_url: str) -> dict:
+    """The email's context for a customer's due services (a tuple of DueJob.content):
+    the job's and the staff preview's (reminders.emails)."""
+    return {"services": [service_context(content, as_of) for content in contents], "services_url": services_url}
 
 
 def reminder_notification(due: list[DueJob], as_of: dt.date) -> tuple[str, str]:

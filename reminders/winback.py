@@ -10,7 +10,7 @@ email and send records (PRODUCT.md "Time"), so a `--date` run behaves as that da
 run would. A booking ends win-back: it is the new last booking.
 
 Each batch is written by one statement in its own transaction, as the seasonal job
-writes its batches (retention.offers): the codes, the sends, the notifications and
+writes its batches (outbox.offers, outbox.batch_queue): the codes, the sends, the notifications and
 the outbox rows, from arrays of per-customer values, re-checking each customer's
 eligibility inside it. The email is rendered once per run (an EmailStencil) and each
 customer's code, booking link, name and unsubscribe link are filled in by the
@@ -43,25 +43,16 @@ from outbox.offers import (
     write_offers,
 )
 from outbox.stencil import EmailStencil
-from plans.selectors import on_a_plan
-from retention.clock import start_of_business_day
+from retention.bulk import Same
 from retention.links import booking_url
-from retention.models import Customer, Job, PromoCode
+from retention.models import Customer, PromoCode
 from retention.promo import code_expiry
 from retention.scheduling import JobContext
 
 from .models import WINBACK_NOTICE, WINBACK_SOURCE, WinbackSend
-from .selectors import last_booking_at
+from .selectors import active_ahead, in_churn_stage, last_booking_at
 
 TEMPLATE = "winback"
-
-
-def scheduled_ahead(as_of: dt.date) -> Q:
-    """The customer has a job scheduled on or after `as_of`, or an active maintenance
-    plan (which books their visits): active, never won back."""
-    return Q(
-        Exists(Job.objects.filter(customer_id=OuterRef("pk"), status=Job.Status.SCHEDULED, scheduled_for__gte=as_of))
-    ) | Q(on_a_plan(customer="pk"))
 
 
 def in_cooldown(as_of: dt.date) -> Exists:
@@ -76,12 +67,12 @@ def in_cooldown(as_of: dt.date) -> Exists:
 
 
 def inactive_customers(as_of: dt.date) -> QuerySet:
-    """Customers whose last booking is old enough. Booked on business day D is
-    "90 days old" from D + 90 on. A deactivated account (user.is_active off) is never a
-    candidate, so it is not counted here either."""
-    booked_before = start_of_business_day(as_of - dt.timedelta(days=settings.WINBACK_INACTIVE_DAYS - 1))
+    """Customers whose last booking is old enough: the churn view's "inactive" stage,
+    which begins at WINBACK_INACTIVE_DAYS (reminders.selectors.churn_stages). A
+    deactivated account (user.is_active off) is never a candidate, so it is not counted
+    here either."""
     return Customer.objects.annotate(last_booking_at=last_booking_at()).filter(
-        last_booking_at__lt=booked_before, user__is_active=True
+        in_churn_stage("inactive", as_of), user__is_active=True
     )
 
 
@@ -98,7 +89,7 @@ def held_out_recently(as_of: dt.date, holdout: Holdout | None) -> Exists | None:
 
 def winback_targets(as_of: dt.date, *, holdout: Holdout | None = None) -> QuerySet:
     targets = inactive_customers(as_of).filter(
-        ~scheduled_ahead(as_of), ~in_cooldown(as_of), ~marketing_capped(as_of), marketing_opt_in=True
+        ~active_ahead(as_of), ~in_cooldown(as_of), ~marketing_capped(as_of), marketing_opt_in=True
     )
     if (held := held_out_recently(as_of, holdout)) is not None:
         targets = targets.filter(~held)
@@ -108,7 +99,7 @@ def winback_targets(as_of: dt.date, *, holdout: Holdout | None = None) -> QueryS
 def count_by_reason(as_of: dt.date, *, holdout: Holdout | None = None) -> dict:
     """The inactive customers and why the others are skipped, in one query. A
     customer is counted under the first reason that applies, in this order."""
-    ahead, opted_out = Q(scheduled_ahead(as_of)), Q(marketing_opt_in=False)
+    ahead, opted_out = active_ahead(as_of), Q(marketing_opt_in=False)
     cooldown, capped = Q(in_cooldown(as_of)), Q(marketing_capped(as_of))
     counts = {
         "inactive": Count("pk"),
@@ -149,15 +140,20 @@ class WinbackRun:
         code = PromoCode(discount_type=PromoCode.DiscountType.PERCENT, discount_value=self.discount)
         return code.label
 
+    def email_context(self, *, code: str, book_url: str) -> dict:
+        """The email's context, for a customer's code and booking link: the job passes
+        the stencil's slots, the staff preview (reminders.emails) sample values. The
+        templates print `promo.label` and `promo.code`: the run's label, the code."""
+        return {"promo": {"label": self.label, "code": code}, "expires_on": self.valid_through, "book_url": book_url}
+
     @cached_property
     def email(self) -> EmailStencil:
-        """The email, rendered once; each customer's code and booking link are slots.
-        The templates print `promo.label` and `promo.code`: the run's label, the slot."""
-        promo = {"label": self.label, "code": EmailStencil.slot("code")}
+        """The email, rendered once; each customer's code and booking link are slots."""
+        slot = EmailStencil.slot
         return EmailStencil.render(
             template=TEMPLATE,
             kind=Kind.MARKETING,
-            context={"promo": promo, "expires_on": self.valid_through},
+            context=self.email_context(code=slot("code"), book_url=slot("book_url")),
             slots=("code", "book_url"),
         )
 
@@ -177,8 +173,8 @@ class WinbackRun:
             email=self.email,
             email_key="winback",
             still_eligible_sql=correlated_sql(winback_targets(self.as_of, holdout=self.holdout)),
-            record_sends_sql=RECORD_SENDS_SQL,
-            record_sends_params={"as_of": self.as_of},
+            send_model=WinbackSend,
+            send_values={"sent_at": "%(now)s", "sent_on": Same(self.as_of)},
             **(
                 {
                     "record_assignments_sql": self.holdout.record_sql,
@@ -195,14 +191,6 @@ class WinbackRun:
 
     def notification_message(self, code: str) -> str:
         return f"Use code {code} by {self.valid_through:%B %-d}."
-
-
-# The win-back record of each send (one per customer and day).
-RECORD_SENDS_SQL = """
-    INSERT INTO reminders_winbacksend (customer_id, promo_code_id, sent_at, sent_on)
-    SELECT customer_id, id, %(now)s, %(as_of)s FROM codes
-    RETURNING id, customer_id
-"""
 
 
 def check_inactive_customers(ctx: JobContext, *, batch_size: int | None = None) -> None:

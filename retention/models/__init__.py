@@ -2,7 +2,7 @@
 notifications and job runs."""
 
 from .jobruns import JobRun
-from .jobs import Job, ServiceType
+from .jobs import Job, ServiceType, scheduled_ahead
 from .notifications import Notification
 from .people import Customer, Provider, User
 from .promo import PromoCode
@@ -16,4 +16,5 @@ __all__ = [
     "Provider",
     "ServiceType",
     "User",
+    "scheduled_ahead",
 ]

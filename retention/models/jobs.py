@@ -30,6 +30,15 @@ class ServiceType(models.Model):
         return completed_on + dt.timedelta(days=self.frequency_days)
 
 
+def scheduled_ahead(as_of: dt.date, *, prefix: str = "") -> Q:
+    """A job scheduled ahead on `as_of`: still scheduled, for that day or later. The one
+    rule behind "a customer with a job scheduled ahead is active": seasonal and win-back
+    eligibility, service-due rebooking, the dashboard, the churn view (and the metrics'
+    churn SQL, held to it by tests/metrics/test_churn_stages.py). `prefix` reaches the
+    job through a relation ("jobs__")."""
+    return Q(**{f"{prefix}status": Job.Status.SCHEDULED, f"{prefix}scheduled_for__gte": as_of})
+
+
 class Job(models.Model):
     class Status(models.TextChoices):
         SCHEDULED = "scheduled", "Scheduled"

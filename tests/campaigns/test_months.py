@@ -57,3 +57,36 @@ def test_active_campaign_uses_the_month_of_the_day(four_seasons):
 )
 def test_winter_season_year_is_the_year_it_began(db, day, season_year):
     assert CampaignFactory(start_month=12, end_month=2).season_year(day) == season_year
+
+
+EVERY_RANGE = [(start, end) for start in range(1, 13) for end in range(1, 13)]
+
+
+@pytest.mark.django_db
+def test_python_the_query_and_the_constraint_agree_on_every_range():
+    """The months a campaign covers are one rule (campaigns.models.month_in_range):
+    Campaign.months in Python, covering_month() in a query, and the multirange the
+    no-overlap constraint compares, for all 144 ranges and 12 months."""
+    from django.db.models import BooleanField, Func, Value
+
+    from campaigns.models import Campaign, _months_multirange
+    from campaigns.selectors import covering_month
+
+    campaigns = Campaign.objects.bulk_create(
+        Campaign(season="winter", title=f"{s}-{e}", description="", discount_percent=10, start_month=s,
+                 end_month=e, active=False)
+        for s, e in EVERY_RANGE
+    )
+    expected = {campaign.pk: campaign.months for campaign in campaigns}
+    assert expected[campaigns[EVERY_RANGE.index((12, 2))].pk] == {12, 1, 2}
+    assert expected[campaigns[EVERY_RANGE.index((3, 5))].pk] == {3, 4, 5}
+    assert expected[campaigns[EVERY_RANGE.index((6, 6))].pk] == {6}
+    for month in range(1, 13):
+        python = {pk for pk, months in expected.items() if month in months}
+        query = set(Campaign.objects.filter(covering_month(month)).values_list("pk", flat=True))
+        in_multirange = Func(
+            _months_multirange(), Value(month), arg_joiner=" @> ", template="%(expressions)s",
+            output_field=BooleanField(),
+        )
+        constraint = set(Campaign.objects.filter(in_multirange).values_list("pk", flat=True))
+        assert python == query == constraint, month

@@ -274,7 +274,7 @@ def test_the_email_is_exactly_what_rendering_it_for_the_customer_gives(winter, p
         customer=customer,
         kind=OutboundEmail.Kind.MARKETING,
         idempotency_key=email.idempotency_key,
-        context={**seasonal_run.email_context, "code": code, "book_url": absolute_url(seasonal_run.booking_path(code))},
+        context=seasonal_run.email_context(code=code, book_url=absolute_url(seasonal_run.booking_path(code))),
     )
     assert (email.to_email, email.subject, email.headers) == (expected.to_email, expected.subject, expected.headers)
     assert email.text_body == expected.text_body

@@ -46,7 +46,10 @@ def make_customers(count: int, *, provider, service_type, booked_days_ago: int, 
     before MONDAY; their ids in order. Written set-based (10,000 in about a second)."""
     tag = uuid.uuid4().hex[:8]
     emails = [f"{prefix}{i}-{tag}@example.com" for i in range(count)]
-    insert_rows(User, ["email", "name", "date_joined"], [(e, f"Customer {i}", timezone.now()) for i, e in enumerate(emails)])
+    insert_rows(
+        User, ["email", "name", "date_joined"], [(e, f"Customer {i}", timezone.now()) for i, e in enumerate(emails)],
+        same={"password": "!"},  # no usable password
+    )
     user_ids = list(User.objects.filter(email__in=emails).order_by("pk").values_list("pk", flat=True))
     insert_rows(Customer, ["user_id", "created_at"], [(u, timezone.now()) for u in user_ids])
     ids = list(Customer.objects.filter(user_id__in=user_ids).order_by("pk").values_list("pk", flat=True))

@@ -1,5 +1,6 @@
-"""The churn chart's buckets are reminders' churn stages (reminders.selectors.CHURN_STAGES),
-the ones the staff churn view filters by: change the stages and the chart follows."""
+"""The churn chart's buckets are reminders' churn stages (reminders.selectors.churn_stages),
+the ones the staff churn view filters by and win-back mails ("inactive" begins at
+WINBACK_INACTIVE_DAYS): change the setting and the chart, the view and the job follow."""
 
 import datetime as dt
 
@@ -8,7 +9,7 @@ import pytest
 from metrics import selectors
 from metrics.periods import Period
 from reminders import selectors as reminder_selectors
-from reminders.winback import scheduled_ahead
+from reminders.winback import inactive_customers
 from retention.models import Customer, Job
 from tests.factories import CustomerFactory
 
@@ -30,7 +31,7 @@ def last_week(churn: dict[str, list[int]]) -> dict[str, int]:
 
 def as_staff_see_it() -> dict[str, int]:
     """The last week's buckets by the churn view's own rule."""
-    labels = {label: key for key, label, _low, _high in reminder_selectors.CHURN_STAGES}
+    labels = {stage.label: stage.key for stage in reminder_selectors.churn_stages()}
     counts = dict.fromkeys(selectors.CHURN_BUCKETS, 0)
     for days in DAYS_SINCE:
         counts[labels[reminder_selectors.churn_stage(days)]] += 1
@@ -44,14 +45,14 @@ def test_the_chart_uses_the_churn_views_stages(booked_days_ago):
 
 
 @pytest.mark.django_db
-def test_changing_the_stages_moves_the_chart_too(monkeypatch, booked_days_ago):
-    monkeypatch.setattr(
-        "reminders.selectors.CHURN_STAGES",
-        [("active", "Active", 0, 19), ("cooling", "Cooling", 20, 39), ("at_risk", "At risk", 40, 79),
-         ("inactive", "Inactive", 80, None)],
-    )
+def test_winback_inactive_days_moves_the_inactive_stage_everywhere(settings, booked_days_ago):
+    settings.WINBACK_INACTIVE_DAYS = 70
     churn = last_week(selectors.churn_by_week(Period.last(4, today=TODAY)))
-    assert churn == {"active": 1, "cooling": 1, "at_risk": 2, "inactive": 1} == as_staff_see_it()
+    assert churn == {"active": 2, "cooling": 1, "at_risk": 0, "inactive": 2} == as_staff_see_it()
+    assert reminder_selectors.churn_stage(70) == "Inactive (70+ days)"
+    assert reminder_selectors.churn_stage(69) == "At risk (60-69 days)"
+    # Win-back mails exactly the inactive stage: the customers booked 75 and 100 days ago.
+    assert inactive_customers(TODAY).count() == 2
 
 
 @pytest.mark.django_db
@@ -64,6 +65,6 @@ def test_a_job_scheduled_for_the_last_day_itself_keeps_the_customer_active_as_th
 
     churn = last_week(selectors.churn_by_week(Period.last(4, today=TODAY)))
 
-    assert Customer.objects.filter(scheduled_ahead(TODAY), pk=customer.pk).exists()
+    assert Customer.objects.filter(reminder_selectors.job_scheduled_ahead(TODAY), pk=customer.pk).exists()
     assert reminder_selectors.churn_stage(45, job_ahead=True) == "Active (under 30 days)"
     assert churn == {"active": 1, "cooling": 0, "at_risk": 0, "inactive": 0}

@@ -161,3 +161,34 @@ def test_the_dashboard_widget_shows_balance_tier_progress_and_links_to_rewards(c
     assert re.search(r'data-testid="loyalty-widget-points"[^>]*>420<', page)
     assert "🥉 Bronze" in page and "1000 points to 🥈 Silver" in page
     assert 'href="/customer-portal/rewards/">See rewards' in page
+
+
+def test_the_page_shows_the_newest_history_and_links_to_the_rest(customer_client, customer, grant):
+    for i in range(1, 10):
+        grant(customer, i)  # +1 ... +9, the newest last
+    page = text(customer_client.get(PAGE))
+    shown = re.findall(r'data-testid="history-points">\+(\d+)<', page)
+    assert shown == ["9", "8", "7", "6", "5", "4", "3"]  # the seven newest
+    assert 'data-testid="history-more"' in page and 'href="/customer-portal/rewards/history/"' in page
+
+
+def test_no_more_link_when_the_whole_history_is_shown(customer_client, customer, grant):
+    for i in range(1, 8):
+        grant(customer, i)
+    page = text(customer_client.get(PAGE))
+    assert len(re.findall(r'data-testid="history-points"', page)) == 7
+    assert 'data-testid="history-more"' not in page
+
+
+def test_the_history_page_lists_every_line_a_page_at_a_time(customer_client, customer, other_customer, grant):
+    for i in range(1, 31):
+        grant(customer, i)
+    grant(other_customer, 999)  # not theirs: never shown
+    first = text(customer_client.get("/customer-portal/rewards/history/"))
+    second = text(customer_client.get("/customer-portal/rewards/history/?page=2"))
+    first_points = re.findall(r'data-testid="history-points">\+(\d+)<', first)
+    second_points = re.findall(r'data-testid="history-points">\+(\d+)<', second)
+    assert first_points == [str(i) for i in range(30, 5, -1)]
+    assert second_points == ["5", "4", "3", "2", "1"]
+    assert "999" not in first + second
+    assert "Page 1 of 2" in first

@@ -124,3 +124,66 @@ def test_the_slot_survives_rendering_whole(customer):
 @pytest.mark.parametrize("email,name", NAMES)
 def test_short_name_is_the_users(email, name):
     assert short_name(name, email) == User(email=email, name=name).get_short_name()
+
+
+@pytest.mark.django_db
+def test_each_service_names_its_own_provider(service_types):
+    """The providers are slots of the rendering: an email listing services done by
+    different providers names each one, escaped as build_email escapes them."""
+    customer = CustomerFactory(user__email="multi@example.com", user__name="Multi Provider")
+    due = [
+        (service_types["pest-control"], TODAY - dt.timedelta(days=5), ProviderFactory(business_name="Bugs & <Co>", phone="555-0101")),
+        (service_types["pool-service"], TODAY, ProviderFactory(business_name='"Splash" Pools', phone="+1 (555) 0102")),
+        (service_types["lawn-care"], TODAY + dt.timedelta(days=2), ProviderFactory(business_name="O'Mow", phone="555 0103")),
+    ]
+    for service_type, due_on, provider in due:
+        job_due_on(customer=customer, service_type=service_type, provider=provider, due_on=due_on)
+    ctx = JobContext(
+        name="check_service_due", as_of=TODAY, dry_run=False, progress_stream=io.StringIO()
+    )
+
+    check_service_due(ctx)
+
+    queued = OutboundEmail.objects.get(customer=customer)
+    services = [
+        service_context((st.name, due_on, p.business_name, p.phone, st.slug), TODAY)
+        for st, due_on, p in due
+    ]
+    assert (queued.subject, queued.text_body, queued.html_body) == expected(customer, services)
+    assert "\ue000" not in queued.text_body + queued.html_body
+
+
+@pytest.mark.django_db
+def test_renderings_do_not_grow_with_providers_or_dates(service_types, monkeypatch):
+    """Customers due the same service with 30 different providers on different days
+    share one rendering; each email still names its customer's provider and date."""
+    from reminders import service_due
+
+    renderings = []
+
+    class CountingStencil(EmailStencil):
+        @classmethod
+        def render(cls, **kwargs):
+            renderings.append(kwargs["context"]["services"][0]["name"])
+            return EmailStencil.render(**kwargs)
+
+    monkeypatch.setattr(service_due, "EmailStencil", CountingStencil)
+    pairs = []
+    for i in range(30):
+        customer = CustomerFactory()
+        provider = ProviderFactory(business_name=f"Provider {i}", phone=f"555-01{i:02d}")
+        due_on = TODAY + dt.timedelta(days=i % 34 - 30)
+        job_due_on(customer=customer, service_type=service_types["lawn-care"], provider=provider, due_on=due_on)
+        pairs.append((customer, provider, due_on))
+    ctx = JobContext(
+        name="check_service_due", as_of=TODAY, dry_run=False, progress_stream=io.StringIO()
+    )
+
+    check_service_due(ctx)
+
+    assert renderings == ["Lawn Care"]
+    for customer, provider, due_on in pairs:
+        queued = OutboundEmail.objects.get(customer=customer)
+        assert f"Provider: {provider.business_name}, {provider.phone}" in queued.text_body
+        services = [service_context(("Lawn Care", due_on, provider.business_name, provider.phone, "lawn-care"), TODAY)]
+        assert (queued.subject, queued.text_body, queued.html_body) == expected(customer, services)

@@ -18,3 +18,22 @@ def test_with_a_service_and_a_code():
 def test_absolute_for_emails(settings):
     settings.SITE_URL = "https://homeservices.example"
     assert booking_url(code="XYZ", absolute=True) == "https://homeservices.example/customer-portal/book/?code=XYZ"
+
+
+def test_templates_build_the_same_link(db):
+    """{% booking_url %} (the promo banner, the redeemed voucher) is booking_url itself."""
+    from django.template import Context, Template
+
+    from retention.models import PromoCode
+
+    lawn = ServiceType.objects.create(name="Lawn Care", slug="lawn-care", frequency_days=14, base_price=50)
+    rendered = Template(
+        "{% load links %}{% booking_url service=lawn code=code %}|{% booking_url code=code %}|"
+        "{% booking_url service=none.0 code=code %}|{% booking_url %}"
+    ).render(Context({"lawn": lawn, "code": "AB12&CD", "none": PromoCode.objects.none()}))
+    expected = [
+        booking_url(service=lawn, code="AB12&CD"), booking_url(code="AB12&CD"), booking_url(code="AB12&CD"),
+        booking_url(),
+    ]
+    # Autoescaped in HTML, as a link in an attribute must be.
+    assert rendered == "|".join(link.replace("&", "&amp;") for link in expected)

@@ -7,7 +7,7 @@ import pytest
 from django.urls import reverse
 
 from outbox.models import OutboundEmail
-from outbox.preview import email_template_dirs
+from outbox.preview import SAMPLES, EmailSample, Sample, email_template_dirs
 from retention.models import JobRun
 from tests.factories import OutboundEmailFactory, UserFactory
 
@@ -73,12 +73,16 @@ def test_rendered_email_is_viewable(staff_client):
     assert b"List-Unsubscribe" in page.content
 
 
-def test_preview_renders_every_email_template_with_sample_data(staff_client, settings):
+def test_preview_renders_every_email_template_with_sample_data(staff_client, settings, monkeypatch):
     settings.TEMPLATES = [  # both engines: HTML, and plain text for subjects and text parts
         {**engine, "DIRS": [*engine["DIRS"], TEST_TEMPLATES]} for engine in settings.TEMPLATES
     ]
     names = list(email_template_dirs())
     assert "test_offer" in names and "_layout" not in names
+    monkeypatch.setitem(
+        SAMPLES, "test_offer",
+        EmailSample("test_offer", OutboundEmail.Kind.MARKETING, lambda: Sample({"discount": 15}, ("15% off",))),
+    )
 
     page = staff_client.get(reverse("admin:outbox_email_preview"))
 
@@ -87,7 +91,7 @@ def test_preview_renders_every_email_template_with_sample_data(staff_client, set
     for name in names:
         assert f'id="email-{name}"' in content
     assert "Sam Sample, an offer for you" in content  # sample customer
-    assert "15% off" in content  # the folder's sample.json
+    assert "15% off" in content  # the registered sample
     assert "broken" not in content
 
 

@@ -1,0 +1,82 @@
+"""Every customer page and JSON endpoint, and the provider portal, costs the same number
+of queries for a customer with one row of history as for one with 200 ledger lines, 50
+jobs and 100 notifications (the sizes bench/pages.py measures)."""
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from tests.factories import CustomerFactory, UserFactory
+from tests.page_data import BASELINE_URL, customer_urls, give_history, provider_urls
+
+SMALL = {"ledger_entries": 1, "jobs": 1, "notifications": 1}
+LARGE = {"ledger_entries": 200, "jobs": 50, "notifications": 100}
+
+
+def queries_for(client, url) -> int:
+    client.get(url)  # the first request of a session may differ (session or CSRF cookie set)
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(url)
+    assert response.status_code == 200, (url, response.status_code)
+    return len(captured)
+
+
+@pytest.fixture
+def staff(db):
+    return UserFactory(is_staff=True)
+
+
+@pytest.fixture
+def customers(service_types, provider, staff):
+    small, large = CustomerFactory(), CustomerFactory()
+    give_history(small, provider=provider, staff=staff, **SMALL)
+    give_history(large, provider=provider, staff=staff, **LARGE)
+    return small, large
+
+
+@pytest.mark.parametrize("url", [BASELINE_URL, *customer_urls()])
+def test_customer_page_queries_do_not_grow_with_history(client, customers, url):
+    small, large = customers
+    client.force_login(small.user)
+    few = queries_for(client, url)
+    client.force_login(large.user)
+    many = queries_for(client, url)
+    assert few == many, f"{url}: {few} queries with one row of history, {many} with a long one"
+
+
+@pytest.mark.parametrize("url", provider_urls())
+def test_provider_page_queries_do_not_grow_with_jobs(client, provider, staff, service_types, url):
+    client.force_login(provider.user)
+    give_history(CustomerFactory(), provider=provider, staff=staff, **SMALL)
+    few = queries_for(client, url)
+    give_history(CustomerFactory(), provider=provider, staff=staff, **LARGE)
+    many = queries_for(client, url)
+    assert few == many, f"{url}: {few} queries with one job, {many} with 51"
+
+
+def test_the_notifications_page_shows_a_page_at_a_time(client, customer, provider, staff, service_types):
+    give_history(customer, provider=provider, staff=staff, ledger_entries=1, jobs=1, notifications=30)
+    client.force_login(customer.user)
+    first = client.get("/customer-portal/notifications/").content.decode()
+    second = client.get("/customer-portal/notifications/?page=2").content.decode()
+    assert first.count('data-testid="notification"') == 25 and "Update 0<" in first  # the newest first
+    assert second.count('data-testid="notification"') == 5 and "Update 29<" in second
+    assert "Page 1 of 2" in first
+
+
+def test_the_provider_portal_lists_scheduled_jobs_a_page_at_a_time(client, provider, lawn):
+    from tests.factories import JobFactory
+
+    customer = CustomerFactory()
+    import datetime as dt
+
+    from django.utils import timezone
+
+    start = timezone.localdate() + dt.timedelta(days=1)
+    for i in range(23):
+        JobFactory(customer=customer, provider=provider, service_type=lawn, scheduled_for=start + dt.timedelta(days=i))
+    client.force_login(provider.user)
+    first = client.get("/provider-portal/").content.decode()
+    second = client.get("/provider-portal/?page=2").content.decode()
+    assert first.count('data-testid="provider-job"') == 20 and "Page 1 of 2" in first
+    assert second.count('data-testid="provider-job"') == 3

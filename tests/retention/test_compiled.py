@@ -1,0 +1,35 @@
+"""CompiledQuery runs a queryset's SQL compiled once, with each request's id and day
+put where the stand-ins were; it refuses a query whose parameters it cannot place."""
+
+import datetime as dt
+
+import pytest
+
+from portal.dashboard import JOB_FACTS, job_facts_query
+from retention.compiled import CompiledQuery
+from retention.models import Job
+from tests.factories import CustomerFactory, booked_job, job_due_on
+
+TODAY = dt.date(2026, 6, 15)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("day", [TODAY, TODAY + dt.timedelta(days=20), TODAY - dt.timedelta(days=400)])
+def test_the_compiled_query_gives_what_the_queryset_gives(service_types, provider, day):
+    customer, other = CustomerFactory(), CustomerFactory()
+    for who in (customer, other):
+        job_due_on(customer=who, service_type=service_types["lawn-care"], provider=provider, due_on=TODAY + dt.timedelta(days=2))
+        job_due_on(customer=who, service_type=service_types["hvac"], provider=provider, due_on=TODAY - dt.timedelta(days=10))
+        booked_job(customer=who, service_type=service_types["pool-service"], provider=provider,
+                   booked_on=TODAY - dt.timedelta(days=1), scheduled_for=TODAY + dt.timedelta(days=5))
+    expected = list(job_facts_query(id=customer.pk, day=day))
+    assert expected  # the customer has jobs the query picks
+    assert JOB_FACTS.rows(id=customer.pk, day=day) == expected
+
+
+@pytest.mark.django_db
+def test_a_parameter_it_cannot_place_is_refused():
+    # The year of the day is neither the id, a date at a fixed distance, nor a constant.
+    query = CompiledQuery(lambda *, id, day: Job.objects.filter(customer_id=id, scheduled_for__year=day.year))
+    with pytest.raises(ValueError):
+        query.rows(id=1, day=TODAY)
