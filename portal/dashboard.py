@@ -36,9 +36,10 @@ def loyalty_widget(customer: Customer):
 
 
 RECENT_JOBS = 5
-# The alert reads every overdue service, however old, to say "and N more overdue" as the
-# services page counts them; its own service is the most urgent within ALERT_OVERDUE_DAYS.
-EVER_OVERDUE_DAYS = 100 * 366
+# The alert reads every overdue service (ten years back: as far as the compiled query
+# places a date) to say "and N more overdue" as the services page counts them; its own
+# service is the most urgent within ALERT_OVERDUE_DAYS.
+EVER_OVERDUE_DAYS = 3_650
 
 # What the dashboard shows of each job, after the membership flags and the stats.
 JOB_FIELDS = (
