@@ -8,37 +8,15 @@ import datetime as dt
 
 from django.db.models import BooleanField, Count, ExpressionWrapper, Q, Subquery, Sum, Window
 
-from bundles.selectors import bundles_widget
 from campaigns.selectors import active_promo_codes, seasonal_offer
 from loyalty.selectors import loyalty_summary
 from plans.models import Plan, PlanVisit, Subscription
 from plans.selectors import subscription_widget
-from recommendations.selectors import recommendations_widget
 from referrals.selectors import referral_widget
-from reminders.selectors import ALERT_OVERDUE_DAYS, DUE_ORDER, due_services, due_within, most_urgent_first
+from reminders.selectors import ALERT_OVERDUE_DAYS, DUE_ORDER, due_within, most_urgent_first
 from retention.clock import business_today
 from retention.compiled import CompiledQuery
 from retention.models import Customer, Job, Provider, ServiceType
-EVER = 100 * 366  # days: every overdue service, as the services page lists them
-
-
-def service_due_alert(customer: Customer):
-    """The most urgent service due within 7 days, overdue up to 30 days, and how many
-    other services are overdue as the services page counts them (any age) or due soon;
-    one query. None when nothing is due in the alert's window."""
-    today = business_today()
-    every_due = due_services(customer=customer, today=today, overdue_days=EVER)
-    in_window = [due for due in every_due if due.days_until_due >= -ALERT_OVERDUE_DAYS]
-    if not in_window:
-        return None
-    most_urgent = in_window[0]
-    others = [due for due in every_due if due is not most_urgent]
-    return {
-        "most_urgent": most_urgent,
-        "count": len(in_window),
-        "more_overdue": sum(1 for due in others if due.urgency == "overdue"),
-        "more_due_soon": sum(1 for due in others if due.urgency != "overdue"),
-    }
 
 
 def seasonal_banner(customer: Customer):
@@ -58,6 +36,10 @@ def loyalty_widget(customer: Customer):
 
 
 RECENT_JOBS = 5
+# The alert reads every overdue service (ten years back: as far as the compiled query
+# places a date) to say "and N more overdue" as the services page counts them; its own
+# service is the most urgent within ALERT_OVERDUE_DAYS.
+EVER_OVERDUE_DAYS = 3_650
 
 # What the dashboard shows of each job, after the membership flags and the stats.
 JOB_FIELDS = (
@@ -75,7 +57,7 @@ def job_facts_query(*, id: int, day: dt.date):
     jobs = Job.objects.filter(customer_id=id)
     ahead = Q(status=Job.Status.SCHEDULED, scheduled_for__gte=day)
     completed = Q(status=Job.Status.COMPLETED)
-    due = due_within(today=day)
+    due = due_within(today=day, overdue_days=EVER_OVERDUE_DAYS)
     next_job = jobs.filter(ahead).order_by("scheduled_for", "created_at").values("pk")[:1]
     recent = jobs.filter(completed).order_by("-completed_at", "-created_at").values("pk")[:RECENT_JOBS]
     totals = jobs.order_by().values("customer_id")
@@ -133,20 +115,37 @@ def job_facts(customer: Customer, today: dt.date) -> dict:
             key=lambda job: (job.completed_at, job.created_at),
             reverse=True,
         ),
-        "service_due_alert": {"most_urgent": due_now[0], "count": len(due_now)} if due_now else None,
+        "service_due_alert": service_due_alert(due_now),
+    }
+
+
+def service_due_alert(due_now: list) -> dict | None:
+    """The most urgent service due within 7 days, overdue up to 30 days, and how many
+    other services are overdue as the services page counts them (any age) or due soon.
+    None when nothing is due in the alert's window."""
+    in_window = [due for due in due_now if due.days_until_due >= -ALERT_OVERDUE_DAYS]
+    if not in_window:
+        return None
+    most_urgent = in_window[0]
+    others = [due for due in due_now if due is not most_urgent]
+    return {
+        "most_urgent": most_urgent,
+        "count": len(in_window),
+        "more_overdue": sum(1 for due in others if due.urgency == "overdue"),
+        "more_due_soon": sum(1 for due in others if due.urgency != "overdue"),
     }
 
 
 def dashboard_context(customer: Customer) -> dict:
     facts = job_facts(customer, business_today())
     return {
-        "service_due_alert": service_due_alert(customer),
+        "service_due_alert": facts["service_due_alert"],
         "seasonal_banner": seasonal_banner(customer),
         "promo_banner": promo_banner(customer),
         # The seed's widget section; each feature fills in its own line.
-        "bundles_widget": bundles_widget(customer),  # two queries
+        "bundles_widget": None,
         "loyalty_widget": loyalty_widget(customer),
-        "recommendations_widget": recommendations_widget(customer),  # two queries and one insert
+        "recommendations_widget": None,
         "referral_widget": referral_widget(customer=customer),
         "subscription_widget": subscription_widget(customer=customer, today=business_today()),
         "stats": facts["stats"],

@@ -17,6 +17,7 @@ CUSTOMER_PAGES = [
     "portal:services",
     "portal:rewards",
     "portal:rewards_redeem",  # ?reward=<id>: the confirmation without JavaScript
+    "portal:points_history",
     "portal:notifications",
     "portal:email_preferences",
     "portal:job_reschedule",
