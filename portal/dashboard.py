@@ -8,10 +8,12 @@ import datetime as dt
 
 from django.db.models import BooleanField, Count, ExpressionWrapper, Q, Subquery, Sum, Window
 
+from bundles.selectors import bundles_widget
 from campaigns.selectors import active_promo_codes, seasonal_offer
 from loyalty.selectors import loyalty_summary
 from plans.models import Plan, PlanVisit, Subscription
 from plans.selectors import subscription_widget
+from recommendations.selectors import recommendations_widget
 from referrals.selectors import referral_widget
 from reminders.selectors import ALERT_OVERDUE_DAYS, DUE_ORDER, due_within, most_urgent_first
 from retention.clock import business_today
@@ -143,9 +145,9 @@ def dashboard_context(customer: Customer) -> dict:
         "seasonal_banner": seasonal_banner(customer),
         "promo_banner": promo_banner(customer),
         # The seed's widget section; each feature fills in its own line.
-        "bundles_widget": None,
+        "bundles_widget": bundles_widget(customer),  # two queries
         "loyalty_widget": loyalty_widget(customer),
-        "recommendations_widget": None,
+        "recommendations_widget": recommendations_widget(customer),  # two queries and one insert
         "referral_widget": referral_widget(customer=customer),
         "subscription_widget": subscription_widget(customer=customer, today=business_today()),
         "stats": facts["stats"],

@@ -114,7 +114,7 @@ def test_the_metrics_page_and_csv(conversion_data, client):
     client.force_login(UserFactory(is_staff=True))
     page = client.get("/admin/metrics/?weeks=4").content.decode()
     assert 'id="recommendations"' in page
-    csv = client.get("/admin/metrics/recommendations.csv?weeks=4").content.decode().splitlines()
+    csv = client.get("/admin/metrics/recommendations.csv?weeks=4").content.decode().removeprefix("\ufeff").splitlines()  # the BOM Excel needs
     assert csv == [
         "Reason,Customers shown,Booked that service within 14 days,Share who booked (%)",
         "Due or overdue,4,1,25.0",
