@@ -227,10 +227,21 @@ def test_the_api(customer_client, customer, provider, service_types, client):
     assert client.get("/api/customer/recommendations").status_code == 401
 
 
-def test_without_the_plans_app_nobody_is_on_a_plan(customer, service_types):
-    from django.apps import apps
+def test_a_service_on_an_active_plan_is_never_recommended(customer, provider, service_types):
+    """A plan member's plan service is booked by the plan: never recommended while the
+    plan is active, for any reason; recommended again once the plan is cancelled."""
+    from plans.models import Plan, Subscription
 
-    if apps.is_installed("plans"):
-        pytest.skip("plans is installed: tests/plans covers plan members")
-    CampaignFactory(season="summer", start_month=6, end_month=8)
-    assert len(recommendations_for(customer=customer)) == 3
+    lawn, pool = service_types["lawn-care"], service_types["pool-service"]
+    due_on(customer, provider, lawn, 1)
+    CampaignFactory(season="summer", start_month=6, end_month=8, service_types=[pool])
+    assert [slug for slug, _, _ in shown(customer)] == ["lawn-care", "pool-service"]
+    plan = Plan.objects.create(name="Weekly pool care", service_type=pool, interval_days=7, discount_percent=10)
+    subscription = Subscription.objects.create(
+        customer=customer, plan=plan, status=Subscription.Status.ACTIVE, start_date=TODAY
+    )
+    assert [slug for slug, _, _ in shown(customer)] == ["lawn-care"]
+    Subscription.objects.filter(pk=subscription.pk).update(
+        status=Subscription.Status.CANCELLED, cancelled_at=timezone.now()
+    )
+    assert [slug for slug, _, _ in shown(customer)] == ["lawn-care", "pool-service"]
