@@ -22,6 +22,7 @@ CUSTOMER_PAGES = [
     "portal:email_preferences",
     "portal:job_reschedule",
     "plans:page",
+    "bundles:bundle",
 ]
 PROVIDER_PAGES = [
     "portal:provider",
@@ -65,6 +66,7 @@ NOT_PAGE_NAMESPACES = {"api"}
 
 def _demo_arguments() -> dict[str, str]:
     """Query strings and path arguments the demo data gives the pages that need them."""
+    from bundles.selectors import bundle_offers
     from loyalty.models import Reward
     from outbox.models import OutboundEmail
     from outbox.consent import unsubscribe_token
@@ -84,6 +86,8 @@ def _demo_arguments() -> dict[str, str]:
         ),
         "portal:unsubscribe": reverse("portal:unsubscribe", args=[unsubscribe_token(demo)]),
         "portal:job_reschedule": scheduled and reverse("portal:job_reschedule", args=[scheduled.pk]),
+        "bundles:bundle": (offers := bundle_offers(customer=demo))
+        and reverse("bundles:bundle", args=[offers[0].bundle.pk]),
     }
 
 
