@@ -1,97 +1,42 @@
-"""The metrics page as sections of charts and tables, built from metrics.selectors.
-
-A Table holds raw values (ints, Decimals, rates as fractions, datetimes); the page
-formats them for people and the CSV export writes them for spreadsheets, so both
-always show the same numbers.
+"""The metrics page: the core's sections (campaigns, reminders, loyalty, customers, jobs
+and email), built from metrics.selectors, and the list of every section and exportable
+table. Building blocks in metrics.layout; the features' sections in metrics.feature_sections.
 """
 
-import datetime as dt
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from decimal import Decimal
 
-from experiments.selectors import holdout_comparisons
 from loyalty.tiers import TIERS_BY_KEY
 from outbox.models import OutboundEmail
-from referrals.selectors import referral_funnel
 from reminders.selectors import churn_stages
 
 from . import selectors
-from .charts import Chart, Series, bar_chart, interval_chart, line_chart
-from .periods import Period
-from .plans import plan_activity
-from .recommendations import recommendation_conversion
-
-# Colours that stay apart in print and for the common colour-vision deficiencies.
-BLUE, ORANGE, GREEN, PURPLE, RED, YELLOW, GREY = (
-    "#1f77b4",
-    "#e8710a",
-    "#1b9e4b",
-    "#7b4fb3",
-    "#c9302c",
-    "#c9a100",
-    "#6b7280",
+from .charts import bar_chart, line_chart
+from .feature_sections import (
+    holdouts_section,
+    plans_section,
+    recommendations_section,
+    referrals_section,
 )
+from .layout import (
+    BLUE,
+    GREEN,
+    GREY,
+    ORANGE,
+    PURPLE,
+    RED,
+    YELLOW,
+    Column,
+    Section,
+    Series,
+    Table,
+    _weekly_table,
+    csv_value,
+    format_percent,
+)
+from .periods import Period
 
-
-@dataclass
-class Column:
-    name: str
-    kind: str = "int"  # text, int, money, percent, datetime, date, status
-
-
-@dataclass
-class Table:
-    slug: str
-    title: str
-    columns: list[Column]
-    rows: list[list]
-    total: list | None = None  # an optional last row, set apart
-    weekly: bool = False  # one row per week: folded away on screen, in full in CSV
-
-    @property
-    def body(self) -> list[list[tuple]]:
-        """Rows as (value, kind) cells, for the template."""
-        return [self._cells(row) for row in self.rows]
-
-    @property
-    def footer(self) -> list[tuple] | None:
-        return self._cells(self.total) if self.total else None
-
-    def _cells(self, row: list) -> list[tuple]:
-        return [(value, column.kind) for value, column in zip(row, self.columns)]
-
-    @property
-    def csv_rows(self) -> list[list]:
-        return self.rows + ([self.total] if self.total else [])
-
-
-@dataclass
-class Section:
-    slug: str
-    title: str
-    intro: str
-    figures: list[tuple[str, str]] = field(default_factory=list)  # headline (label, value)
-    charts: list[Chart] = field(default_factory=list)
-    tables: list[Table] = field(default_factory=list)
-    note: str = ""
-    # A section's own markup, shown before its tables, given `section` and `parts`.
-    template: str = ""
-    parts: list = field(default_factory=list)
-
-
-def _weekly_table(slug: str, title: str, period: Period, series: list[Series]) -> Table:
-    columns = [Column("Week ending", "date")] + [Column(s.name) for s in series]
-    rows = [
-        [week_end] + [s.values[i] for s in series] for i, week_end in enumerate(period.week_ends)
-    ]
-    return Table(slug=slug, title=title, columns=columns, rows=rows, weekly=True)
-
-
-def format_percent(rate: float | None) -> str:
-    if rate is None:
-        return "–"
-    return f"{rate * 100:.1f}".removesuffix(".0") + "%"
+__all__ = ["build_report", "build_table", "csv_value", "SECTIONS", "TABLE_SECTIONS"]
 
 
 def campaigns_section(period: Period) -> Section:
@@ -420,232 +365,6 @@ def jobs_section(period: Period) -> Section:
     )
 
 
-HOLDOUT_EXPLANATION = (
-    "A holdout is a control group: of the customers a seasonal campaign or win-back would mail, "
-    "a random share (HOLDOUT_PERCENT, 10% by default) is sent nothing. Both groups are alike in "
-    "everything but the email, so the difference in how many of them book within 30 days is "
-    "what the email caused; customers who would have booked anyway are in both. The lift is "
-    "measured on a sample, so it comes with a 95% interval: the range the true effect very likely "
-    "lies in. While that range includes zero, the campaign may have made no difference at all, "
-    "and the numbers say \"not conclusive yet\"; more customers narrow it."
-)
-
-
-def _rounded(value: float | None, digits: int = 1) -> float | None:
-    return None if value is None else round(value, digits)
-
-
-@dataclass
-class HoldoutPart:
-    """One campaign season (or win-back month) on the page: its comparison and the
-    lift's interval drawn."""
-
-    comparison: object  # experiments.selectors.Comparison
-    lift_chart: object | None
-    revenue_chart: object | None
-
-    @property
-    def charts(self) -> list:
-        return [chart for chart in (self.lift_chart, self.revenue_chart) if chart]
-
-
-def holdouts_section(period: Period) -> Section:
-    comparisons = holdout_comparisons(period.start, period.end, today=period.end)
-    parts = []
-    for c in comparisons:
-        lift, revenue_lift = c.lift, c.revenue_lift
-        parts.append(
-            HoldoutPart(
-                comparison=c,
-                lift_chart=lift and interval_chart(
-                    slug=f"lift-{c.slug}",
-                    title="Lift in booking rate (mailed minus held out), 95% interval",
-                    estimate=lift.estimate, low=lift.low, high=lift.high,
-                    color=GREEN if c.conclusive else GREY,
-                ),
-                revenue_chart=revenue_lift and interval_chart(
-                    slug=f"revenue-{c.slug}",
-                    title="Difference in revenue per customer, 95% interval",
-                    estimate=revenue_lift.estimate, low=revenue_lift.low, high=revenue_lift.high,
-                    unit="$", color=BLUE,
-                ),
-            )
-        )
-
-    def interval(i, part):
-        return getattr(i, part) if i is not None else None
-
-    rows = []
-    for c in comparisons:
-        m, h = c.mailed, c.held_out
-        rows.append([
-            c.label, c.first_as_of, c.last_as_of, c.window_closes,
-            m.customers, m.booked, interval(m.booking_rate, "estimate"),
-            h.customers, h.booked, interval(h.booking_rate, "estimate"),
-            interval(c.lift, "estimate"), interval(c.lift, "low"), interval(c.lift, "high"),
-            interval(m.revenue_per_customer, "estimate"), interval(h.revenue_per_customer, "estimate"),
-            interval(c.revenue_lift, "low"), interval(c.revenue_lift, "high"),
-            _rounded(interval(c.incremental_bookings, "estimate")),
-            _rounded(interval(c.incremental_revenue, "estimate"), 2),
-            "yes" if c.conclusive else "not yet",
-            c.ended.ended_at if c.ended else None,
-        ])
-    return Section(
-        slug="holdouts",
-        title="Holdout groups: what the marketing caused",
-        intro=HOLDOUT_EXPLANATION,
-        template="metrics/_holdouts.html",
-        parts=parts,
-        tables=[
-            Table(
-                slug="holdouts",
-                title="Holdout comparisons",
-                columns=[
-                    Column("Campaign and season", "text"),
-                    Column("First run", "date"),
-                    Column("Last run", "date"),
-                    Column("30 days over on", "date"),
-                    Column("Mailed customers"),
-                    Column("Mailed who booked"),
-                    Column("Mailed booking rate", "percent"),
-                    Column("Held-out customers"),
-                    Column("Held out who booked"),
-                    Column("Held-out booking rate", "percent"),
-                    Column("Lift", "percent"),
-                    Column("Lift 95% low", "percent"),
-                    Column("Lift 95% high", "percent"),
-                    Column("Revenue per mailed customer", "money"),
-                    Column("Revenue per held-out customer", "money"),
-                    Column("Revenue difference 95% low", "money"),
-                    Column("Revenue difference 95% high", "money"),
-                    Column("Incremental bookings"),
-                    Column("Incremental revenue", "money"),
-                    Column("Conclusive", "text"),
-                    Column("Holdout ended", "datetime"),
-                ],
-                rows=rows,
-                weekly=True,  # folded away on screen (the comparisons above show it), in full in CSV
-            )
-        ],
-        note=(
-            "Bookings are jobs booked (not cancelled) in the 30 days from the customer's run; revenue "
-            "is what they paid. Intervals: Newcombe's hybrid score method for the lift, Welch's for "
-            "revenue (docs/holdouts.md)."
-        ),
-    )
-
-
-def referrals_section(period: Period) -> Section:
-    """The referral funnel in the period, one query (referrals.selectors.referral_funnel)."""
-    funnel = referral_funnel(
-        starts_at=period.starts_at, ends_at=period.ends_at, first_day=period.start, last_day=period.end
-    )
-    steps = [
-        ("Links opened", funnel.opened),
-        ("Sign-ups", funnel.signups),
-        ("First jobs completed", funnel.first_jobs),
-        ("Rewards given", funnel.rewards),
-    ]
-    return Section(
-        slug="referrals",
-        title="Referrals",
-        intro=(
-            "Each step counted in the period on its own: customers' referral links opened by others, "
-            "friends who signed up through one, friends whose first job was completed, advocates "
-            "rewarded for it (reversed rewards left out), and referrals a fraud rule or the yearly "
-            "cap blocked."
-        ),
-        figures=[(name, f"{value:,}") for name, value in steps] + [("Blocked", f"{funnel.blocked:,}")],
-        tables=[
-            Table(
-                slug="referral-funnel",
-                title="Referral funnel",
-                columns=[Column("Step", "text"), Column("Count"), Column("Of the step before", "percent")],
-                rows=[
-                    [name, value, _rate_of(value, steps[i - 1][1]) if i else None]
-                    for i, (name, value) in enumerate(steps)
-                ]
-                + [["Blocked", funnel.blocked, None]],
-            )
-        ],
-    )
-
-
-def plans_section(period: Period) -> Section:
-    activity = plan_activity(period)
-    visit_series = [
-        Series("Plan visits booked", activity.booked_by_week, BLUE),
-        Series("Plan visits completed", activity.completed_by_week, GREEN),
-    ]
-    plan_series = [
-        Series("Open plans at the week's end", activity.open_by_week, ORANGE),
-        Series("Plans cancelled", activity.cancelled_by_week, RED),
-    ]
-    return Section(
-        slug="plans",
-        title="Maintenance plans",
-        intro=(
-            "Plans open (active or paused) at each week's end and plans cancelled in each week, and "
-            "the plan visits booked (by subscribing, skipping, resuming or the daily job) and completed."
-        ),
-        figures=[
-            ("Open plans", f"{activity.open_by_week[-1]:,}"),
-            ("Plans cancelled", f"{sum(activity.cancelled_by_week):,}"),
-            ("Visits booked", f"{sum(activity.booked_by_week):,}"),
-            ("Visits completed", f"{sum(activity.completed_by_week):,}"),
-        ],
-        charts=[
-            line_chart(slug="plans", title="Open and cancelled plans per week", week_ends=period.week_ends, series=plan_series),
-            bar_chart(
-                slug="plan-visits", title="Plan visits booked and completed per week",
-                week_ends=period.week_ends, series=visit_series, stacked=False,
-            ),
-        ],
-        tables=[
-            _weekly_table("plans-weekly", "Plans and plan visits per week", period, plan_series + visit_series),
-        ],
-    )
-
-
-def recommendations_section(period: Period) -> Section:
-    """Per reason, customers shown a recommendation and who booked it (metrics.recommendations)."""
-    rows = recommendation_conversion(period)
-    return Section(
-        slug="recommendations",
-        title="Recommendations",
-        intro=(
-            "Customers shown a recommendation in the period, by its reason, and those who booked that "
-            "service (not cancelled) within 14 days of being shown it. Each service is recorded once per "
-            "customer and day, with the reason it was first shown for that day."
-        ),
-        figures=[
-            (
-                f"{r.reason}: booked within 14 days",
-                f"{r.customers_booked:,} of {r.customers:,} ({format_percent(r.share_booked)})",
-            )
-            for r in rows
-        ],
-        tables=[
-            Table(
-                slug="recommendations",
-                title="Recommendations by reason",
-                columns=[
-                    Column("Reason", "text"),
-                    Column("Customers shown"),
-                    Column("Booked that service within 14 days"),
-                    Column("Share who booked", "percent"),
-                ],
-                rows=[[r.reason, r.customers, r.customers_booked, r.share_booked] for r in rows],
-            )
-        ],
-        note="A recommendation shown in the last 14 days has not had its full 14 days yet.",
-    )
-
-
-def _rate_of(part: int, whole: int) -> float | None:
-    return part / whole if whole else None
-
-
 SECTIONS: list[Callable[[Period], Section]] = [
     campaigns_section,
     holdouts_section,
@@ -692,18 +411,3 @@ def build_table(slug: str, period: Period) -> Table | None:
         return None
     with selectors.reporting_queries():
         return next((t for t in build(period).tables if t.slug == slug), None)
-
-
-def csv_value(value, kind: str) -> str:
-    """A cell as a spreadsheet reads it: plain numbers, rates as percentages, ISO dates."""
-    if value is None:
-        return ""
-    if kind == "percent":
-        return f"{value * 100:.1f}"
-    if kind == "money":
-        return f"{value:.2f}"
-    if isinstance(value, dt.datetime):
-        return value.isoformat()
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    return str(value)
