@@ -7,7 +7,6 @@ locked for all its people. The lockout answer is the same whether or not the acc
 exists, and it ends by itself LOGIN_COOLOFF_MINUTES after the last failed try.
 """
 
-import ipaddress
 
 from django.conf import settings
 from django.http import HttpRequest
@@ -21,25 +20,6 @@ def login_username(request: HttpRequest, credentials: dict | None) -> str:
     if value is None:
         value = request.POST.get(settings.AXES_USERNAME_FORM_FIELD, "")
     return str(value).strip().lower()
-
-
-def _valid_ip(value: str) -> str | None:
-    try:
-        return str(ipaddress.ip_address(value.strip()))
-    except ValueError:
-        return None
-
-
-def client_ip(request: HttpRequest) -> str | None:
-    """The client's address: with TRUSTED_PROXY_COUNT proxies in front (each appending
-    the address it saw to X-Forwarded-For), the one the outermost trusted proxy saw;
-    otherwise the connection's. Entries further left are the client's to forge."""
-    count = settings.TRUSTED_PROXY_COUNT
-    if count > 0:
-        forwarded = [part for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if part.strip()]
-        if len(forwarded) >= count and (address := _valid_ip(forwarded[-count])):
-            return address
-    return _valid_ip(request.META.get("REMOTE_ADDR", ""))
 
 
 def cooloff_minutes() -> int:

@@ -227,7 +227,7 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_USERNAME_FORM_FIELD = "username"  # the login form's and admin's field (axes defaults to USERNAME_FIELD)
 AXES_USERNAME_CALLABLE = "accounts.throttle.login_username"
-AXES_CLIENT_IP_CALLABLE = "accounts.throttle.client_ip"
+AXES_CLIENT_IP_CALLABLE = "retention.client_ip.client_ip"
 AXES_LOCKOUT_CALLABLE = "accounts.throttle.locked_out"
 # Axes logs its start and every successful login at INFO; failures and lockouts still log.
 AXES_VERBOSE = False
@@ -269,10 +269,6 @@ if REFERRAL_FRIEND_DISCOUNT < 1 or REFERRAL_ADVOCATE_POINTS < 1 or REFERRAL_MAX_
     raise ImproperlyConfigured(
         "REFERRAL_FRIEND_DISCOUNT and REFERRAL_ADVOCATE_POINTS must be at least 1, REFERRAL_MAX_PER_YEAR at least 0."
     )
-# Proxies in front of the app that append to X-Forwarded-For: the client's address is
-# the entry that many places from the right. 0: REMOTE_ADDR (no proxy; the header is
-# ignored, so a client cannot forge its address). Used by the referral sign-up IP check.
-NUM_PROXIES = env.int("NUM_PROXIES", default=0)
 # Customers per transaction in the batch jobs: each batch is a few set-based statements,
 # so bigger batches mean fewer round trips and commits (1,000 measured 8% faster than
 # 500 on the seasonal benchmark; a batch of 1,000 commits in about 0.1 s).

@@ -1,27 +1,18 @@
 """The invited friend's page: /r/<code>. Public, plain HTML forms (works without
 JavaScript), thin over referrals.services."""
 
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
+
+from retention.client_ip import client_ip
 
 from .forms import SignUpForm
 from .selectors import terms
 from .services import find_code, first_name, record_link_open, sign_up
 
 OPENED_SESSION_KEY = "referral_links_opened"
-
-
-def client_ip(request) -> str | None:
-    """The visitor's address: REMOTE_ADDR, or with NUM_PROXIES trusted proxies in front,
-    the X-Forwarded-For entry they added for the client (never one the client wrote)."""
-    if settings.NUM_PROXIES:
-        forwarded = [part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if part.strip()]
-        if len(forwarded) >= settings.NUM_PROXIES:
-            return forwarded[-settings.NUM_PROXIES]
-    return request.META.get("REMOTE_ADDR") or None
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
