@@ -4,6 +4,7 @@ put where the stand-ins were; it refuses a query whose parameters it cannot plac
 import datetime as dt
 
 import pytest
+from django.utils import timezone
 
 from portal.dashboard import JOB_FACTS, job_facts_query
 from retention.compiled import CompiledQuery
@@ -33,3 +34,37 @@ def test_a_parameter_it_cannot_place_is_refused():
     query = CompiledQuery(lambda *, id, day: Job.objects.filter(customer_id=id, scheduled_for__year=day.year))
     with pytest.raises(ValueError):
         query.rows(id=1, day=TODAY)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("day", [dt.date(2026, 1, 10), dt.date(2026, 7, 10), dt.date(2026, 12, 10)])
+def test_the_days_month_is_placed_as_the_campaigns_and_bundles_seasons_read_it(service_types, provider, day):
+    from bundles.models import Bundle
+    from bundles.selectors import OFFERS, offers_query
+    from tests.factories import CampaignFactory
+
+    winter = Bundle.objects.create(name="Winter", discount_percent=10, start_month=12, end_month=2)
+    winter.service_types.set([service_types["hvac"], service_types["pest-control"]])
+    summer = Bundle.objects.create(name="Summer", discount_percent=10, start_month=6, end_month=8)
+    summer.service_types.set([service_types["lawn-care"], service_types["pool-service"]])
+    CampaignFactory(season="summer", start_month=6, end_month=8)
+    customer = CustomerFactory()
+    expected = list(offers_query(id=customer.pk, day=day))
+    assert {row[1] for row in expected} == ({"Summer"} if day.month == 7 else {"Winter"})
+    assert OFFERS.rows(id=customer.pk, day=day) == expected
+
+
+@pytest.mark.django_db
+def test_a_moment_is_placed_relative_to_now(service_types):
+    from recommendations.selectors import CANDIDATES, candidates_query
+    from tests.factories import PromoCodeFactory
+
+    customer = CustomerFactory()
+    now = timezone.now()
+    PromoCodeFactory(customer=customer, code="SOONGONE", expires_at=now + dt.timedelta(hours=1))
+    for moment in (now, now + dt.timedelta(hours=2)):
+        expected = list(candidates_query(id=customer.pk, day=moment.date(), now=moment))
+        assert CANDIDATES.rows(id=customer.pk, day=moment.date(), now=moment) == expected
+    codes = {row[-1] for row in CANDIDATES.rows(id=customer.pk, day=now.date(), now=now)}
+    later = {row[-1] for row in CANDIDATES.rows(id=customer.pk, day=now.date(), now=now + dt.timedelta(hours=2))}
+    assert codes == {"SOONGONE"} and later == {None}
