@@ -41,6 +41,7 @@ class Recommendation:
     reason: str  # in words, for the customer
     book_url: str
     rank: tuple = ()  # within its reason: urgency, discount or lift
+    shown_today: bool = False  # recorded as shown to this customer today already
 
 
 def on_active_plan(*, customer: Customer | int):
@@ -65,7 +66,7 @@ def _covers_outer_service() -> Q:
 
 CANDIDATE_FIELDS = (
     "pk", "name", "slug", "scheduled", "on_plan", "not_due_yet",
-    "offer_percent", "offer_title", "lift", "had_with", "code",
+    "offer_percent", "offer_title", "lift", "had_with", "code", "shown_today",
 )
 
 
@@ -102,6 +103,10 @@ def candidates_query(*, id: int, day: dt.date, now: dt.datetime):
             lift=Subquery(together.values("lift")[:1]),
             had_with=Subquery(together.values("service_type__name")[:1]),
             code=Subquery(code.values("code")[:1]),
+            # Recorded as shown on `day` already: not recorded again (record_shown).
+            shown_today=Exists(
+                RecommendationShown.objects.filter(customer_id=id, service_type=OuterRef("pk"), shown_on=day)
+            ),
         )
         .order_by("name")
         .values_list(*CANDIDATE_FIELDS)
@@ -137,21 +142,25 @@ def recommendations_for(
             days = due_by_service[candidate.pk].days_until_due
             when = due_by_service[candidate.pk].when
             reason = f"Due {when}" if days >= 0 else when[0].upper() + when[1:]
-            found.append(Recommendation(service, Reason.DUE, reason, url, (days, candidate.name)))
+            found.append(
+                Recommendation(service, Reason.DUE, reason, url, (days, candidate.name), candidate.shown_today)
+            )
         elif candidate.not_due_yet:
             continue
         elif candidate.offer_percent:
             reason = f"On offer: {candidate.offer_percent}% off with {candidate.offer_title}"
             found.append(
                 Recommendation(
-                    service, Reason.ON_OFFER, reason, url, (-candidate.offer_percent, candidate.name)
+                    service, Reason.ON_OFFER, reason, url, (-candidate.offer_percent, candidate.name),
+                    candidate.shown_today,
                 )
             )
         elif candidate.lift:
             reason = f"Customers who had {candidate.had_with} also had {candidate.name}"
             found.append(
                 Recommendation(
-                    service, Reason.BOOKED_TOGETHER, reason, url, (-candidate.lift, candidate.name)
+                    service, Reason.BOOKED_TOGETHER, reason, url, (-candidate.lift, candidate.name),
+                    candidate.shown_today,
                 )
             )
     found.sort(key=lambda r: (REASON_ORDER.index(r.reason_code), r.rank))
@@ -165,7 +174,11 @@ def record_shown(
     *, customer: Customer, recommendations: list[Recommendation], today: dt.date | None = None
 ) -> None:
     """One INSERT ... ON CONFLICT DO NOTHING for the lot: the first showing of a service
-    to a customer each day is kept, later ones change nothing. No query when empty."""
+    to a customer each day is kept, later ones change nothing. No query when there is
+    nothing new to record: none shown, or each one already recorded today as far as the
+    query that found them could tell (`shown_today`); the conflict clause settles a race
+    with another request."""
+    recommendations = [r for r in recommendations if not r.shown_today]
     if not recommendations:
         return
     today = today or business_today()

@@ -56,7 +56,7 @@ def test_the_days_month_is_placed_as_the_campaigns_and_bundles_seasons_read_it(s
 
 @pytest.mark.django_db
 def test_a_moment_is_placed_relative_to_now(service_types):
-    from recommendations.selectors import CANDIDATES, candidates_query
+    from recommendations.selectors import CANDIDATE_FIELDS, CANDIDATES, candidates_query
     from tests.factories import PromoCodeFactory
 
     customer = CustomerFactory()
@@ -65,6 +65,7 @@ def test_a_moment_is_placed_relative_to_now(service_types):
     for moment in (now, now + dt.timedelta(hours=2)):
         expected = list(candidates_query(id=customer.pk, day=moment.date(), now=moment))
         assert CANDIDATES.rows(id=customer.pk, day=moment.date(), now=moment) == expected
-    codes = {row[-1] for row in CANDIDATES.rows(id=customer.pk, day=now.date(), now=now)}
-    later = {row[-1] for row in CANDIDATES.rows(id=customer.pk, day=now.date(), now=now + dt.timedelta(hours=2))}
+    code = CANDIDATE_FIELDS.index("code")
+    codes = {row[code] for row in CANDIDATES.rows(id=customer.pk, day=now.date(), now=now)}
+    later = {row[code] for row in CANDIDATES.rows(id=customer.pk, day=now.date(), now=now + dt.timedelta(hours=2))}
     assert codes == {"SOONGONE"} and later == {None}
