@@ -1,7 +1,8 @@
 """The metrics page's daily roll-up (metrics.rollup writes and reads it).
 
-- DailyFigure: one figure of one closed business day (a count or a sum per key, a
-  churn bucket's customers as of the day's end, or a reminded customer's outcome).
+- DailyFigure: one figure of one closed business day (a count or a sum per key, or a
+  churn bucket's customers as of the day's end).
+- RemindedCustomer: the day's reminded customers and whether they booked.
 - RolledUpDay: the day's figures are all written, by the definitions of `version`.
 - Change: a journal of the facts written or changed since the roll-up, filled by
   database triggers (migration 0002) in the writers' own transactions: the page counts
@@ -20,6 +21,21 @@ class DailyFigure(models.Model):
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["day", "figure", "key"], name="metrics_daily_figure_unique")
+        ]
+
+
+class RemindedCustomer(models.Model):
+    """A customer sent a service-due reminder on the day, and whether one of that day's
+    reminders was followed by a booking within 14 days: what counts distinct reminded
+    customers over any period (a per-day total could not)."""
+
+    day = models.DateField()
+    customer_id = models.BigIntegerField()
+    booked = models.BooleanField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["day", "customer_id"], name="metrics_reminded_customer_unique")
         ]
 
 

@@ -30,7 +30,7 @@ from reminders.selectors import churn_stage_starts
 from retention.clock import business_today, start_of_business_day
 
 from .churn import CHURN_BUCKETS, churn_counts
-from .models import Change, DailyFigure, RolledUpDay
+from .models import Change, DailyFigure, RemindedCustomer, RolledUpDay
 from .periods import Period
 
 # How far back the nightly job keeps the roll-up complete: the widest period (52
@@ -309,26 +309,36 @@ def _read(period: Period) -> Figures:
         group.name: sorted((base | affected_days(marks, group.touched_by)) & set(days)) for group in GROUPS
     }
     found = Figures(period=period, counted_from_facts=not_rolled_up, rolled_up=rolled_up, marks=marks)
-    # Stored rows of the period, less each group's live days (one scan of the day index).
+    # Stored rows of the period, less each group's live days (one scan of the day index),
+    # and the live rows (a small CTE once the roll-up holds the past).
     cases = " ".join(
         f"WHEN '{figure}' THEN %(stored_{group.name})s::date[]" for group in GROUPS for figure in group.figures
     )
     for group in GROUPS:
         params[f"stored_{group.name}"] = live[group.name]
     sql = f"""
-    WITH rows AS MATERIALIZED (
+    WITH live AS MATERIALIZED ({counted_sql(live, params)}),
+    daily AS (
         SELECT day, figure, key, value FROM {DailyFigure._meta.db_table}
         WHERE day >= %(start)s AND day <= %(end)s
           AND NOT (day = ANY(CASE figure {cases} ELSE ARRAY[]::date[] END))
         UNION ALL
-        {counted_sql(live, params)}
+        SELECT day, figure, key, value FROM live WHERE figure <> 'reminded'
+    ),
+    reminded AS (
+        SELECT customer_id, bool_or(booked) AS booked FROM (
+            SELECT customer_id, booked FROM {RemindedCustomer._meta.db_table}
+            WHERE day >= %(start)s AND day <= %(end)s AND NOT (day = ANY(%(stored_reminders)s::date[]))
+            UNION ALL
+            SELECT key::bigint, value > 0 FROM live WHERE figure = 'reminded'
+        ) AS r
+        GROUP BY customer_id
     )
-    SELECT figure, key, (day - %(start)s::date) / 7 AS week, SUM(value) FROM rows
-    WHERE figure <> 'reminded' GROUP BY 1, 2, 3
+    SELECT figure, key, (day - %(start)s::date) / 7 AS week, SUM(value) FROM daily GROUP BY 1, 2, 3
     UNION ALL
-    SELECT 'reminded', 'customers', NULL, COUNT(DISTINCT key) FROM rows WHERE figure = 'reminded'
+    SELECT 'reminded', 'customers', NULL, COUNT(*) FROM reminded
     UNION ALL
-    SELECT 'reminded', 'booked', NULL, COUNT(DISTINCT key) FILTER (WHERE value > 0) FROM rows WHERE figure = 'reminded'
+    SELECT 'reminded', 'booked', NULL, COUNT(*) FILTER (WHERE booked) FROM reminded
     """
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
@@ -387,11 +397,18 @@ def rebuild(days: Iterable[dt.date]) -> int:
     table = DailyFigure._meta.db_table
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("SET LOCAL jit = off")
+        reminded = RemindedCustomer._meta.db_table
         cursor.execute(f"DELETE FROM {table} WHERE day = ANY(%(days)s::date[])", {"days": days})
+        cursor.execute(f"DELETE FROM {reminded} WHERE day = ANY(%(days)s::date[])", {"days": days})
         sql = counted_sql({group.name: days for group in GROUPS}, params)
         cursor.execute(
-            f"INSERT INTO {table} (day, figure, key, value) SELECT day, figure, key, value FROM ({sql}) AS counted "
-            "WHERE value <> 0 OR figure = 'reminded'",
+            f"""WITH counted AS ({sql}),
+            daily AS (
+                INSERT INTO {table} (day, figure, key, value)
+                SELECT day, figure, key, value FROM counted WHERE figure <> 'reminded' AND value <> 0
+            )
+            INSERT INTO {reminded} (day, customer_id, booked)
+            SELECT day, key::bigint, value > 0 FROM counted WHERE figure = 'reminded'""",
             params,
         )
         churn = churn_counts(first_end=days[0], last_end=days[-1], step=1)

@@ -15,7 +15,7 @@ from django.db import transaction
 from campaigns.models import CampaignSend
 from loyalty.models import LoyaltyAccount, PointsEntry
 from metrics import report, rollup
-from metrics.models import Change, DailyFigure, RolledUpDay
+from metrics.models import Change, DailyFigure, RemindedCustomer, RolledUpDay
 from metrics.periods import Period
 from metrics.selectors import reporting_queries
 from outbox.models import OutboundEmail
@@ -100,13 +100,23 @@ def test_facts_of_today_and_changes_to_past_facts_show_at_once(all_data, lawn, p
 
 
 def test_a_day_rebuilt_twice_holds_the_same_rows(all_data):
-    day = dt.date(2026, 5, 8)
-    rollup.rebuild([day])
-    first = set(DailyFigure.objects.filter(day=day).values_list("figure", "key", "value"))
-    assert {"churn", "points", "upgrades", "seasonal_sent", "seasonal_used", "seasonal_revenue", "emails"} <= {f for f, _k, _v in first}
-    rollup.rebuild([day])
-    assert set(DailyFigure.objects.filter(day=day).values_list("figure", "key", "value")) == first
-    assert RolledUpDay.objects.filter(day=day).count() == 1
+    days = [dt.date(2026, 5, 8), dt.date(2026, 5, 10)]
+
+    def stored():
+        return (
+            set(DailyFigure.objects.filter(day__in=days).values_list("day", "figure", "key", "value")),
+            set(RemindedCustomer.objects.filter(day__in=days).values_list("day", "customer_id", "booked")),
+        )
+
+    rollup.rebuild(days)
+    first = stored()
+    assert {"churn", "points", "upgrades", "seasonal_sent", "seasonal_used", "seasonal_revenue", "emails"} <= {
+        figure for _day, figure, _key, _value in first[0]
+    }
+    assert len(first[1]) == 2  # May 10: customers A (booked within 14 days) and B (too late)
+    rollup.rebuild(days)
+    assert stored() == first
+    assert RolledUpDay.objects.filter(day__in=days).count() == 2
 
 
 def test_a_missing_day_is_counted_from_the_records_and_said_then_caught_up(all_data, staff_client):
