@@ -350,10 +350,6 @@ def generate(customers: int) -> None:
         cursor.execute("VACUUM ANALYZE")
     roll_up()
     with connection.cursor() as cursor:
-        cursor.execute("VACUUM ANALYZE metrics_dailyfigure")
-        cursor.execute("VACUUM ANALYZE metrics_remindedcustomer")
-        cursor.execute("VACUUM ANALYZE metrics_rolledupday")
-        cursor.execute("VACUUM ANALYZE metrics_change")
         cursor.execute(f"CREATE TABLE {MARKER_TABLE} (customers integer NOT NULL, finished_at timestamptz NOT NULL)")
         cursor.execute(f"INSERT INTO {MARKER_TABLE} VALUES (%s, now())", [customers])
     print(f"generated in {time.perf_counter() - started:.0f}s", file=sys.stderr)
@@ -366,6 +362,9 @@ def roll_up() -> None:
     step = time.perf_counter()
     today = business_today()
     result = rollup.catch_up(today, first=today - dt.timedelta(days=730))
+    with connection.cursor() as cursor:  # as autovacuum would soon after
+        for table in ("metrics_dailyfigure", "metrics_remindedcustomer", "metrics_rolledupday", "metrics_change"):
+            cursor.execute(f"VACUUM ANALYZE {table}")
     print(
         f"  {result['rebuilt']:>9,} days  {time.perf_counter() - step:5.1f}s  roll-up (refresh_metrics over two years)",
         file=sys.stderr,

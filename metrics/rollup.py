@@ -137,7 +137,9 @@ GROUPS = [
     Group(
         "reminders",
         ("reminders_sent", "reminders_booked", "reminded"),
-        (("reminder", 0), ("job", BOOKED_WITHIN_DAYS)),
+        # A booking on day d can follow reminders sent up to 14 days before it (15 days of
+        # business time when a clock change falls between).
+        (("reminder", 0), ("job", BOOKED_WITHIN_DAYS + 1)),
         # booked: the reminded customer booked that service (not cancelled) within 14 days.
         f"""(WITH r AS MATERIALIZED (
             SELECT {day_of('r.sent_at')} AS day, r.customer_id, EXISTS (
@@ -215,10 +217,14 @@ def counted_sql(days_by_group: dict[str, Iterable[dt.date]], params: dict) -> st
     return "\nUNION ALL\n".join(parts) or "SELECT NULL::date, NULL::text, NULL::text, NULL::numeric WHERE false"
 
 
+# Raised when a group's SQL changes what it counts: every stored day is then recounted.
+DEFINITIONS = 1
+
+
 def version() -> str:
     """The definitions a day is counted with: a day rolled up under others is recounted."""
     starts = churn_stage_starts()
-    return f"{settings.TIME_ZONE};churn {starts['cooling']},{starts['at_risk']},{starts['inactive']}"
+    return f"v{DEFINITIONS};{settings.TIME_ZONE};churn {starts['cooling']},{starts['at_risk']},{starts['inactive']}"
 
 
 def _tz_params() -> dict:
@@ -326,19 +332,20 @@ def _read(period: Period) -> Figures:
         SELECT day, figure, key, value FROM live WHERE figure <> 'reminded'
     ),
     reminded AS (
-        SELECT customer_id, bool_or(booked) AS booked FROM (
-            SELECT customer_id, booked FROM {RemindedCustomer._meta.db_table}
-            WHERE day >= %(start)s AND day <= %(end)s AND NOT (day = ANY(%(stored_reminders)s::date[]))
-            UNION ALL
-            SELECT key::bigint, value > 0 FROM live WHERE figure = 'reminded'
-        ) AS r
-        GROUP BY customer_id
+        SELECT COUNT(*) AS customers, COUNT(*) FILTER (WHERE booked) AS booked FROM (
+            SELECT customer_id, bool_or(booked) AS booked FROM (
+                SELECT customer_id, booked FROM {RemindedCustomer._meta.db_table}
+                WHERE day >= %(start)s AND day <= %(end)s AND NOT (day = ANY(%(stored_reminders)s::date[]))
+                UNION ALL
+                SELECT key::bigint, value > 0 FROM live WHERE figure = 'reminded'
+            ) AS r
+            GROUP BY customer_id
+        ) AS c
     )
     SELECT figure, key, (day - %(start)s::date) / 7 AS week, SUM(value) FROM daily GROUP BY 1, 2, 3
     UNION ALL
-    SELECT 'reminded', 'customers', NULL, COUNT(*) FROM reminded
-    UNION ALL
-    SELECT 'reminded', 'booked', NULL, COUNT(*) FILTER (WHERE booked) FROM reminded
+    SELECT 'reminded', f.key, NULL, f.value FROM reminded
+    CROSS JOIN LATERAL (VALUES ('customers', reminded.customers), ('booked', reminded.booked)) AS f(key, value)
     """
     with connection.cursor() as cursor:
         cursor.execute(sql, params)

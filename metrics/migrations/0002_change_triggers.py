@@ -30,16 +30,19 @@ END $$;
 """
 
 # Jobs: only what can change a figure of a closed day is journalled, so that completing
-# last month's jobs does not send the page back to the facts:
-# - job: the job's booking day (reminder outcomes within 14 days, bookings with codes),
-#   for new and deleted jobs and for changes of cancellation, customer, service, booking
-#   time or code;
-# - code: the send day of the campaign or win-back code it used (codes used, revenue),
-#   for new and deleted jobs and for changes of code, amount paid or cancellation;
-# - history: the booking day (the churn snapshots from that day on), for new and
-#   deleted jobs, changes of customer or booking time, a completion or cancellation
-#   moment set or changed, and a new date when the old or new one is already past;
-# - reminder: the send day of the job's reminders when its service type changes.
+# last month's jobs does not send the page back to the records:
+# - job: the job's booking moment (reminder outcomes within 14 days, bookings with
+#   codes), for new and deleted jobs and for changes of cancellation, customer, service,
+#   booking time or code;
+# - code: the send moment of the campaign or win-back code it used (codes used,
+#   revenue), for new and deleted jobs and for changes of code, amount paid or
+#   cancellation;
+# - history: the first moment the churn snapshots can differ from: the booking moment
+#   of new and deleted jobs and of changes of customer or booking time; the old and new
+#   completion and cancellation moments when they change (now, usually: no past day);
+#   the earlier of the old and new dates when the date changes and one is already past
+#   (UTC midnight of that date: never after its business day);
+# - reminder: the send moment of the job's reminders when its service type changes.
 JOBS = """
 CREATE FUNCTION metrics_journal_jobs() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
@@ -53,22 +56,30 @@ BEGIN
                    o.service_type_id <> n.service_type_id AS service,
                    o.promo_code_id IS DISTINCT FROM n.promo_code_id AS code,
                    o.amount_paid <> n.amount_paid AS amount,
-                   o.completed_at IS DISTINCT FROM n.completed_at OR o.cancelled_at IS DISTINCT FROM n.cancelled_at
-                       OR (o.scheduled_for <> n.scheduled_for
-                           AND LEAST(o.scheduled_for, n.scheduled_for) < CURRENT_DATE + 1) AS ahead
+                   o.completed_at IS DISTINCT FROM n.completed_at AS completed,
+                   o.cancelled_at IS DISTINCT FROM n.cancelled_at AS ended,
+                   o.completed_at AS o_completed, n.completed_at AS n_completed,
+                   o.cancelled_at AS o_cancelled, n.cancelled_at AS n_cancelled,
+                   CASE WHEN o.scheduled_for <> n.scheduled_for
+                             AND LEAST(o.scheduled_for, n.scheduled_for) < CURRENT_DATE + 1
+                        THEN LEAST(o.scheduled_for, n.scheduled_for)::timestamp AT TIME ZONE 'UTC' END AS moved_date
             FROM old_rows o JOIN new_rows n ON n.id = o.id
         ) AS c
         CROSS JOIN LATERAL (
             SELECT 'job', c.o_created WHERE c.cancelled OR c.moved OR c.service OR c.code
             UNION ALL SELECT 'job', c.n_created WHERE c.cancelled OR c.moved OR c.service OR c.code
-            UNION ALL SELECT 'history', LEAST(c.o_created, c.n_created) WHERE c.moved OR c.ahead
+            UNION ALL SELECT 'history', LEAST(c.o_created, c.n_created) WHERE c.moved
+            UNION ALL SELECT 'history', t FROM unnest(ARRAY[c.o_completed, c.n_completed]) AS t WHERE c.completed
+            UNION ALL SELECT 'history', t FROM unnest(ARRAY[c.o_cancelled, c.n_cancelled]) AS t WHERE c.ended
+            UNION ALL SELECT 'history', c.moved_date
             UNION ALL SELECT 'code', s.sent_at FROM campaigns_campaignsend s
                 WHERE s.promo_code_id IN (c.o_code, c.n_code) AND (c.code OR c.amount OR c.cancelled)
             UNION ALL SELECT 'code', w.sent_at FROM reminders_winbacksend w
                 WHERE w.promo_code_id IN (c.o_code, c.n_code) AND (c.code OR c.amount OR c.cancelled)
             UNION ALL SELECT 'reminder', r.sent_at FROM reminders_servicereminder r
                 WHERE r.job_id = c.id AND c.service
-        ) AS m(kind, at);
+        ) AS m(kind, at)
+        WHERE m.at IS NOT NULL;
     ELSE
         EXECUTE format($sql$
             INSERT INTO metrics_change (kind, at)
