@@ -449,8 +449,8 @@ def main() -> None:
     print(
         f"  {'/admin/ (baseline: admin index)':<34} {baseline:8.1f} ms  {baseline_queries:3d} queries"
     )
-    if not RolledUpDay.objects.exists():
-        print("  (no roll-up in this database: generated before refresh_metrics existed; rolling up now)")
+    if not RolledUpDay.objects.filter(version=rollup.version()).exists():
+        print("  (no roll-up under today's definitions in this database: rolling up now)")
         roll_up()
     query_counts = set()
     for weeks in (4, 12, 52):

@@ -186,24 +186,29 @@ class TierCount:
 
 def customers_by_tier() -> list[TierCount]:
     """Today's customers per tier and their balances. A customer without a loyalty
-    account yet holds Bronze with no points. Two queries: the accounts grouped by tier,
-    and the number of customers (cheaper than joining every customer to an account)."""
-    found = {
-        row["tier"]: row
-        for row in LoyaltyAccount.objects.values("tier")
-        .annotate(customers=Count("pk"), points=Sum("points"))
-        .order_by()
-    }
-    without_account = Customer.objects.count() - sum(row["customers"] for row in found.values())
+    account yet holds Bronze with no points. One query: one pass over the accounts with
+    a conditional count and sum per tier (cheaper than grouping by the tier's text), and
+    the number of customers (cheaper than joining every customer to an account)."""
+    columns = ", ".join(
+        f"COUNT(*) FILTER (WHERE tier = %(t{i})s), COALESCE(SUM(points) FILTER (WHERE tier = %(t{i})s), 0)"
+        for i in range(len(TIERS))
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT (SELECT COUNT(*) FROM {Customer._meta.db_table}), COUNT(*), {columns} "
+            f"FROM {LoyaltyAccount._meta.db_table}",
+            {f"t{i}": tier.key for i, tier in enumerate(TIERS)},
+        )
+        customers, accounts, *per_tier = cursor.fetchone()
+    without_account = customers - accounts
     return [
         TierCount(
             key=tier.key,
             name=tier.name,
-            customers=found.get(tier.key, {}).get("customers", 0)
-            + (without_account if tier.key == "bronze" else 0),
-            points=found.get(tier.key, {}).get("points", 0),
+            customers=per_tier[2 * i] + (without_account if tier.key == "bronze" else 0),
+            points=int(per_tier[2 * i + 1]),
         )
-        for tier in TIERS
+        for i, tier in enumerate(TIERS)
     ]
 
 

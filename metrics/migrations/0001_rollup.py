@@ -49,7 +49,7 @@ class Migration(migrations.Migration):
                 ('booked', models.BooleanField()),
             ],
             options={
-                'constraints': [models.UniqueConstraint(fields=('day', 'customer_id'), name='metrics_reminded_customer_unique')],
+                'constraints': [models.UniqueConstraint(fields=('day', 'customer_id'), include=('booked',), name='metrics_reminded_customer_unique')],
             },
         ),
     ]
