@@ -318,10 +318,10 @@ def _read(period: Period) -> Figures:
     # Stored rows of the period, less each group's live days (one scan of the day index),
     # and the live rows (a small CTE once the roll-up holds the past).
     cases = " ".join(
-        f"WHEN '{figure}' THEN %(stored_{group.name})s::date[]" for group in GROUPS for figure in group.figures
+        f"WHEN '{figure}' THEN %(not_stored_{group.name})s::date[]" for group in GROUPS for figure in group.figures
     )
     for group in GROUPS:
-        params[f"stored_{group.name}"] = live[group.name]
+        params[f"not_stored_{group.name}"] = live[group.name]
     sql = f"""
     WITH live AS MATERIALIZED ({counted_sql(live, params)}),
     daily AS (
@@ -335,7 +335,7 @@ def _read(period: Period) -> Figures:
         SELECT COUNT(*) AS customers, COUNT(*) FILTER (WHERE booked) AS booked FROM (
             SELECT customer_id, bool_or(booked) AS booked FROM (
                 SELECT customer_id, booked FROM {RemindedCustomer._meta.db_table}
-                WHERE day >= %(start)s AND day <= %(end)s AND NOT (day = ANY(%(stored_reminders)s::date[]))
+                WHERE day >= %(start)s AND day <= %(end)s AND NOT (day = ANY(%(not_stored_reminders)s::date[]))
                 UNION ALL
                 SELECT key::bigint, value > 0 FROM live WHERE figure = 'reminded'
             ) AS r
