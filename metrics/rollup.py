@@ -251,10 +251,8 @@ class Figures:
     weekly: dict[tuple[str, str], list[Decimal]] = field(default_factory=dict)
     totals: dict[tuple[str, str], Decimal] = field(default_factory=dict)
     counted_from_facts: list[dt.date] = field(default_factory=list)  # closed days not (validly) rolled up
-    churn_as_of: dt.date | None = None
-    churn: dict[str, list[int]] | None = None
-    rolled_up: set[dt.date] = field(default_factory=set)
-    marks: set[tuple[str, dt.date]] = field(default_factory=set)
+    rolled_up: set[dt.date] = field(default_factory=set)  # the period's days rolled up under today's definitions
+    marks: set[tuple[str, dt.date]] = field(default_factory=set)  # the journal: (kind, business day)
 
     def week_values(self, figure: str, key: str = "") -> list[Decimal]:
         return self.weekly.get((figure, key), [Decimal(0)] * self.period.weeks)

@@ -171,12 +171,14 @@ def test_churn_is_counted_as_of_yesterday_and_a_past_change_recounts_it(churn_da
 
 
 def test_the_nightly_job_runs_through_the_job_runner(all_data):
+    call_command("refresh_metrics", "--dry-run", stdout=StringIO(), stderr=StringIO())
+    assert not RolledUpDay.objects.exists() and Change.objects.exists()  # a dry run changes nothing
     out = StringIO()
     call_command("refresh_metrics", stdout=out, stderr=StringIO())
     stats = json.loads(out.getvalue().strip().splitlines()[-1])
     assert stats["job"] == "refresh_metrics" and stats["sent"] == rollup.KEEP_DAYS
-    run = JobRun.objects.get(name="refresh_metrics")
-    assert run.status == JobRun.Status.SUCCEEDED
+    run = JobRun.objects.filter(name="refresh_metrics", dry_run=False).get()
+    assert run.status == JobRun.Status.SUCCEEDED and not Change.objects.exists()
     # Run again: only yesterday (nothing missing, nothing changed).
     out = StringIO()
     call_command("refresh_metrics", stdout=out, stderr=StringIO())
