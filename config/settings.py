@@ -318,6 +318,8 @@ SCHEDULED_JOBS = [
     ("schedule_plan_visits", "0 6 * * *"),
     ("deliver_emails", "*/5 * * * *"),
     ("refresh_recommendations", "30 4 * * *"),
+    # After midnight in the business time zone (03:15 EDT, 02:15 EST): yesterday is closed.
+    ("refresh_metrics", "15 7 * * *"),
 ]
 CRONJOBS = [
     (schedule, "retention.scheduling.run_from_cron", [command], {}, _cron_log)
