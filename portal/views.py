@@ -63,16 +63,17 @@ def _earned_points(customer, to_pay) -> int:
 
 def _codes_for_picker(codes, service) -> list[dict]:
     """The customer's codes with the services each covers (none: every service), and
-    whether it fits the chosen service (the others start hidden; book.js follows changes)."""
+    whether it fits the chosen service (the others start hidden; book.js follows changes).
+    Reads each code's `covered` (active_promo_codes), so no query per code."""
     picker = []
     for promo in codes:
-        covered = list(promo.service_types.all())
+        slugs = [covered.slug for covered in promo.covered]
         picker.append(
             {
                 "promo": promo,
-                "slugs": " ".join(s.slug for s in covered),
-                "names": ", ".join(s.name for s in covered),
-                "fits": not covered or service is None or service in covered,
+                "slugs": " ".join(slugs),
+                "names": ", ".join(covered.name for covered in promo.covered),
+                "fits": not slugs or service is None or service.slug in slugs,
             }
         )
     return picker
@@ -87,23 +88,27 @@ def book(request):
     per-customer throttle, so codes cannot be guessed."""
     customer = request.customer
     tomorrow = business_today() + dt.timedelta(days=1)
-    service = ServiceType.objects.filter(slug=request.GET.get("service", "")).first()
+    # The service types once, in name order: the select, the link's service, the first
+    # service and the picker's slugs all read this list (one query, not five).
+    services = list(ServiceType.objects.order_by("name"))
+    service = next((s for s in services if s.slug == request.GET.get("service", "")), None)
     code = request.GET.get("code", "")
     own_codes = active_promo_codes(customer=customer)
     if request.method == "POST":
-        form = BookingForm(request.POST, own_codes=own_codes)
+        form = BookingForm(request.POST, own_codes=own_codes, services=services)
     elif code:
         if service is None:  # a code limited to some services opens on the first of them
             own = customer.promo_codes.filter(code=normalize_code(code)).first()
-            service = (own and own.service_types.order_by("name").first()) or ServiceType.objects.order_by(
-                "name"
-            ).first()
+            service = (own and own.service_types.order_by("name").first()) or next(iter(services), None)
         form = BookingForm(
             {"service_type": service and service.pk, "scheduled_for": tomorrow, "promo_code": code},
             own_codes=own_codes,
+            services=services,
         )
     else:
-        form = BookingForm(initial={"scheduled_for": tomorrow, "service_type": service}, own_codes=own_codes)
+        form = BookingForm(
+            initial={"scheduled_for": tomorrow, "service_type": service}, own_codes=own_codes, services=services
+        )
     price_preview = None
     if form.is_bound and form.is_valid():
         data = form.cleaned_data
@@ -138,7 +143,7 @@ def book(request):
         except (BookingError, PromoCodeError) as exc:
             form.add_error("promo_code" if isinstance(exc, PromoCodeError) else None, str(exc))
     if service is None and not form.is_bound:
-        service = ServiceType.objects.order_by("name").first()
+        service = next(iter(services), None)
     return render(
         request,
         "portal/book.html",
@@ -146,7 +151,7 @@ def book(request):
             "form": form,
             "price_preview": price_preview,
             "code_picker": _codes_for_picker(own_codes, service),
-            "service_slugs": {str(pk): slug for pk, slug in ServiceType.objects.values_list("pk", "slug")},
+            "service_slugs": {str(s.pk): s.slug for s in services},
         },
     )
 
