@@ -5,6 +5,7 @@ import datetime as dt
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
+from django.db.models import F, QuerySet
 from django.shortcuts import redirect, render
 from django.templatetags.static import static
 from django.views.decorators.http import require_POST
@@ -15,7 +16,7 @@ from campaigns.selectors import active_promo_codes
 from campaigns.throttle import promo_code_attempt
 from loyalty.selectors import loyalty_summary
 from loyalty.services import points_for_amount, tier_bonus
-from plans.selectors import PLAN_VISIT_RELATED
+from plans.selectors import plan_visit_name
 from retention.clock import business_today
 from retention.models import Job, ServiceType
 from retention.models.promo import normalize_code
@@ -156,14 +157,31 @@ def book(request):
     )
 
 
+def job_rows(jobs: QuerySet) -> QuerySet:
+    """What the jobs page and the provider portal show of each job, as dicts from one
+    query: building a page of Job instances with their service type, provider, customer
+    and plan visit objects cost more than rendering them."""
+    return jobs.values(
+        "id", "scheduled_for", "status", "amount_paid", "completed_at",
+        service=F("service_type__name"), plan=plan_visit_name(),
+    )
+
+
+def with_status_labels(rows) -> list[dict]:
+    """The rows, each with `status_label` ("Scheduled"), as get_status_display gives it."""
+    rows = list(rows)
+    for row in rows:
+        row["status_label"] = Job.Status(row["status"]).label
+    return rows
+
+
 @customer_required
 def jobs(request):
-    page = Paginator(
-        request.customer.jobs.select_related("service_type", "provider", "promo_code", PLAN_VISIT_RELATED).order_by(
-            "-scheduled_for", "-created_at"
-        ),
-        20,
-    ).get_page(request.GET.get("page"))
+    rows = job_rows(request.customer.jobs.all()).annotate(
+        provider_name=F("provider__business_name"), code=F("promo_code__code")
+    )
+    page = Paginator(rows.order_by("-scheduled_for", "-created_at"), 20).get_page(request.GET.get("page"))
+    page.object_list = with_status_labels(page.object_list)
     return render(request, "portal/jobs.html", {"page": page})
 
 
@@ -180,7 +198,9 @@ def notifications(request):
 @provider_required
 def provider_portal(request):
     provider = request.provider
-    jobs = provider.jobs.select_related("service_type", "customer__user", PLAN_VISIT_RELATED)
+    jobs = job_rows(provider.jobs.all()).annotate(
+        customer_name=F("customer__user__name"), customer_email=F("customer__user__email")
+    )
     # Soonest first, a page at a time: the page costs the same for 5 scheduled jobs or 500.
     page = Paginator(
         jobs.filter(status=Job.Status.SCHEDULED).order_by("scheduled_for", "created_at"), PROVIDER_PAGE_SIZE
