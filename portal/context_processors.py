@@ -1,5 +1,7 @@
 from django.utils.functional import SimpleLazyObject
 
+from retention.notifications import unread_count
+
 
 def portal(request):
     """Who the signed-in user is to the portal, for the navigation: `role` is "customer",
@@ -17,9 +19,7 @@ def portal(request):
     if customer is not None:
         return {
             "role": "customer",
-            "unread_notifications": SimpleLazyObject(
-                lambda: customer.notifications.filter(read_at__isnull=True).count()
-            ),
+            "unread_notifications": SimpleLazyObject(lambda: unread_count(customer=customer)),
         }
     if provider is not None:
         return {"role": "provider"}

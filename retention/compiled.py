@@ -4,34 +4,42 @@ Building and compiling a queryset with subqueries and correlated EXISTS costs Dj
 milliseconds of Python per request (the dashboard's job facts: about a third of the
 page); the SQL is the same every time, only the customer and the day change. A
 CompiledQuery builds the queryset once with stand-in values for its inputs, compiles
-it, and finds in the parameters where each input went: the id itself, or a date at
-a fixed number of days from the day (today - 30, today + 7). It compiles a second
+it, and finds in the parameters where each input went: the id itself, a date at a
+fixed number of days from the day (today - 30, today + 7), or for a query built with
+`now` (a build function that takes it), that moment or one a fixed time from it (an
+expiry after now). It compiles a second
 time with other stand-ins and refuses the query unless both compilations agree, so a
 parameter it cannot place (a value computed some other way) fails at once, loudly,
 rather than running with a stand-in.
 """
 
 import datetime as dt
+import inspect
 from collections.abc import Callable
 from functools import cached_property
 
 from django.db import connection
 from django.db.models import QuerySet
 
-_STAND_INS = [(987_654_321_001, dt.date(1901, 6, 15)), (987_654_321_777, dt.date(1911, 3, 3))]
+_STAND_INS = [
+    (987_654_321_001, dt.date(1901, 6, 15), dt.datetime(1901, 6, 15, 9, 30, 15, 123_456, tzinfo=dt.UTC)),
+    (987_654_321_777, dt.date(1911, 3, 3), dt.datetime(1911, 3, 3, 17, 5, 45, 654_321, tzinfo=dt.UTC)),
+]
 _DATE_REACH = 3_650  # a date parameter this many days from the day is placed relative to it
 
 
 class CompiledQuery:
-    """`build(id=..., day=...)` gives the queryset; `rows(id=..., day=...)` runs its
-    SQL, compiled once, and returns the rows as tuples (a values_list queryset's
-    columns)."""
+    """`build(id=..., day=...)` (and `now=...` if it takes it) gives the queryset;
+    `rows(id=..., day=..., now=...)` runs its SQL, compiled once, and returns the rows
+    as tuples (a values_list queryset's columns)."""
 
     def __init__(self, build: Callable[..., QuerySet]):
         self.build = build
+        self.takes_now = "now" in inspect.signature(build).parameters
 
-    def _compile(self, id_: int, day: dt.date) -> tuple[str, list]:
-        return self.build(id=id_, day=day).query.get_compiler(connection=connection).as_sql()
+    def _compile(self, id_: int, day: dt.date, now: dt.datetime) -> tuple[str, list]:
+        inputs = {"id": id_, "day": day, **({"now": now} if self.takes_now else {})}
+        return self.build(**inputs).query.get_compiler(connection=connection).as_sql()
 
     @cached_property
     def _plan(self) -> tuple[str, list]:
@@ -45,9 +53,13 @@ class CompiledQuery:
 
     @staticmethod
     def _place(value, other):
-        (id_a, day_a), (id_b, day_b) = _STAND_INS
+        (id_a, day_a, now_a), (id_b, day_b, now_b) = _STAND_INS
         if value == id_a and other == id_b:
             return ("id",)
+        if isinstance(value, dt.datetime) and isinstance(other, dt.datetime) and value.tzinfo and other.tzinfo:
+            offset = value - now_a
+            if abs(offset) <= dt.timedelta(days=_DATE_REACH) and other - now_b == offset:
+                return ("now", offset)
         if isinstance(value, dt.date) and not isinstance(value, dt.datetime) and isinstance(other, dt.date):
             offset = (value - day_a).days
             if abs(offset) <= _DATE_REACH and (other - day_b).days == offset:
@@ -56,15 +68,36 @@ class CompiledQuery:
             return ("constant", value)
         raise ValueError(f"cannot place the parameter {value!r} / {other!r}")
 
-    def params(self, *, id: int, day: dt.date) -> list:
+    def params(self, *, id: int | None = None, day: dt.date | None = None, now: dt.datetime | None = None) -> list:
         _sql, plan = self._plan
-        return [
-            id if kind[0] == "id" else day + dt.timedelta(days=kind[1]) if kind[0] == "day" else kind[1]
-            for kind in plan
-        ]
+        values = []
+        for kind in plan:
+            if kind[0] == "id":
+                if id is None:
+                    raise ValueError("this query is built with the id: pass it")
+                values.append(id)
+            elif kind[0] == "day":
+                if day is None:
+                    raise ValueError("this query is built with the day: pass it")
+                values.append(day + dt.timedelta(days=kind[1]))
+            elif kind[0] == "now":
+                if now is None:
+                    raise ValueError("this query is built with `now`: pass it")
+                values.append(now + kind[1])
+            else:
+                values.append(kind[1])
+        return values
 
-    def rows(self, *, id: int, day: dt.date) -> list[tuple]:
+    def rows(self, *, id: int | None = None, day: dt.date | None = None, now: dt.datetime | None = None) -> list[tuple]:
+        """The query's rows for customer (or other) `id` on `day` at `now` (each needed
+        only if the query uses it)."""
         sql, _plan = self._plan
         with connection.cursor() as cursor:
-            cursor.execute(sql, self.params(id=id, day=day))
+            cursor.execute(sql, self.params(id=id, day=day, now=now))
             return cursor.fetchall()
+
+
+def columns(model) -> tuple[str, ...]:
+    """Every column of `model`, in the order `model.from_db` takes them: a compiled
+    query's values_list of these gives rows that build instances without the ORM."""
+    return tuple(field.attname for field in model._meta.concrete_fields)

@@ -33,3 +33,25 @@ def test_a_parameter_it_cannot_place_is_refused():
     query = CompiledQuery(lambda *, id, day: Job.objects.filter(customer_id=id, scheduled_for__year=day.year))
     with pytest.raises(ValueError):
         query.rows(id=1, day=TODAY)
+
+
+@pytest.mark.django_db
+def test_a_query_built_with_now_places_it_and_times_from_it(customer):
+    from django.utils import timezone
+
+    from campaigns.selectors import ACTIVE_CODES, active_codes_query
+    from retention.models import PromoCode
+
+    now = timezone.now()
+    for hours, used in [(1, False), (3, False), (-1, False), (5, True)]:
+        PromoCode.objects.create(
+            customer=customer, source="seasonal", discount_type=PromoCode.DiscountType.PERCENT, discount_value=10,
+            expires_at=now + dt.timedelta(hours=hours), used_at=now if used else None,
+        )
+    for at in (now, now + dt.timedelta(hours=2)):
+        expected = list(active_codes_query(id=customer.pk, day=TODAY, now=at))
+        assert ACTIVE_CODES.rows(id=customer.pk, now=at) == expected
+    assert len(ACTIVE_CODES.rows(id=customer.pk, now=now)) == 2
+    assert len(ACTIVE_CODES.rows(id=customer.pk, now=now + dt.timedelta(hours=2))) == 1
+    with pytest.raises(ValueError):
+        ACTIVE_CODES.rows(id=customer.pk)  # built with now: leaving it out is refused
