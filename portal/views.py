@@ -5,6 +5,7 @@ import datetime as dt
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
+from django.db import DEFAULT_DB_ALIAS
 from django.db.models import F, QuerySet
 from django.shortcuts import redirect, render
 from django.templatetags.static import static
@@ -18,7 +19,8 @@ from loyalty.selectors import loyalty_summary
 from loyalty.services import points_for_amount, tier_bonus
 from plans.selectors import plan_visit_name
 from retention.clock import business_today
-from retention.models import Job, ServiceType
+from retention.compiled import CompiledPages, CompiledQuery, columns
+from retention.models import Job, Notification, ServiceType
 from retention.models.promo import normalize_code
 from retention.notifications import mark_read
 from retention.promo import PromoCodeError
@@ -157,31 +159,59 @@ def book(request):
     )
 
 
-def job_rows(jobs: QuerySet) -> QuerySet:
-    """What the jobs page and the provider portal show of each job, as dicts from one
-    query: building a page of Job instances with their service type, provider, customer
-    and plan visit objects cost more than rendering them."""
-    return jobs.values(
-        "id", "scheduled_for", "status", "amount_paid", "completed_at",
-        service=F("service_type__name"), plan=plan_visit_name(),
+# What the jobs page and the provider portal show of every job; each adds its own.
+JOB_FIELDS = ("id", "scheduled_for", "status", "amount_paid", "completed_at")
+
+
+def job_rows(jobs: QuerySet, **shown) -> QuerySet:
+    """The jobs as rows of JOB_FIELDS, the service's name, the plan's name (for a plan
+    visit) and the expressions `shown`, in that order (job_dict names them)."""
+    annotations = {"service": F("service_type__name"), "plan": plan_visit_name(), **shown}
+    return jobs.annotate(**annotations).values_list(*JOB_FIELDS, *annotations)
+
+
+def job_dict(*shown: str):
+    """A row of job_rows(..., **shown) as the dict the templates read, with
+    `status_label` ("Scheduled") as get_status_display gives it."""
+    names = (*JOB_FIELDS, "service", "plan", *shown)
+
+    def make(row: tuple) -> dict:
+        job = dict(zip(names, row))
+        job["status_label"] = Job.Status(job["status"]).label
+        return job
+
+    return make
+
+
+# The paged lists below are compiled to SQL once per process and read a page at a time
+# (retention.compiled.CompiledPages): building Job instances with their service type,
+# provider, customer and plan objects, and compiling the count and the page's query, cost
+# more than rendering the page. The plan's name is a subquery, not three outer joins.
+CUSTOMER_JOBS = CompiledQuery(
+    lambda *, id, day: job_rows(
+        Job.objects.filter(customer_id=id), provider_name=F("provider__business_name"), code=F("promo_code__code")
+    ).order_by("-scheduled_for", "-created_at")
+)
+PROVIDER_JOBS = {
+    status: CompiledQuery(
+        lambda *, id, day, status=status: job_rows(
+            Job.objects.filter(provider_id=id, status=status),
+            customer_name=F("customer__user__name"),
+            customer_email=F("customer__user__email"),
+        ).order_by(*order)
     )
-
-
-def with_status_labels(rows) -> list[dict]:
-    """The rows, each with `status_label` ("Scheduled"), as get_status_display gives it."""
-    rows = list(rows)
-    for row in rows:
-        row["status_label"] = Job.Status(row["status"]).label
-    return rows
+    for status, order in [(Job.Status.SCHEDULED, ("scheduled_for", "created_at")), (Job.Status.COMPLETED, ("-completed_at",))]
+}
+NOTIFICATION_COLUMNS = columns(Notification)
+NOTIFICATIONS = CompiledQuery(
+    lambda *, id, day: Notification.objects.filter(customer_id=id).values_list(*NOTIFICATION_COLUMNS)
+)
 
 
 @customer_required
 def jobs(request):
-    rows = job_rows(request.customer.jobs.all()).annotate(
-        provider_name=F("provider__business_name"), code=F("promo_code__code")
-    )
-    page = Paginator(rows.order_by("-scheduled_for", "-created_at"), 20).get_page(request.GET.get("page"))
-    page.object_list = with_status_labels(page.object_list)
+    rows = CompiledPages(CUSTOMER_JOBS, id=request.customer.pk, make=job_dict("provider_name", "code"))
+    page = Paginator(rows, 20).get_page(request.GET.get("page"))
     return render(request, "portal/jobs.html", {"page": page})
 
 
@@ -191,29 +221,26 @@ def notifications(request):
         mark_read(customer=request.customer)
         return redirect("portal:notifications")
     # A page at a time, like the jobs: the page costs the same for 5 notifications or 500.
-    page = Paginator(request.customer.notifications.all(), NOTIFICATIONS_PAGE_SIZE).get_page(request.GET.get("page"))
+    rows = CompiledPages(
+        NOTIFICATIONS, id=request.customer.pk,
+        make=lambda row: Notification.from_db(DEFAULT_DB_ALIAS, NOTIFICATION_COLUMNS, row),
+    )
+    page = Paginator(rows, NOTIFICATIONS_PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "portal/notifications.html", {"page": page, "notifications": page.object_list})
 
 
 @provider_required
 def provider_portal(request):
     provider = request.provider
-    jobs = job_rows(provider.jobs.all()).annotate(
-        customer_name=F("customer__user__name"), customer_email=F("customer__user__email")
-    )
+    make = job_dict("customer_name", "customer_email")
     # Soonest first, a page at a time: the page costs the same for 5 scheduled jobs or 500.
-    page = Paginator(
-        jobs.filter(status=Job.Status.SCHEDULED).order_by("scheduled_for", "created_at"), PROVIDER_PAGE_SIZE
-    ).get_page(request.GET.get("page"))
+    scheduled = CompiledPages(PROVIDER_JOBS[Job.Status.SCHEDULED], id=provider.pk, make=make)
+    page = Paginator(scheduled, PROVIDER_PAGE_SIZE).get_page(request.GET.get("page"))
+    completed = PROVIDER_JOBS[Job.Status.COMPLETED].rows(id=provider.pk, limit=20)
     return render(
         request,
         "portal/provider.html",
-        {
-            "provider": provider,
-            "page": page,
-            "scheduled": page.object_list,
-            "completed": jobs.filter(status=Job.Status.COMPLETED).order_by("-completed_at")[:20],
-        },
+        {"provider": provider, "page": page, "scheduled": page.object_list, "completed": [make(r) for r in completed]},
     )
 
 

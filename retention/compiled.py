@@ -39,7 +39,9 @@ class CompiledQuery:
 
     def _compile(self, id_: int, day: dt.date, now: dt.datetime) -> tuple[str, list]:
         inputs = {"id": id_, "day": day, **({"now": now} if self.takes_now else {})}
-        return self.build(**inputs).query.get_compiler(connection=connection).as_sql()
+        query = self.build(**inputs).query
+        self.sliced = query.is_sliced
+        return query.get_compiler(connection=connection).as_sql()
 
     @cached_property
     def _plan(self) -> tuple[str, list]:
@@ -88,13 +90,59 @@ class CompiledQuery:
                 values.append(kind[1])
         return values
 
-    def rows(self, *, id: int | None = None, day: dt.date | None = None, now: dt.datetime | None = None) -> list[tuple]:
+    def rows(
+        self,
+        *,
+        id: int | None = None,
+        day: dt.date | None = None,
+        now: dt.datetime | None = None,
+        limit: int | None = None,
+        offset: int = 0,
+    ) -> list[tuple]:
         """The query's rows for customer (or other) `id` on `day` at `now` (each needed
-        only if the query uses it)."""
+        only if the query uses it); `limit` rows from `offset` (parameters, so every
+        page of a list runs the same SQL) for a query built without a slice."""
+        sql, _plan = self._plan
+        params = self.params(id=id, day=day, now=now)
+        if limit is not None:
+            if self.sliced:
+                raise ValueError("the query is sliced already: build it without [a:b] to page it")
+            sql, params = f"{sql} LIMIT %s OFFSET %s", [*params, limit, offset]
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            return cursor.fetchall()
+
+    def count(self, *, id: int | None = None, day: dt.date | None = None, now: dt.datetime | None = None) -> int:
+        """How many rows `rows` would give, counted by PostgreSQL."""
         sql, _plan = self._plan
         with connection.cursor() as cursor:
-            cursor.execute(sql, self.params(id=id, day=day, now=now))
-            return cursor.fetchall()
+            cursor.execute(f"SELECT COUNT(*) FROM ({sql}) AS counted", self.params(id=id, day=day, now=now))
+            return cursor.fetchone()[0]
+
+
+class CompiledPages:
+    """A list django.core.paginator.Paginator pages through: a CompiledQuery's rows for
+    one id (and day, now), counted and sliced in SQL, each row made into what the page
+    shows by `make`. Building and compiling the count and the page's query was most of
+    a paged list's Python."""
+
+    def __init__(self, query: CompiledQuery, *, make: Callable = tuple, **inputs):
+        self.query, self.make, self.inputs = query, make, inputs
+
+    def count(self) -> int:
+        return self.query.count(**self.inputs)
+
+    def __len__(self) -> int:
+        return self.count()
+
+    def __getitem__(self, index: slice) -> list:
+        if not isinstance(index, slice) or index.step not in (None, 1):
+            raise TypeError("CompiledPages is read a page (a slice) at a time")
+        start = index.start or 0
+        if index.stop <= start:
+            return []  # as a queryset's empty slice: no query
+        rows = self.query.rows(**self.inputs, limit=index.stop - start, offset=start)
+        return [self.make(row) for row in rows]
 
 
 def columns(model) -> tuple[str, ...]:

@@ -55,3 +55,23 @@ def test_a_query_built_with_now_places_it_and_times_from_it(customer):
     assert len(ACTIVE_CODES.rows(id=customer.pk, now=now + dt.timedelta(hours=2))) == 1
     with pytest.raises(ValueError):
         ACTIVE_CODES.rows(id=customer.pk)  # built with now: leaving it out is refused
+
+
+@pytest.mark.django_db
+def test_compiled_pages_count_and_page_as_the_queryset_does(customer, other_customer):
+    from django.core.paginator import Paginator
+
+    from retention.compiled import CompiledPages
+    from retention.models import Notification
+
+    for who, how_many in ((customer, 7), (other_customer, 2)):
+        for i in range(how_many):
+            Notification.objects.create(customer=who, kind="job_update", title=f"{who.pk}-{i}", message="m")
+    query = CompiledQuery(
+        lambda *, id, day: Notification.objects.filter(customer_id=id).order_by("title").values_list("title")
+    )
+    expected = list(Notification.objects.filter(customer=customer).order_by("title").values_list("title"))
+    pages = Paginator(CompiledPages(query, id=customer.pk), 3)
+    assert pages.count == 7 and pages.num_pages == 3
+    assert [row for n in pages.page_range for row in pages.page(n).object_list] == expected
+    assert CompiledPages(query, id=customer.pk)[2:2] == []
