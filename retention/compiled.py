@@ -11,6 +11,13 @@ expiry after now). It compiles a second
 time with other stand-ins and refuses the query unless both compilations agree, so a
 parameter it cannot place (a value computed some other way) fails at once, loudly,
 rather than running with a stand-in.
+
+The SQL being fixed, PostgreSQL need not plan it on every request either: on each
+connection it is prepared once (psycopg's server-side binding, `prepare=True`) and
+executed by name after that; planning the jobs page's query took four times as long
+as running it. Still one logged query per run, so query counts are unchanged. Behind
+a pooler that cannot keep prepared statements (PgBouncer in transaction mode before
+1.21), set DATABASE_PREPARED_STATEMENTS=false.
 """
 
 import datetime as dt
@@ -18,6 +25,8 @@ import inspect
 from collections.abc import Callable
 from functools import cached_property
 
+import psycopg
+from django.conf import settings
 from django.db import connection
 from django.db.models import QuerySet
 
@@ -26,6 +35,32 @@ _STAND_INS = [
     (987_654_321_777, dt.date(1911, 3, 3), dt.datetime(1911, 3, 3, 17, 5, 45, 654_321, tzinfo=dt.UTC)),
 ]
 _DATE_REACH = 3_650  # a date parameter this many days from the day is placed relative to it
+
+
+class _PreparingCursor(psycopg.Cursor):
+    """Binds parameters on the server and has each statement prepared once per
+    connection. Django leaves the connection's prepare_threshold at None, which turns
+    preparing off, so it is lifted for this cursor's statements only (the ClientCursor
+    Django uses for every other query still prepares nothing)."""
+
+    def execute(self, query, params=None, **kwargs):
+        conn = self.connection
+        threshold, conn.prepare_threshold = conn.prepare_threshold, 1 << 30  # only prepare=True prepares
+        try:
+            return super().execute(query, params, prepare=True)
+        finally:
+            conn.prepare_threshold = threshold
+
+
+def _cursor():
+    """A cursor for a compiled query: Django's wrapper (query logging, execute wrappers,
+    its error classes) around a preparing psycopg cursor on the same connection."""
+    if not settings.DATABASE_PREPARED_STATEMENTS:
+        return connection.cursor()
+    connection.ensure_connection()
+    connection.validate_thread_sharing()
+    raw = _PreparingCursor(connection.connection)
+    return connection.make_debug_cursor(raw) if connection.queries_logged else connection.make_cursor(raw)
 
 
 class CompiledQuery:
@@ -108,14 +143,14 @@ class CompiledQuery:
             if self.sliced:
                 raise ValueError("the query is sliced already: build it without [a:b] to page it")
             sql, params = f"{sql} LIMIT %s OFFSET %s", [*params, limit, offset]
-        with connection.cursor() as cursor:
+        with _cursor() as cursor:
             cursor.execute(sql, params)
             return cursor.fetchall()
 
     def count(self, *, id: int | None = None, day: dt.date | None = None, now: dt.datetime | None = None) -> int:
         """How many rows `rows` would give, counted by PostgreSQL."""
         sql, _plan = self._plan
-        with connection.cursor() as cursor:
+        with _cursor() as cursor:
             cursor.execute(f"SELECT COUNT(*) FROM ({sql}) AS counted", self.params(id=id, day=day, now=now))
             return cursor.fetchone()[0]
 

@@ -75,3 +75,17 @@ def test_compiled_pages_count_and_page_as_the_queryset_does(customer, other_cust
     assert pages.count == 7 and pages.num_pages == 3
     assert [row for n in pages.page_range for row in pages.page(n).object_list] == expected
     assert CompiledPages(query, id=customer.pk)[2:2] == []
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("prepared", [True, False])
+def test_compiled_queries_are_prepared_once_per_connection_unless_turned_off(settings, customer, prepared):
+    from django.db import connection
+
+    settings.DATABASE_PREPARED_STATEMENTS = prepared
+    query = CompiledQuery(lambda *, id, day: Job.objects.filter(customer_id=id, scheduled_for__gte=day).values_list("pk"))
+    for _ in range(3):
+        assert query.rows(id=customer.pk, day=TODAY) == []
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM pg_prepared_statements WHERE statement LIKE %s", ['%"scheduled_for" >= $2%'])
+        assert cursor.fetchone()[0] == (1 if prepared else 0)
