@@ -109,3 +109,25 @@ def test_pages_listing_codes_cost_the_same_for_none_or_several(client, customer,
     page = client.get(url).content.decode()
     assert page.count('data-services=' if "book" in url else 'data-testid="voucher"') == 3
     assert queries_for(client, url) == none
+
+
+# What each of these pages costs, with the three queries every logged-in request makes
+# (session, user, customer or provider): a page that grows past its count fails here.
+PAGE_QUERIES = {
+    "/customer-portal/rewards/": 8,  # + bell, account, newest ledger lines, vouchers, rewards
+    "/customer-portal/rewards/history/": 6,  # + bell, count, page
+    "/customer-portal/services/": 5,  # + bell, services
+    "/customer-portal/jobs/": 6,  # + bell, count, page
+    "/customer-portal/notifications/": 6,  # + bell, count, page
+    "/customer-portal/book/": 6,  # + bell, service types, codes
+    "/api/customer/jobs/due": 4,  # + due jobs
+    "/api/customer/plans": 5,  # + plans, subscriptions
+    "/provider-portal/": 6,  # + count, scheduled page, completed
+}
+
+
+@pytest.mark.parametrize("url", PAGE_QUERIES)
+def test_each_page_costs_its_fixed_number_of_queries(client, customers, provider, url):
+    _small, large = customers
+    client.force_login(provider.user if url.startswith("/provider") else large.user)
+    assert queries_for(client, url) == PAGE_QUERIES[url]
