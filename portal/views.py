@@ -82,6 +82,10 @@ def _codes_for_picker(codes, service) -> list[dict]:
     return picker
 
 
+SERVICE_TYPE_COLUMNS = columns(ServiceType)
+SERVICE_TYPES = CompiledQuery(lambda *, id, day: ServiceType.objects.order_by("name").values_list(*SERVICE_TYPE_COLUMNS))
+
+
 @customer_required
 def book(request):
     """Booking: the price (with any promo code applied) and the points it will earn are
@@ -93,7 +97,7 @@ def book(request):
     tomorrow = business_today() + dt.timedelta(days=1)
     # The service types once, in name order: the select, the link's service, the first
     # service and the picker's slugs all read this list (one query, not five).
-    services = list(ServiceType.objects.order_by("name"))
+    services = [ServiceType.from_db(DEFAULT_DB_ALIAS, SERVICE_TYPE_COLUMNS, row) for row in SERVICE_TYPES.rows()]
     service = next((s for s in services if s.slug == request.GET.get("service", "")), None)
     code = request.GET.get("code", "")
     own_codes = active_promo_codes(customer=customer)
