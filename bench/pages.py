@@ -40,6 +40,7 @@ import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -240,7 +241,11 @@ def main() -> None:
     if not args.no_wrk and not use_wrk:
         print("wrk is not installed (apt-get install wrk): in-process figures only", file=sys.stderr)
 
-    env = {**os.environ, **SERVER_ENV, "DATABASE_URL": args.database_url, "DJANGO_SETTINGS_MODULE": "config.settings"}
+    # The manifest goes to a directory of this run's own: the checkout's staticfiles/
+    # is what a test suite or a demo running beside the bench serves from.
+    static_root = tempfile.mkdtemp(prefix="bench-pages-static-")
+    env = {**os.environ, **SERVER_ENV, "DATABASE_URL": args.database_url, "DJANGO_SETTINGS_MODULE": "config.settings",
+           "STATIC_ROOT": static_root}
     os.environ.update(env)
     recreate_database(args.database_url)
     import django
@@ -334,6 +339,7 @@ def main() -> None:
 
     if not args.keep_db:
         recreate_database(args.database_url, drop_only=True)
+    shutil.rmtree(static_root, ignore_errors=True)
     if failed:
         print("\nFAILED:\n  " + "\n  ".join(failed), file=sys.stderr)
         sys.exit(1)

@@ -5,11 +5,12 @@ import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Exists, OuterRef, Q
 
 from campaigns.selectors import covering_month
 from plans.services import visit_price
 from retention.clock import business_today
+from retention.compiled import CompiledQuery
 from retention.models import Customer, Job, ServiceType
 from retention.models.jobs import scheduled_ahead
 
@@ -50,27 +51,47 @@ def in_season(on: dt.date) -> Q:
     return Q(start_month__isnull=True) | covering_month(on.month)
 
 
-def offered_bundles(*, on: dt.date) -> QuerySet:
-    """Active, in season and with two or more service types."""
+BUNDLE_FIELDS = tuple(f.attname for f in Bundle._meta.concrete_fields)
+SERVICE_FIELDS = tuple(f.attname for f in ServiceType._meta.concrete_fields)
+
+
+def offers_query(*, id: int, day: dt.date):
+    """One row per service type of each bundle offered in `day`'s month: the bundle's
+    fields, the service type's, and whether customer `id` has it scheduled ahead;
+    bundles by name, each one's services by name."""
+    scheduled = Job.objects.filter(scheduled_ahead(day), customer_id=id, service_type=OuterRef("service_types__pk"))
     return (
-        Bundle.objects.filter(in_season(on), active=True)
-        .annotate(services_count=Count("service_types"))
-        .filter(services_count__gte=2)
+        Bundle.objects.filter(in_season(day), active=True)
+        .annotate(scheduled=Exists(scheduled))
+        .order_by("name", "pk", "service_types__name", "service_types__pk")
+        .values_list(*BUNDLE_FIELDS, *(f"service_types__{name}" for name in SERVICE_FIELDS), "scheduled")
     )
+
+
+# Compiled once per process (retention.compiled): the dashboard, the bundle page and
+# the API each read it on every request.
+OFFERS = CompiledQuery(offers_query)
 
 
 def bundle_offers(*, customer: Customer, on: dt.date | None = None) -> list[BundleOffer]:
-    """The bundles that fit the customer now (PRODUCT.md): offered this month and not
-    every one of their services already scheduled ahead. Biggest saving first. Two queries."""
+    """The bundles that fit the customer now (PRODUCT.md): offered this month, with two
+    or more service types, and not every one of their services already scheduled ahead.
+    Biggest saving first. One query (offers_query)."""
     on = on or business_today()
-    services = ServiceType.objects.order_by("name").annotate(
-        scheduled=Exists(
-            Job.objects.filter(scheduled_ahead(on), customer=customer, service_type=OuterRef("pk"))
-        )
-    )
-    bundles = offered_bundles(on=on).prefetch_related(Prefetch("service_types", queryset=services))
-    offers = [BundleOffer(bundle=b, service_types=list(b.service_types.all())) for b in bundles]
-    offers = [o for o in offers if not all(s.scheduled for s in o.service_types)]
+    bundles: dict[int, BundleOffer] = {}
+    width = len(BUNDLE_FIELDS)
+    for row in OFFERS.rows(id=customer.pk, day=on):
+        bundle = Bundle(**dict(zip(BUNDLE_FIELDS, row[:width])))
+        offer = bundles.setdefault(bundle.pk, BundleOffer(bundle=bundle, service_types=[]))
+        if row[width] is None:  # a bundle with no service types: never offered
+            continue
+        service = ServiceType(**dict(zip(SERVICE_FIELDS, row[width:-1])))
+        service.scheduled = row[-1]
+        offer.service_types.append(service)
+    offers = [
+        o for o in bundles.values()
+        if len(o.service_types) >= 2 and not all(s.scheduled for s in o.service_types)
+    ]
     return sorted(offers, key=lambda o: (-o.saving, o.bundle.name))
 
 

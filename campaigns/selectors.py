@@ -6,13 +6,12 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.contrib.postgres.aggregates import ArrayAgg
-from django.db import DEFAULT_DB_ALIAS
-from django.db.models import F, QuerySet, Value
+from django.db.models import F, Value
 from django.db.models.lookups import LessThanOrEqual
 from django.utils import timezone
 
 from retention.clock import business_today
-from retention.compiled import CompiledQuery, columns
+from retention.compiled import CompiledQuery
 from retention.links import booking_url
 from retention.models import Customer, PromoCode, ServiceType
 
@@ -116,12 +115,13 @@ class CoveredService:
     slug: str
 
 
-PROMO_COLUMNS = columns(PromoCode)
+PROMO_FIELDS = tuple(f.attname for f in PromoCode._meta.concrete_fields)
 
 
-def active_codes_query(*, id: int, day: dt.date, now: dt.datetime) -> QuerySet:
-    """Customer `id`'s codes and vouchers unused and unexpired at `now`, soonest to
-    expire first, with the names and slugs of the service types each is limited to."""
+def active_codes_query(*, id: int, day: dt.date, now: dt.datetime):
+    """Customer `id`'s unused codes unexpired at `now`, soonest to expire first, with the
+    names and slugs of the service types each is limited to, as arrays (PROMO_FIELDS,
+    then the two arrays). `day` is not used."""
     return (
         PromoCode.objects.filter(customer_id=id, used_at__isnull=True, expires_at__gt=now)
         .annotate(
@@ -129,13 +129,12 @@ def active_codes_query(*, id: int, day: dt.date, now: dt.datetime) -> QuerySet:
             covered_slugs=ArrayAgg("service_types__slug", order_by="service_types__name", default=[]),
         )
         .order_by("expires_at", "code")
-        .values_list(*PROMO_COLUMNS, "covered_names", "covered_slugs")
+        .values_list(*PROMO_FIELDS, "covered_names", "covered_slugs")
     )
 
 
-# Compiled once per process: the two ordered array aggregates cost more Python to build
-# and compile than the query takes to run (the booking page and the dashboard read it).
-ACTIVE_CODES = CompiledQuery(active_codes_query)
+# Compiled once per process (retention.compiled): every dashboard and booking page.
+ACTIVE_CODES = CompiledQuery(active_codes_query, uses_now=True)
 
 
 def active_promo_codes(*, customer: Customer) -> list[PromoCode]:
@@ -143,8 +142,8 @@ def active_promo_codes(*, customer: Customer) -> list[PromoCode]:
     with `covered`: the service types it is limited to (CoveredService, by name; empty
     for any service). One query: the service types are aggregated into arrays."""
     codes = []
-    for *row, names, slugs in ACTIVE_CODES.rows(id=customer.pk, now=timezone.now()):
-        code = PromoCode.from_db(DEFAULT_DB_ALIAS, PROMO_COLUMNS, row)
+    for *fields, names, slugs in ACTIVE_CODES.rows(id=customer.pk, day=business_today()):
+        code = PromoCode(**dict(zip(PROMO_FIELDS, fields)))
         code.covered = [CoveredService(name, slug) for name, slug in zip(names, slugs) if name is not None]
         codes.append(code)
     return codes

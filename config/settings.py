@@ -151,7 +151,9 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = Path(env.str("STATIC_ROOT", default=str(BASE_DIR / "staticfiles")))
+# Where collectstatic writes and whitenoise serves from (bench/pages.py points it at a
+# directory of its own, so a benchmark never rewrites the checkout's).
+STATIC_ROOT = env.path("STATIC_ROOT", default=BASE_DIR / "staticfiles")
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
@@ -320,6 +322,8 @@ SCHEDULED_JOBS = [
     ("schedule_plan_visits", "0 6 * * *"),
     ("deliver_emails", "*/5 * * * *"),
     ("refresh_recommendations", "30 4 * * *"),
+    # After midnight in the business time zone (03:15 EDT, 02:15 EST): yesterday is closed.
+    ("refresh_metrics", "15 7 * * *"),
 ]
 CRONJOBS = [
     (schedule, "retention.scheduling.run_from_cron", [command], {}, _cron_log)

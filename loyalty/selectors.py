@@ -106,7 +106,7 @@ def unused_vouchers_query(*, id: int, day: dt.date, now: dt.datetime) -> QuerySe
     )
 
 
-UNUSED_VOUCHERS = CompiledQuery(unused_vouchers_query)
+UNUSED_VOUCHERS = CompiledQuery(unused_vouchers_query, uses_now=True)
 
 
 def unused_vouchers(*, customer: Customer) -> list[PromoCode]:

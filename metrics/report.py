@@ -10,7 +10,7 @@ from loyalty.tiers import TIERS_BY_KEY
 from outbox.models import OutboundEmail
 from reminders.selectors import churn_stages
 
-from . import selectors
+from . import rollup, selectors
 from .charts import bar_chart, line_chart
 from .feature_sections import (
     holdouts_section,
@@ -36,7 +36,7 @@ from .layout import (
 )
 from .periods import Period
 
-__all__ = ["build_report", "build_table", "csv_value", "SECTIONS", "TABLE_SECTIONS"]
+__all__ = ["build_page", "build_report", "build_table", "csv_value", "SECTIONS", "TABLE_SECTIONS"]
 
 
 def campaigns_section(period: Period) -> Section:
@@ -255,6 +255,7 @@ def customers_section(period: Period) -> Section:
     colours = {"active": GREEN, "cooling": YELLOW, "at_risk": ORANGE, "inactive": RED}
     series = [Series(stage.label, churn[stage.key], colours[stage.key]) for stage in churn_stages()]
     first, last = period.week_ends[0], period.week_ends[-1]
+    as_of = rollup.churn_as_of(period)
     at_risk_change = churn["at_risk"][-1] - churn["at_risk"][0]
     return Section(
         slug="customers",
@@ -279,6 +280,12 @@ def customers_section(period: Period) -> Section:
             )
         ],
         tables=[_weekly_table("churn", "Customers per churn bucket per week", period, series)],
+        note=(
+            f"Counted as of each week's last day; the last week as of {as_of:%b} {as_of.day}, the end of "
+            "the last full day (each day's counts are written that night)."
+            if as_of != last
+            else ""
+        ),
     )
 
 
@@ -401,8 +408,23 @@ TABLE_SECTIONS: dict[str, Callable[[Period], Section]] = {
 
 
 def build_report(period: Period) -> list[Section]:
+    return build_page(period)[0]
+
+
+def build_page(period: Period) -> tuple[list[Section], str]:
+    """The sections, and a notice when some closed days of the period had to be counted
+    from the facts because the nightly roll-up does not hold them (yet)."""
     with selectors.reporting_queries():
-        return [build(period) for build in SECTIONS]
+        sections = [build(period) for build in SECTIONS]
+        missing = rollup.figures(period).counted_from_facts
+    notice = ""
+    if missing:
+        notice = (
+            f"{len(missing)} of the period's past days ({missing[0]:%b} {missing[0].day} to "
+            f"{missing[-1]:%b} {missing[-1].day}) are not in the nightly roll-up yet (refresh_metrics): "
+            "they were counted from the records just now, so the figures are right but the page is slower."
+        )
+    return sections, notice
 
 
 def build_table(slug: str, period: Period) -> Table | None:

@@ -1,8 +1,10 @@
 """The aggregate queries behind the metrics page.
 
-Every function runs a fixed number of queries for a period (most run one), grouped in
-the database, so the page costs the same number of queries for ten customers or a
-hundred thousand. Per-day groups are folded into weeks in Python: at most 364 rows.
+Every function runs a fixed number of queries for a period, grouped in the database,
+so the page costs the same number of queries for ten customers or a hundred thousand.
+Most figures are daily figures (metrics.rollup): the nightly roll-up for past days,
+counted from the records for today and for days changed since, read for every
+section at once and summed per week in the database.
 
 Definitions (docs/metrics.md explains them for staff):
 - A campaign or win-back cohort is the sends made in the period; a code counts as
@@ -13,31 +15,26 @@ Definitions (docs/metrics.md explains them for staff):
 """
 
 import datetime as dt
-from collections import defaultdict
 from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Count, Exists, F, OuterRef, Q, Sum, Value, Window
-from django.db.models.functions import RowNumber, TruncDate
+from django.db.models import Count, F, Q, Sum, Window
+from django.db.models.functions import RowNumber
 
-from campaigns.models import Campaign, CampaignSend
-from loyalty.models import LoyaltyAccount, PointsEntry, Reward, TierUpgrade
+from campaigns.models import Campaign
+from loyalty.models import LoyaltyAccount, PointsEntry, Reward
 from loyalty.tiers import TIERS
 from outbox.models import OutboundEmail
-from reminders.models import ServiceReminder, WinbackSend
-from reminders.selectors import churn_stage_starts
-from retention.clock import start_of_business_day
-from retention.models import Customer, Job, JobRun
+from retention.models import Customer, JobRun
 
+from . import rollup
+from .churn import CHURN_BUCKETS, churn_counts  # noqa: F401 (CHURN_BUCKETS: the buckets' order)
 from .periods import Period
 
-BOOKED_WITHIN = dt.timedelta(days=14)
-# The churn stages are reminders' (reminders.selectors.churn_stages(), which the staff
-# churn view and win-back use too); CHURN_SQL is written for these four, in this order.
-CHURN_BUCKETS = ("active", "cooling", "at_risk", "inactive")
+BOOKED_WITHIN = dt.timedelta(days=rollup.BOOKED_WITHIN_DAYS)
 
 
 @contextmanager
@@ -45,31 +42,13 @@ def reporting_queries():
     """One transaction for a page's queries, with PostgreSQL's JIT compiler off for
     it: JIT spends longer compiling these one-off aggregates than running them (the
     52-week page's queries on the benchmark data: 6.4 s with it, 4.9 s without)."""
-    with transaction.atomic(), connection.cursor() as cursor:
+    with transaction.atomic(), rollup.page_cache(), connection.cursor() as cursor:
         cursor.execute("SET LOCAL jit = off")
         yield
 
 
 def _in_period(period: Period, field: str, prefix: str = "") -> Q:
     return Q(**{f"{prefix}{field}__gte": period.starts_at, f"{prefix}{field}__lt": period.ends_at})
-
-
-def _by_day(queryset, field: str, *group_by: str, **aggregates):
-    """Rows of (day, *group_by, *aggregates) for a queryset already limited to the period."""
-    return (
-        queryset.annotate(day=TruncDate(field))
-        .values("day", *group_by)
-        .annotate(**aggregates)
-        .order_by()
-    )
-
-
-def _days_by(rows, key: str, value: str) -> defaultdict[str, dict]:
-    """{row[key]: {day: row[value]}} from _by_day rows grouped by one field."""
-    days = defaultdict(dict)
-    for row in rows:
-        days[row[key]][row["day"]] = row[value]
-    return days
 
 
 def _rate(part: int, whole: int) -> float | None:
@@ -94,84 +73,42 @@ class CodeCohort:
         return _rate(self.used, self.codes)
 
 
-def _cohort_aggregates() -> dict:
-    job = "promo_code__job"
-    return {
-        "sent": Count("pk"),
-        "codes": Count("promo_code"),
-        "used": Count(job),
-        "revenue": Sum(
-            f"{job}__amount_paid",
-            filter=~Q(**{f"{job}__status": Job.Status.CANCELLED}),
-            default=Decimal("0.00"),
-        ),
-    }
-
-
 def campaign_cohorts(period: Period) -> list[CodeCohort]:
-    """One row per seasonal campaign (all of them, sent or not) and one for win-back.
+    """One row per seasonal campaign (all of them, sent or not) and one for win-back:
+    the campaigns (one query) and the period's daily figures (metrics.rollup)."""
+    found = rollup.figures(period)
 
-    Three queries: the campaigns, their sends in the period grouped by campaign, and
-    the win-back sends. Grouping the period's sends (rather than joining every send
-    to its campaign) keeps the work proportional to the period.
-    """
-    sends = {
-        row.pop("campaign"): row
-        for row in CampaignSend.objects.filter(_in_period(period, "sent_at"))
-        .values("campaign")
-        .annotate(**_cohort_aggregates())
-        .order_by()
-    }
-    nothing = {"sent": 0, "codes": 0, "used": 0, "revenue": Decimal("0.00")}
+    def cohort(name: str, prefix: str, key: str) -> CodeCohort:
+        return CodeCohort(
+            name=name,
+            sent=int(found.total(f"{prefix}_sent", key)),
+            codes=int(found.total(f"{prefix}_codes", key)),
+            used=int(found.total(f"{prefix}_used", key)),
+            revenue=found.total(f"{prefix}_revenue", key) + Decimal("0.00"),
+        )
+
     rows = [
-        CodeCohort(name=str(campaign), **sends.get(campaign.pk, nothing))
+        cohort(str(campaign), "seasonal", str(campaign.pk))
         for campaign in Campaign.objects.order_by("start_month", "title")
     ]
-    winback = WinbackSend.objects.filter(_in_period(period, "sent_at")).aggregate(
-        **_cohort_aggregates()
-    )
-    rows.append(CodeCohort(name="Win-back", **winback))
+    rows.append(cohort("Win-back", "winback", ""))
     return rows
 
 
 def marketing_by_week(period: Period) -> dict[str, list[int]]:
-    """Seasonal and win-back sends per week, and bookings made with their codes. Three queries."""
-    seasonal = CampaignSend.objects.filter(_in_period(period, "sent_at"))
-    winback = WinbackSend.objects.filter(_in_period(period, "sent_at"))
-    bookings = Job.objects.filter(
-        _in_period(period, "created_at"),
-        Q(promo_code__campaign_send__isnull=False) | Q(promo_code__winback_send__isnull=False),
-    )
+    """Seasonal and win-back sends per week, and bookings made with their codes."""
+    found = rollup.figures(period)
+    seasonal = [0] * period.weeks
+    for key in found.keys("seasonal_sent"):
+        seasonal = [a + b for a, b in zip(seasonal, found.counts("seasonal_sent", key))]
     return {
-        "seasonal": period.weekly(
-            {r["day"]: r["n"] for r in _by_day(seasonal, "sent_at", n=Count("pk"))}
-        ),
-        "winback": period.weekly(
-            {r["day"]: r["n"] for r in _by_day(winback, "sent_at", n=Count("pk"))}
-        ),
-        "bookings": period.weekly(
-            {r["day"]: r["n"] for r in _by_day(bookings, "created_at", n=Count("pk"))}
-        ),
+        "seasonal": seasonal,
+        "winback": found.counts("winback_sent"),
+        "bookings": found.counts("marketing_bookings"),
     }
 
 
 # --- Service-due reminders ------------------------------------------------------------
-
-
-def _booked_after_reminder(period: Period) -> Exists:
-    """Whether the reminded customer booked that service (not cancelled) within 14 days."""
-    return Exists(
-        Job.objects.filter(
-            # Not needed for the answer, but it bounds the jobs looked at to the
-            # period and the 14 days after it (the created_at index), not all history.
-            created_at__gte=period.starts_at,
-            created_at__lt=period.ends_at + BOOKED_WITHIN,
-            customer=OuterRef("customer"),
-            service_type=OuterRef("job__service_type"),
-            created_at__gt=OuterRef("sent_at"),
-            created_at__lte=OuterRef("sent_at") + Value(BOOKED_WITHIN),
-        ).exclude(status=Job.Status.CANCELLED)
-    )
 
 
 @dataclass
@@ -189,30 +126,18 @@ class ReminderResults:
 
 
 def reminder_results(period: Period) -> ReminderResults:
-    """The weekly series and the totals, in two queries that each look for the
-    bookings after a reminder once: per day and outcome, and distinct customers."""
-    reminders = ServiceReminder.objects.filter(_in_period(period, "sent_at"))
-    days = list(
-        reminders.annotate(day=TruncDate("sent_at"), booked=_booked_after_reminder(period))
-        .values("day", "booked")
-        .annotate(n=Count("pk"))
-        .order_by()
-    )
-    customers = reminders.aggregate(
-        customers=Count("customer", distinct=True),
-        customers_booked=Count("customer", distinct=True, filter=Q(_booked_after_reminder(period))),
-    )
-    sent, booked = defaultdict(int), defaultdict(int)
-    for row in days:
-        sent[row["day"]] += row["n"]
-        if row["booked"]:
-            booked[row["day"]] += row["n"]
+    """The weekly series and the totals, from the period's daily figures: reminders
+    sent and followed by a booking per day, and each day's reminded customers with
+    whether they booked (so distinct customers are counted over the whole period)."""
+    found = rollup.figures(period)
+    sent, booked = found.counts("reminders_sent"), found.counts("reminders_booked")
     return ReminderResults(
-        sent=sum(sent.values()),
-        booked=sum(booked.values()),
-        **customers,
-        sent_by_week=period.weekly(sent),
-        booked_by_week=period.weekly(booked),
+        sent=sum(sent),
+        booked=sum(booked),
+        customers=int(found.total("reminded", "customers")),
+        customers_booked=int(found.total("reminded", "booked")),
+        sent_by_week=sent,
+        booked_by_week=booked,
     )
 
 
@@ -238,23 +163,16 @@ class PointsFlow:
 
 
 def points_flow(period: Period) -> PointsFlow:
-    """One query: the period's ledger summed per day and type."""
-    rows = _by_day(
-        PointsEntry.objects.filter(_in_period(period, "created_at")),
-        "created_at",
-        "type",
-        points=Sum("points"),
-    )
-    by_type = _days_by(rows, "type", "points")
-    issued = defaultdict(int)
+    """The period's ledger summed per week and type (daily figures)."""
+    found = rollup.figures(period)
+    issued = [0] * period.weeks
     for kind in PointsEntry.EARNED_TYPES:
-        for day, points in by_type[kind].items():
-            issued[day] += points
+        issued = [a + b for a, b in zip(issued, found.counts("points", kind))]
     return PointsFlow(
-        issued_by_week=period.weekly(issued),
-        redeemed_by_week=[-points for points in period.weekly(by_type[PointsEntry.Type.REDEEM])],
-        reversed=-sum(by_type[PointsEntry.Type.REVERSAL].values()),
-        adjusted=sum(by_type[PointsEntry.Type.ADJUSTMENT].values()),
+        issued_by_week=issued,
+        redeemed_by_week=[-points for points in found.counts("points", PointsEntry.Type.REDEEM)],
+        reversed=-int(found.total("points", PointsEntry.Type.REVERSAL)),
+        adjusted=int(found.total("points", PointsEntry.Type.ADJUSTMENT)),
     )
 
 
@@ -268,24 +186,29 @@ class TierCount:
 
 def customers_by_tier() -> list[TierCount]:
     """Today's customers per tier and their balances. A customer without a loyalty
-    account yet holds Bronze with no points. Two queries: the accounts grouped by tier,
-    and the number of customers (cheaper than joining every customer to an account)."""
-    found = {
-        row["tier"]: row
-        for row in LoyaltyAccount.objects.values("tier")
-        .annotate(customers=Count("pk"), points=Sum("points"))
-        .order_by()
-    }
-    without_account = Customer.objects.count() - sum(row["customers"] for row in found.values())
+    account yet holds Bronze with no points. One query: one pass over the accounts with
+    a conditional count and sum per tier (cheaper than grouping by the tier's text), and
+    the number of customers (cheaper than joining every customer to an account)."""
+    columns = ", ".join(
+        f"COUNT(*) FILTER (WHERE tier = %(t{i})s), COALESCE(SUM(points) FILTER (WHERE tier = %(t{i})s), 0)"
+        for i in range(len(TIERS))
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT (SELECT COUNT(*) FROM {Customer._meta.db_table}), COUNT(*), {columns} "
+            f"FROM {LoyaltyAccount._meta.db_table}",
+            {f"t{i}": tier.key for i, tier in enumerate(TIERS)},
+        )
+        customers, accounts, *per_tier = cursor.fetchone()
+    without_account = customers - accounts
     return [
         TierCount(
             key=tier.key,
             name=tier.name,
-            customers=found.get(tier.key, {}).get("customers", 0)
-            + (without_account if tier.key == "bronze" else 0),
-            points=found.get(tier.key, {}).get("points", 0),
+            customers=per_tier[2 * i] + (without_account if tier.key == "bronze" else 0),
+            points=int(per_tier[2 * i + 1]),
         )
-        for tier in TIERS
+        for i, tier in enumerate(TIERS)
     ]
 
 
@@ -299,154 +222,41 @@ class RewardRedemptions:
 
 
 def redemptions_by_reward(period: Period) -> list[RewardRedemptions]:
-    """Every reward with its redemptions in the period, most redeemed first: one query."""
-    in_period = _in_period(period, "created_at", "redemptions__")
-    rewards = Reward.objects.annotate(
-        redeemed=Count("redemptions", filter=in_period),
-        points=Sum("redemptions__points_spent", filter=in_period, default=0),
-    ).order_by("-redeemed", "points_cost", "name")
-    return [
+    """Every reward with its redemptions in the period, most redeemed first: the rewards
+    (one query) and the daily figures."""
+    found = rollup.figures(period)
+    rows = [
         RewardRedemptions(
             name=r.name,
             points_cost=r.points_cost,
             active=r.active,
-            redeemed=r.redeemed,
-            points=r.points,
+            redeemed=int(found.total("redeemed", str(r.pk))),
+            points=int(found.total("redeemed_points", str(r.pk))),
         )
-        for r in rewards
+        for r in Reward.objects.order_by("pk")
     ]
+    return sorted(rows, key=lambda r: (-r.redeemed, r.points_cost, r.name))
 
 
 def tier_upgrades_by_week(period: Period) -> dict[str, list[int]]:
-    """Upgrades per week by the tier reached (Silver, Gold, Platinum): one query."""
-    rows = _by_day(
-        TierUpgrade.objects.filter(_in_period(period, "created_at")),
-        "created_at",
-        "to_tier",
-        n=Count("pk"),
-    )
-    by_tier = _days_by(rows, "to_tier", "n")
-    return {tier.key: period.weekly(by_tier[tier.key]) for tier in TIERS[1:]}
+    """Upgrades per week by the tier reached (Silver, Gold, Platinum): daily figures."""
+    found = rollup.figures(period)
+    return {tier.key: found.counts("upgrades", tier.key) for tier in TIERS[1:]}
 
 
 # --- Customers -------------------------------------------------------------------------
 
-# Days since the last booking (any job, by booking time) as of each week's last day, in
-# reminders' churn stages (active < 30, cooling 30-59, at risk 60 up to
-# WINBACK_INACTIVE_DAYS, inactive from there; the bounds are passed in from
-# reminders.selectors.churn_stages()). A customer with a job scheduled ahead
-# (retention.models.scheduled_ahead) is active. Customers who had not booked yet are
-# left out.
-#
-# Rather than look up every customer at every week end (customers x weeks), each
-# booking is the customer's "last booking" from its day until their next booking, and
-# within that stretch the customer passes through the buckets in order at fixed ages.
-# So each stretch moves one customer between buckets at a handful of week ends (+1
-# into a bucket, -1 out of the previous one); summing those moves per week and then a
-# running sum gives the counts. Only each customer's last booking up to the first week
-# end and the bookings after it matter, so older history is first reduced to one row
-# per customer. Moves at the same week end cancel out (a stretch shorter than a week).
-CHURN_SQL = """
-WITH before AS (
-    -- Each customer's last booking up to the first week end (the booking-time index
-    -- answers this alone), and until when something booked by then was scheduled
-    -- ahead: from its booking through its day (the staff churn view counts a job on
-    -- its day as ahead: scheduled_for >= today), or to its completion or cancellation
-    -- if sooner; ahead_until is the first day it no longer is. Only jobs scheduled on
-    -- or after the first week end can still be ahead then.
-    SELECT last.customer_id, last.booked_at, ahead.ahead_until
-    FROM (
-        SELECT customer_id, MAX(created_at) AS booked_at
-        FROM {job}
-        WHERE created_at < %(first_end_at)s
-        GROUP BY customer_id
-    ) AS last
-    LEFT JOIN (
-        SELECT customer_id,
-               MAX(LEAST(scheduled_for + 1, (completed_at AT TIME ZONE %(tz)s)::date,
-                         (cancelled_at AT TIME ZONE %(tz)s)::date)) AS ahead_until
-        FROM {job}
-        WHERE created_at < %(first_end_at)s AND scheduled_for >= %(first_end)s::date
-        GROUP BY customer_id
-    ) AS ahead ON ahead.customer_id = last.customer_id
-),
-bookings AS (
-    SELECT customer_id, (booked_at AT TIME ZONE %(tz)s)::date AS booked_on, ahead_until FROM before
-    UNION ALL
-    SELECT j.customer_id, (j.created_at AT TIME ZONE %(tz)s)::date,
-           LEAST(j.scheduled_for + 1, (j.completed_at AT TIME ZONE %(tz)s)::date, (j.cancelled_at AT TIME ZONE %(tz)s)::date)
-    FROM {job} j
-    WHERE j.created_at >= %(first_end_at)s AND j.created_at < %(ends_at)s
-),
-stretches AS (
-    SELECT booked_on,
-           LEAD(booked_on) OVER w AS next_booked_on,
-           GREATEST(booked_on + %(cooling_from)s, MAX(ahead_until) OVER (w ROWS UNBOUNDED PRECEDING)) AS active_until
-    FROM bookings
-    WINDOW w AS (PARTITION BY customer_id ORDER BY booked_on)
-),
-shapes AS (
-    -- Stretches with the same dates move customers alike: count them once.
-    SELECT booked_on, active_until, next_booked_on, COUNT(*) AS customers
-    FROM stretches
-    GROUP BY booked_on, active_until, next_booked_on
-),
-moves AS (
-    -- The days a stretch moves its customers: into active when booked, then on into
-    -- cooling, at risk and inactive, and out when the next booking ends it (all
-    -- clipped to that next booking; NULL: not within the period).
-    SELECT e.day, e.active * s.customers AS active, e.cooling * s.customers AS cooling,
-           e.at_risk * s.customers AS at_risk, e.inactive * s.customers AS inactive
-    FROM shapes s
-    CROSS JOIN LATERAL (VALUES
-        (s.booked_on, 1, 0, 0, 0),
-        (LEAST(s.active_until, s.next_booked_on), -1, 1, 0, 0),
-        (LEAST(GREATEST(s.booked_on + %(at_risk_from)s, s.active_until), s.next_booked_on), 0, -1, 1, 0),
-        (LEAST(GREATEST(s.booked_on + %(inactive_from)s, s.active_until), s.next_booked_on), 0, 0, -1, 1),
-        (s.next_booked_on, 0, 0, 0, -1)
-    ) AS e(day, active, cooling, at_risk, inactive)
-    WHERE e.day <= %(last_end)s::date
-)
--- Each move counts from the first week end on or after its day (moves before the
--- first week end count from week 0).
-SELECT GREATEST(0, (day - %(first_end)s::date + 6) / 7) AS week,
-       SUM(active), SUM(cooling), SUM(at_risk), SUM(inactive)
-FROM moves
-GROUP BY 1
-"""
-
 
 def churn_by_week(period: Period) -> dict[str, list[int]]:
-    """Customers per churn bucket as of each week's last day: one query."""
-    starts = churn_stage_starts()
-    if tuple(starts) != CHURN_BUCKETS:
-        raise ValueError(f"CHURN_SQL counts {CHURN_BUCKETS}; reminders' churn stages are {tuple(starts)}")
-    with connection.cursor() as cursor:
-        cursor.execute(
-            CHURN_SQL.format(job=Job._meta.db_table),
-            {
-                "cooling_from": starts["cooling"],
-                "at_risk_from": starts["at_risk"],
-                "inactive_from": starts["inactive"],
-                "tz": settings.TIME_ZONE,
-                "weeks": period.weeks,
-                "first_end": period.week_ends[0],
-                "last_end": period.week_ends[-1],
-                "first_end_at": start_of_business_day(period.week_ends[0] + dt.timedelta(days=1)),
-                "ends_at": period.ends_at,
-            },
-        )
-        changes = cursor.fetchall()
-    moves = {week: [int(count) for count in row] for week, *row in changes}  # SUM gives numeric
-    counts = {bucket: [] for bucket in CHURN_BUCKETS}
-    running = [0] * len(CHURN_BUCKETS)
-    for week in range(period.weeks):
-        running = [
-            total + move for total, move in zip(running, moves.get(week, [0] * len(CHURN_BUCKETS)))
-        ]
-        for bucket, total in zip(CHURN_BUCKETS, running):
-            counts[bucket].append(total)
-    return counts
+    """Customers per churn bucket as of each week's last day, the last week as of
+    yesterday (rollup.churn_as_of: today's are counted tonight): the nightly snapshots
+    when they are all there and untouched, else counted from the facts. One query."""
+    stored = rollup.stored_churn(period, rollup.figures(period))
+    if stored is not None:
+        return stored
+    return churn_counts(
+        first_end=period.week_ends[0], last_end=rollup.churn_as_of(period), step=7, count=period.weeks
+    )
 
 
 # --- Scheduled jobs and email ----------------------------------------------------------
@@ -503,36 +313,21 @@ class EmailCounts:
 
 
 def emails_by_template(period: Period) -> list[EmailCounts]:
-    """Emails queued in the period per template, by their delivery status now: one query."""
-    rows = (
-        OutboundEmail.objects.filter(_in_period(period, "created_at"))
-        .values("template", "kind", "status")
-        .annotate(n=Count("pk"))
-        .order_by("template", "kind")
-    )
-    found: dict[tuple[str, str], EmailCounts] = {}
-    for row in rows:
-        counts = found.setdefault(
-            (row["template"], row["kind"]),
-            EmailCounts(
-                template=row["template"],
-                kind=row["kind"],
-                by_status=dict.fromkeys(EMAIL_STATUSES, 0),
-            ),
+    """Emails queued in the period per template, by their delivery status now (daily
+    figures, keyed kind:status:template)."""
+    found = rollup.figures(period)
+    totals: dict[tuple[str, str], EmailCounts] = {}
+    for key in found.keys("emails"):
+        kind, status, template = key.split(":", 2)
+        counts = totals.setdefault(
+            (template, kind),
+            EmailCounts(template=template, kind=kind, by_status=dict.fromkeys(EMAIL_STATUSES, 0)),
         )
-        counts.by_status[row["status"]] = row["n"]
-    return list(found.values())
+        counts.by_status[status] = int(found.total("emails", key))
+    return [totals[key] for key in sorted(totals)]
 
 
 def emails_sent_by_week(period: Period) -> dict[str, list[int]]:
-    """Emails delivered per week by kind (marketing, reminder, transactional): one query."""
-    rows = _by_day(
-        OutboundEmail.objects.filter(
-            _in_period(period, "sent_at"), status=OutboundEmail.Status.SENT
-        ),
-        "sent_at",
-        "kind",
-        n=Count("pk"),
-    )
-    by_kind = _days_by(rows, "kind", "n")
-    return {kind.value: period.weekly(by_kind[kind.value]) for kind in OutboundEmail.Kind}
+    """Emails delivered per week by kind (marketing, reminder, transactional): daily figures."""
+    found = rollup.figures(period)
+    return {kind.value: found.counts("delivered", kind.value) for kind in OutboundEmail.Kind}

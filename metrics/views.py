@@ -10,7 +10,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import render
 
 from .periods import DEFAULT_WEEKS, WEEK_CHOICES, Period
-from .report import build_report, build_table, csv_value
+from .report import build_page, build_table, csv_value
 
 
 def staff_required(view):
@@ -37,12 +37,14 @@ def _period(request) -> Period:
 @staff_required
 def metrics_page(request):
     period = _period(request)
+    sections, rollup_notice = build_page(period)
     context = {
         **admin.site.each_context(request),
         "title": "Retention metrics",
         "period": period,
         "week_choices": WEEK_CHOICES,
-        "sections": build_report(period),
+        "sections": sections,
+        "rollup_notice": rollup_notice,
     }
     return render(request, "metrics/page.html", context)
 

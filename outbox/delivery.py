@@ -145,9 +145,12 @@ class _Pipeline:
         self.pending_left = True
         self.first_claim = True
         self.left_work = False  # stopped with retries not yet due, or at the limit
-        # Not inside a transaction (another connection could not see into it): there
-        # claims and marks stay on this thread.
-        self.threaded = not connection.in_atomic_block
+        # Claims and marks on threads of their own only for a drain of the whole outbox,
+        # where they overlap with the requests in flight. Not for a request's own emails
+        # (`keys`: one batch, nothing to overlap; each run's threads would open and close
+        # two database connections, per web request, costing more than the batch), and
+        # not inside a transaction (another connection could not see into it).
+        self.threaded = keys is None and not connection.in_atomic_block
 
     def __enter__(self) -> "_Pipeline":
         self.pool = ThreadPoolExecutor(max_workers=self.depth, thread_name_prefix="deliver")

@@ -14,6 +14,7 @@ from retention.models import Customer, Job, ServiceType
 from .models import Plan, PlanVisit, Subscription
 from .services import next_visit_date
 
+
 def plan_visit_name() -> Subquery:
     """The name of the plan a job is a visit of, or None: what a job list annotates to
     show a job as a plan visit. A subquery rather than three outer joins, which cost
@@ -139,27 +140,31 @@ def offered_plans() -> list[Plan]:
     return [_plan_with_service_type(row) for row in OFFERED_PLANS.rows()]
 
 
-def subscription_widget(*, customer: Customer, today: dt.date) -> dict:
-    """The dashboard's SubscriptionWidget: the customer's open subscriptions with their
-    next visits, and the plans they can still subscribe to. One query: plans on offer or
-    subscribed to, each with the customer's open subscription (at most one per plan, a
-    database constraint) and its visits read by subqueries."""
-    open_subscription = Subscription.objects.filter(customer=customer, plan=OuterRef("pk")).exclude(
+WIDGET_FIELDS = (
+    "pk", "name", "interval_days", "discount_percent", "service_type_id", "service_type__name",
+    "subscription_id", "subscription_status", "subscription_start", "next_booked", "last_visit",
+)
+
+
+def widget_query(*, id: int, day: dt.date):
+    """Plans on offer or subscribed to by customer `id`, each with the customer's open
+    subscription (at most one per plan, a database constraint) and its visits read by
+    subqueries, as of `day` (WIDGET_FIELDS)."""
+    open_subscription = Subscription.objects.filter(customer_id=id, plan=OuterRef("pk")).exclude(
         status=Subscription.Status.CANCELLED
     )
-    visits = PlanVisit.objects.filter(subscription__customer=customer, subscription__plan=OuterRef("pk")).exclude(
+    visits = PlanVisit.objects.filter(subscription__customer_id=id, subscription__plan=OuterRef("pk")).exclude(
         subscription__status=Subscription.Status.CANCELLED
     )
-    plans = (
+    return (
         Plan.objects.filter(Q(active=True) | Q(Exists(open_subscription)))
-        .select_related("service_type")
         .annotate(
             subscription_id=Subquery(open_subscription.values("pk")[:1]),
             subscription_status=Subquery(open_subscription.values("status")[:1]),
             subscription_start=Subquery(open_subscription.values("start_date")[:1]),
             next_booked=Subquery(
                 visits.filter(
-                    status=PlanVisit.Status.BOOKED, job__status=Job.Status.SCHEDULED, job__scheduled_for__gte=today
+                    status=PlanVisit.Status.BOOKED, job__status=Job.Status.SCHEDULED, job__scheduled_for__gte=day
                 )
                 .order_by("job__scheduled_for")
                 .values("job__scheduled_for")[:1]
@@ -169,24 +174,40 @@ def subscription_widget(*, customer: Customer, today: dt.date) -> dict:
             ),
         )
         .order_by("name")
+        .values_list(*WIDGET_FIELDS)
     )
+
+
+# Compiled once per process (retention.compiled): five subqueries on every dashboard.
+WIDGET = CompiledQuery(widget_query)
+
+
+def subscription_widget(*, customer: Customer, today: dt.date) -> dict:
+    """The dashboard's SubscriptionWidget: the customer's open subscriptions with their
+    next visits, and the plans they can still subscribe to. One query (widget_query)."""
     subscriptions, offered = [], []
-    for plan in plans:
-        if plan.subscription_id is None:
+    for row in WIDGET.rows(id=customer.pk, day=today):
+        (pk, name, interval_days, discount_percent, service_type_id, service_name,
+         subscription_id, subscription_status, subscription_start, next_booked, last_visit) = row
+        plan = Plan(
+            pk=pk, name=name, interval_days=interval_days, discount_percent=discount_percent,
+            service_type=ServiceType(pk=service_type_id, name=service_name),
+        )
+        if subscription_id is None:
             offered.append(plan)
             continue
         subscription = Subscription(
-            pk=plan.subscription_id, customer=customer, plan=plan, status=plan.subscription_status,
-            start_date=plan.subscription_start,
+            pk=subscription_id, customer=customer, plan=plan, status=subscription_status,
+            start_date=subscription_start,
         )
-        next_visit = plan.next_booked
+        next_visit = next_booked
         if next_visit is None and subscription.status == Subscription.Status.ACTIVE:
             next_visit = next_visit_date(
-                last_visit=plan.last_visit, start_date=plan.subscription_start,
-                interval_days=plan.interval_days, as_of=today,
+                last_visit=last_visit, start_date=subscription_start,
+                interval_days=interval_days, as_of=today,
             )
         subscriptions.append(
-            SubscriptionView(subscription=subscription, next_visit=next_visit, next_visit_booked=plan.next_booked is not None)
+            SubscriptionView(subscription=subscription, next_visit=next_visit, next_visit_booked=next_booked is not None)
         )
     subscriptions.sort(key=lambda view: view.status != Subscription.Status.ACTIVE)
     return {"subscriptions": subscriptions, "plans": offered, "today": today}

@@ -110,6 +110,8 @@ def job_facts(customer: Customer, today: dt.date) -> dict:
     first = rows[0] if rows else (None, None, None, 0, 0, 0)
     due_now = most_urgent_first([job for (_n, _r, due), job in jobs if due], today=today)
     return {
+        # What reminders.selectors.due_services gives for today: the recommendations' list.
+        "due_services": [due for due in due_now if due.days_until_due >= -ALERT_OVERDUE_DAYS],
         "stats": {"completed": first[3], "upcoming": first[4], "spent": first[5] or 0},
         "next_job": next((job for (is_next, _r, _d), job in jobs if is_next), None),
         "recent_jobs": sorted(
@@ -147,7 +149,8 @@ def dashboard_context(customer: Customer) -> dict:
         # The seed's widget section; each feature fills in its own line.
         "bundles_widget": bundles_widget(customer),  # two queries
         "loyalty_widget": loyalty_widget(customer),
-        "recommendations_widget": recommendations_widget(customer),  # two queries and one insert
+        # One query and one insert: the due services are the alert's.
+        "recommendations_widget": recommendations_widget(customer, due=facts["due_services"]),
         "referral_widget": referral_widget(customer=customer),
         "subscription_widget": subscription_widget(customer=customer, today=business_today()),
         "stats": facts["stats"],

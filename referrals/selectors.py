@@ -10,6 +10,7 @@ from django.db import connection
 from django.db.models import Count, IntegerField, OuterRef, Subquery, Sum
 from django.db.models.functions import Coalesce
 
+from retention.compiled import CompiledQuery
 from retention.models import Customer
 
 from .models import LinkOpens, Referral, ReferralCode, ReferralReward
@@ -68,31 +69,45 @@ def _count(queryset, aggregate) -> Coalesce:
     return Coalesce(Subquery(rows, output_field=IntegerField()), 0)
 
 
-def referral_widget(*, customer: Customer) -> ReferralWidget:
-    """Two queries: the code is created if missing, then read with the counts."""
-    for _ in range(CODE_ATTEMPTS):
-        ensure_referral_code(customer=customer)
-        row = (
-            ReferralCode.objects.filter(pk=customer.pk)
-            .annotate(
-                joined=_count(Referral.objects.exclude(status=Status.CANCELLED), Count("pk")),
-                rewarded=_count(Referral.objects.filter(status=Status.REWARDED), Count("pk")),
-                points=_count(ReferralReward.objects.filter(reversed_at__isnull=True), Sum("points")),
-            )
-            .first()
+def widget_query(*, id: int, day: dt.date):
+    """Customer `id`'s code with the widget's counts (`day` is not used: CompiledQuery's
+    second input)."""
+    return (
+        ReferralCode.objects.filter(pk=id)
+        .annotate(
+            joined=_count(Referral.objects.exclude(status=Status.CANCELLED), Count("pk")),
+            rewarded=_count(Referral.objects.filter(status=Status.REWARDED), Count("pk")),
+            points=_count(ReferralReward.objects.filter(reversed_at__isnull=True), Sum("points")),
         )
-        if row is not None:
+        .values_list("code", "opens", "joined", "rewarded", "points")
+    )
+
+
+# Compiled once per process (retention.compiled): three subqueries on every dashboard.
+WIDGET = CompiledQuery(widget_query)
+
+
+def referral_widget(*, customer: Customer) -> ReferralWidget:
+    """One query once the customer has a code; the first time, the code is created
+    (one INSERT) and read again."""
+    today = dt.date.today()  # not used by the query
+    rows = WIDGET.rows(id=customer.pk, day=today)
+    for _ in range(CODE_ATTEMPTS):
+        if rows:
             break
+        ensure_referral_code(customer=customer)
+        rows = WIDGET.rows(id=customer.pk, day=today)
     else:
         raise RuntimeError("Could not draw a unique referral code.")
+    code, opens, joined, rewarded, points = rows[0]
     return ReferralWidget(
-        code=row.code,
-        url=referral_url(row.code),
+        code=code,
+        url=referral_url(code),
         terms=terms(),
-        invited=row.opens,
-        joined=row.joined,
-        rewarded=row.rewarded,
-        points_earned=row.points,
+        invited=opens,
+        joined=joined,
+        rewarded=rewarded,
+        points_earned=points,
     )
 
 

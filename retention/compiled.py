@@ -2,37 +2,42 @@
 
 Building and compiling a queryset with subqueries and correlated EXISTS costs Django
 milliseconds of Python per request (the dashboard's job facts: about a third of the
-page); the SQL is the same every time, only the customer and the day change. A
-CompiledQuery builds the queryset once with stand-in values for its inputs, compiles
-it, and finds in the parameters where each input went: the id itself, a date at a
-fixed number of days from the day (today - 30, today + 7), or for a query built with
-`now` (a build function that takes it), that moment or one a fixed time from it (an
-expiry after now). It compiles a second
-time with other stand-ins and refuses the query unless both compilations agree, so a
-parameter it cannot place (a value computed some other way) fails at once, loudly,
-rather than running with a stand-in.
+page); the SQL is the same every time, only the customer, the day and the moment
+change. A CompiledQuery builds the queryset once with stand-in values for its inputs,
+compiles it, and finds in the parameters where each input went: the id itself, a date
+at a fixed number of days from the day (today - 30, today + 7), the day's month (the
+months a campaign or bundle covers), or, for a query built with `now`, a moment at a
+fixed distance from it (a promo code not yet expired). It compiles a second time with
+other stand-ins and refuses the query unless both compilations agree, so a parameter
+it cannot place (a value computed some other way) fails at once, loudly, rather than
+running with a stand-in.
 
 The SQL being fixed, PostgreSQL need not plan it on every request either: on each
 connection it is prepared once (psycopg's server-side binding, `prepare=True`) and
-executed by name after that; planning the jobs page's query took four times as long
-as running it. Still one logged query per run, so query counts are unchanged. Behind
-a pooler that cannot keep prepared statements (PgBouncer in transaction mode before
-1.21), set DATABASE_PREPARED_STATEMENTS=false.
+executed by name after that; planning the jobs page's count and page took about 3.5 ms
+against 0.6 ms to run them. Still one logged query per run, so query counts are
+unchanged. Behind a pooler that cannot keep prepared statements (PgBouncer in
+transaction mode before 1.21), set DATABASE_PREPARED_STATEMENTS=false.
+
+`CompiledPages` pages one for django.core.paginator.Paginator (the count and each
+page's LIMIT and OFFSET in SQL), and `columns(Model)` is what to select to build
+instances with `Model.from_db`.
 """
 
 import datetime as dt
-import inspect
 from collections.abc import Callable
 from functools import cached_property
 
 import psycopg
 from django.conf import settings
 from django.db import connection
+from django.db.backends.utils import CursorDebugWrapper
 from django.db.models import QuerySet
+from django.utils import timezone
 
 _STAND_INS = [
-    (987_654_321_001, dt.date(1901, 6, 15), dt.datetime(1901, 6, 15, 9, 30, 15, 123_456, tzinfo=dt.UTC)),
-    (987_654_321_777, dt.date(1911, 3, 3), dt.datetime(1911, 3, 3, 17, 5, 45, 654_321, tzinfo=dt.UTC)),
+    (987_654_321_001, dt.date(1901, 6, 15), dt.datetime(1901, 6, 15, 13, 7, 11, 5, tzinfo=dt.UTC)),
+    (987_654_321_777, dt.date(1911, 3, 3), dt.datetime(1911, 3, 3, 7, 41, 3, 9, tzinfo=dt.UTC)),
 ]
 _DATE_REACH = 3_650  # a date parameter this many days from the day is placed relative to it
 
@@ -52,35 +57,46 @@ class _PreparingCursor(psycopg.Cursor):
             conn.prepare_threshold = threshold
 
 
+class _LoggedCursor(CursorDebugWrapper):
+    """Logs a prepared statement as Django logs its own queries, the SQL with its
+    parameters in it (Django would log psycopg's "QUERY = ... PARAMS = ..." form)."""
+
+    def execute(self, sql, params=None):
+        with self.debug_sql(self.db.ops.compose_sql(sql, params), params):
+            return super(CursorDebugWrapper, self).execute(sql, params)
+
+
 def _cursor():
     """A cursor for a compiled query: Django's wrapper (query logging, execute wrappers,
-    its error classes) around a preparing psycopg cursor on the same connection."""
+    its error classes) around a preparing psycopg cursor on the same connection, as
+    retention.bulk.binding_cursor wraps its own."""
     if not settings.DATABASE_PREPARED_STATEMENTS:
         return connection.cursor()
     connection.ensure_connection()
     connection.validate_thread_sharing()
     raw = _PreparingCursor(connection.connection)
-    return connection.make_debug_cursor(raw) if connection.queries_logged else connection.make_cursor(raw)
+    return _LoggedCursor(raw, connection) if connection.queries_logged else connection.make_cursor(raw)
 
 
 class CompiledQuery:
-    """`build(id=..., day=...)` (and `now=...` if it takes it) gives the queryset;
-    `rows(id=..., day=..., now=...)` runs its SQL, compiled once, and returns the rows
-    as tuples (a values_list queryset's columns)."""
+    """`build(id=..., day=...)` (and `now=...` with `uses_now`) gives the queryset;
+    `rows(id=..., day=...)` runs its SQL, compiled once, and returns the rows as tuples
+    (a values_list queryset's columns). `now` defaults to timezone.now(); `id` and
+    `day` may be left out by a query that does not use them."""
 
-    def __init__(self, build: Callable[..., QuerySet]):
+    def __init__(self, build: Callable[..., QuerySet], *, uses_now: bool = False):
         self.build = build
-        self.takes_now = "now" in inspect.signature(build).parameters
+        self.uses_now = uses_now
 
     def _compile(self, id_: int, day: dt.date, now: dt.datetime) -> tuple[str, list]:
-        inputs = {"id": id_, "day": day, **({"now": now} if self.takes_now else {})}
+        inputs = {"id": id_, "day": day, **({"now": now} if self.uses_now else {})}
         query = self.build(**inputs).query
         self.sliced = query.is_sliced
         return query.get_compiler(connection=connection).as_sql()
 
     @cached_property
     def _plan(self) -> tuple[str, list]:
-        (sql, params), (other_sql, other_params) = (self._compile(*pair) for pair in _STAND_INS)
+        (sql, params), (other_sql, other_params) = (self._compile(*inputs) for inputs in _STAND_INS)
         if sql != other_sql or len(params) != len(other_params):
             raise ValueError("the query's SQL depends on its inputs' values")
         plan = []
@@ -93,37 +109,36 @@ class CompiledQuery:
         (id_a, day_a, now_a), (id_b, day_b, now_b) = _STAND_INS
         if value == id_a and other == id_b:
             return ("id",)
-        if isinstance(value, dt.datetime) and isinstance(other, dt.datetime) and value.tzinfo and other.tzinfo:
-            offset = value - now_a
-            if abs(offset) <= dt.timedelta(days=_DATE_REACH) and other - now_b == offset:
-                return ("now", offset)
-        if isinstance(value, dt.date) and not isinstance(value, dt.datetime) and isinstance(other, dt.date):
+        if isinstance(value, dt.datetime) and isinstance(other, dt.datetime):
+            if value - now_a == other - now_b:
+                return ("now", value - now_a)
+        elif isinstance(value, dt.date) and isinstance(other, dt.date):
             offset = (value - day_a).days
             if abs(offset) <= _DATE_REACH and (other - day_b).days == offset:
                 return ("day", offset)
+        if isinstance(value, int) and not isinstance(value, bool) and (value, other) == (day_a.month, day_b.month):
+            return ("month", type(value))  # int, or psycopg's Int4 that a Value() becomes
         if value == other:
             return ("constant", value)
         raise ValueError(f"cannot place the parameter {value!r} / {other!r}")
 
     def params(self, *, id: int | None = None, day: dt.date | None = None, now: dt.datetime | None = None) -> list:
         _sql, plan = self._plan
-        values = []
-        for kind in plan:
-            if kind[0] == "id":
-                if id is None:
-                    raise ValueError("this query is built with the id: pass it")
-                values.append(id)
-            elif kind[0] == "day":
-                if day is None:
-                    raise ValueError("this query is built with the day: pass it")
-                values.append(day + dt.timedelta(days=kind[1]))
-            elif kind[0] == "now":
-                if now is None:
-                    raise ValueError("this query is built with `now`: pass it")
-                values.append(now + kind[1])
-            else:
-                values.append(kind[1])
-        return values
+        used = {kind[0] for kind in plan}
+        if id is None and "id" in used:
+            raise ValueError("this query is built with the id: pass it")
+        if day is None and used & {"day", "month"}:
+            raise ValueError("this query is built with the day: pass it")
+        if now is None:
+            now = timezone.now()
+        place = {
+            "id": lambda kind: id,
+            "day": lambda kind: day + dt.timedelta(days=kind[1]),
+            "month": lambda kind: kind[1](day.month),
+            "now": lambda kind: now + kind[1],
+            "constant": lambda kind: kind[1],
+        }
+        return [place[kind[0]](kind) for kind in plan]
 
     def rows(
         self,
@@ -134,9 +149,8 @@ class CompiledQuery:
         limit: int | None = None,
         offset: int = 0,
     ) -> list[tuple]:
-        """The query's rows for customer (or other) `id` on `day` at `now` (each needed
-        only if the query uses it); `limit` rows from `offset` (parameters, so every
-        page of a list runs the same SQL) for a query built without a slice."""
+        """The rows; `limit` rows from `offset` (parameters, so every page of a list
+        runs the same prepared statement) for a query built without a slice."""
         sql, _plan = self._plan
         params = self.params(id=id, day=day, now=now)
         if limit is not None:

@@ -80,6 +80,12 @@ def provider(service_types):
 
 @pytest.fixture
 def customer_client(client, customer):
+    """Logged in as a customer who has been here before: one who has the referral code
+    their first dashboard view creates (tests/referrals/test_dashboard.py counts that
+    view), so query counts compare like with like."""
+    from referrals.services import ensure_referral_code
+
+    ensure_referral_code(customer=customer)
     client.force_login(customer.user)
     return client
 

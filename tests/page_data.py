@@ -28,9 +28,9 @@ CUSTOMER_PAGES = [
 ]
 PROVIDER_PAGES = ["/provider-portal/", "/api/provider/jobs?status=scheduled"]
 
-# The recommendations widget records what it shows in one INSERT, and none when it shows
-# nothing (recommendations.selectors.record_shown): a page showing it may cost one query
-# more for a customer with something to recommend. One query, not growth with history.
+# The recommendations widget records what it shows in one INSERT on the day's first view
+# that shows something new, and none otherwise (recommendations.selectors.record_shown):
+# a page showing it may cost one query more. One query, not growth with history.
 RECORDS_SHOWN = {"/customer-portal/", "/api/customer/recommendations"}
 
 

@@ -203,6 +203,7 @@ def test_job_runs(job_run_data, four_weeks):
         "schedule_plan_visits",
         "deliver_emails",
         "refresh_recommendations",
+        "refresh_metrics",
         "rebuild_search_index",
     ]
     seasonal = rows["send_seasonal_reminders"]

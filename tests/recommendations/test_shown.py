@@ -1,5 +1,6 @@
 """Each recommendation shown is recorded once per customer, service and day, with one
-insert per page view; staff see, per reason, who was shown one and who booked."""
+insert on the first view of the day that shows it and none on later views; staff see,
+per reason, who was shown one and who booked."""
 
 import datetime as dt
 
@@ -34,23 +35,39 @@ def inserts(captured) -> list[str]:
     ]
 
 
-def test_once_per_customer_service_and_day_with_one_insert_per_view(
+def test_once_per_customer_service_and_day_with_one_insert_on_the_first_view(
     customer_client, customer, two_reasons, july
 ):
-    for _ in range(2):
+    with CaptureQueriesContext(connection) as captured:
+        assert customer_client.get("/customer-portal/").status_code == 200
+    [insert] = inserts(captured)
+    assert "ON CONFLICT DO NOTHING" in insert  # a request racing this one changes nothing
+    for url in ("/customer-portal/", "/api/customer/recommendations"):
         with CaptureQueriesContext(connection) as captured:
-            assert customer_client.get("/customer-portal/").status_code == 200
-        [insert] = inserts(captured)
-        assert "ON CONFLICT DO NOTHING" in insert
-    customer_client.get("/api/customer/recommendations")
+            assert customer_client.get(url).status_code == 200
+        assert inserts(captured) == []  # recorded today already: nothing written
     rows = RecommendationShown.objects.order_by("reason")
     assert [(r.service_type.slug, r.reason, r.shown_on) for r in rows] == [
         ("lawn-care", "due", TODAY),
         ("pool-service", "on_offer", TODAY),
     ]
     july.shift(dt.timedelta(days=1))
-    customer_client.get("/customer-portal/")
+    with CaptureQueriesContext(connection) as captured:
+        customer_client.get("/customer-portal/")
+    assert len(inserts(captured)) == 1
     assert RecommendationShown.objects.count() == 4
+
+
+def test_a_service_new_to_the_list_later_in_the_day_is_recorded_then(
+    customer_client, customer, provider, service_types, two_reasons
+):
+    customer_client.get("/customer-portal/")
+    job_due_on(customer=customer, service_type=service_types["hvac"], provider=provider, due_on=TODAY)
+    with CaptureQueriesContext(connection) as captured:
+        customer_client.get("/api/customer/recommendations")
+    [insert] = inserts(captured)
+    assert RecommendationShown.objects.filter(service_type=service_types["hvac"], shown_on=TODAY).count() == 1
+    assert RecommendationShown.objects.filter(customer=customer, shown_on=TODAY).count() == 3
 
 
 def test_nothing_to_show_writes_nothing_and_says_so(customer_client, service_types):

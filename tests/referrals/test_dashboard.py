@@ -64,9 +64,17 @@ def test_query_counts_do_not_grow_with_referrals(client, advocate, code, url):
     assert queries(client, url) == first
 
 
-def test_the_dashboard_costs_the_same_before_and_after_the_code_exists(client, customer):
+def test_the_dashboard_writes_the_code_once_and_then_only_reads_it(client, customer):
     client.force_login(customer.user)
-    assert queries(client, "/customer-portal/") == queries(client, "/customer-portal/")
+    with CaptureQueriesContext(connection) as first:
+        client.get("/customer-portal/")
+    with CaptureQueriesContext(connection) as second:
+        client.get("/customer-portal/")
+    inserts = [q["sql"] for q in first if 'INSERT INTO "referrals_referralcode"' in q["sql"]]
+    assert len(inserts) == 1
+    # The first sight: the code is read, found missing, inserted and read again.
+    assert len(first) == len(second) + 2
+    assert not [q for q in second if "referrals_referralcode" in q["sql"] and not q["sql"].startswith("SELECT")]
 
 
 def test_ways_to_earn_lists_referrals_with_the_real_numbers(client, customer, settings):

@@ -4,6 +4,7 @@ put where the stand-ins were; it refuses a query whose parameters it cannot plac
 import datetime as dt
 
 import pytest
+from django.utils import timezone
 
 from portal.dashboard import JOB_FACTS, job_facts_query
 from retention.compiled import CompiledQuery
@@ -36,25 +37,38 @@ def test_a_parameter_it_cannot_place_is_refused():
 
 
 @pytest.mark.django_db
-def test_a_query_built_with_now_places_it_and_times_from_it(customer):
-    from django.utils import timezone
+@pytest.mark.parametrize("day", [dt.date(2026, 1, 10), dt.date(2026, 7, 10), dt.date(2026, 12, 10)])
+def test_the_days_month_is_placed_as_the_campaigns_and_bundles_seasons_read_it(service_types, provider, day):
+    from bundles.models import Bundle
+    from bundles.selectors import OFFERS, offers_query
+    from tests.factories import CampaignFactory
 
-    from campaigns.selectors import ACTIVE_CODES, active_codes_query
-    from retention.models import PromoCode
+    winter = Bundle.objects.create(name="Winter", discount_percent=10, start_month=12, end_month=2)
+    winter.service_types.set([service_types["hvac"], service_types["pest-control"]])
+    summer = Bundle.objects.create(name="Summer", discount_percent=10, start_month=6, end_month=8)
+    summer.service_types.set([service_types["lawn-care"], service_types["pool-service"]])
+    CampaignFactory(season="summer", start_month=6, end_month=8)
+    customer = CustomerFactory()
+    expected = list(offers_query(id=customer.pk, day=day))
+    assert {row[1] for row in expected} == ({"Summer"} if day.month == 7 else {"Winter"})
+    assert OFFERS.rows(id=customer.pk, day=day) == expected
 
+
+@pytest.mark.django_db
+def test_a_moment_is_placed_relative_to_now(service_types):
+    from recommendations.selectors import CANDIDATE_FIELDS, CANDIDATES, candidates_query
+    from tests.factories import PromoCodeFactory
+
+    customer = CustomerFactory()
     now = timezone.now()
-    for hours, used in [(1, False), (3, False), (-1, False), (5, True)]:
-        PromoCode.objects.create(
-            customer=customer, source="seasonal", discount_type=PromoCode.DiscountType.PERCENT, discount_value=10,
-            expires_at=now + dt.timedelta(hours=hours), used_at=now if used else None,
-        )
-    for at in (now, now + dt.timedelta(hours=2)):
-        expected = list(active_codes_query(id=customer.pk, day=TODAY, now=at))
-        assert ACTIVE_CODES.rows(id=customer.pk, now=at) == expected
-    assert len(ACTIVE_CODES.rows(id=customer.pk, now=now)) == 2
-    assert len(ACTIVE_CODES.rows(id=customer.pk, now=now + dt.timedelta(hours=2))) == 1
-    with pytest.raises(ValueError):
-        ACTIVE_CODES.rows(id=customer.pk)  # built with now: leaving it out is refused
+    PromoCodeFactory(customer=customer, code="SOONGONE", expires_at=now + dt.timedelta(hours=1))
+    for moment in (now, now + dt.timedelta(hours=2)):
+        expected = list(candidates_query(id=customer.pk, day=moment.date(), now=moment))
+        assert CANDIDATES.rows(id=customer.pk, day=moment.date(), now=moment) == expected
+    code = CANDIDATE_FIELDS.index("code")
+    codes = {row[code] for row in CANDIDATES.rows(id=customer.pk, day=now.date(), now=now)}
+    later = {row[code] for row in CANDIDATES.rows(id=customer.pk, day=now.date(), now=now + dt.timedelta(hours=2))}
+    assert codes == {"SOONGONE"} and later == {None}
 
 
 @pytest.mark.django_db
@@ -84,8 +98,13 @@ def test_compiled_queries_are_prepared_once_per_connection_unless_turned_off(set
 
     settings.DATABASE_PREPARED_STATEMENTS = prepared
     query = CompiledQuery(lambda *, id, day: Job.objects.filter(customer_id=id, scheduled_for__gte=day).values_list("pk"))
+    from django.test.utils import CaptureQueriesContext
+
     for _ in range(3):
-        assert query.rows(id=customer.pk, day=TODAY) == []
+        with CaptureQueriesContext(connection) as logged:
+            assert query.rows(id=customer.pk, day=TODAY) == []
+        # Logged as Django logs its own: the SQL, with the values in it.
+        assert len(logged) == 1 and logged[0]["sql"].startswith("SELECT") and "'2026-06-15'" in logged[0]["sql"]
     with connection.cursor() as cursor:
         cursor.execute("SELECT count(*) FROM pg_prepared_statements WHERE statement LIKE %s", ['%"scheduled_for" >= $2%'])
         assert cursor.fetchone()[0] == (1 if prepared else 0)

@@ -200,6 +200,7 @@ def test_schedule_is_in_utc_as_the_brief_says():
         "schedule_plan_visits": "0 6 * * *",
         "deliver_emails": "*/5 * * * *",
         "refresh_recommendations": "30 4 * * *",
+        "refresh_metrics": "15 7 * * *",
     }
     assert all(job[1] == "retention.scheduling.run_from_cron" for job in settings.CRONJOBS)
 

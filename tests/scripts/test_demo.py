@@ -7,12 +7,15 @@ The data lives in a temporary DEMO_DATABASE_DIR, never the checkout's var/postgr
 import json
 import os
 import pwd
+import shutil
 import signal
 import subprocess
+import tempfile
 import time
 from pathlib import Path
 
 import psycopg
+import pytest
 
 from tests.project import ROOT, environment, free_port, wait_for_page
 
@@ -69,8 +72,19 @@ def assert_stopped(data: Path, demo: subprocess.Popen, log: str) -> None:
     assert not (data / "postmaster.pid").exists(), log
 
 
-def test_demo_runs_on_an_embedded_postgresql_that_it_stops_and_starts_again_with_the_same_data(tmp_path):
-    data = tmp_path / "pg"
+@pytest.fixture
+def data_dir():
+    """Outside pytest's own temporary directories: run as root, the server runs as another
+    system user, which needs to traverse every directory above its data, and any pytest
+    session starting meanwhile (a second suite on the machine) sets /tmp/pytest-of-root
+    back to 0700."""
+    top = Path(tempfile.mkdtemp(prefix="retention-demo-test-"))
+    yield top / "pg"
+    shutil.rmtree(top, ignore_errors=True)
+
+
+def test_demo_runs_on_an_embedded_postgresql_that_it_stops_and_starts_again_with_the_same_data(data_dir):
+    data = data_dir
 
     demo, _ = serve(data)
     try:
