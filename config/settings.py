@@ -123,6 +123,10 @@ if DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
 # Persistent connections: 277 -> 967 requests/s on this machine (PRODUCT.md).
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# The pages' fixed queries (retention.compiled.CompiledQuery) are prepared once per
+# connection, so PostgreSQL does not plan them on every request. Off behind a pooler
+# that cannot keep prepared statements (PgBouncer in transaction mode before 1.21).
+DATABASE_PREPARED_STATEMENTS = env.bool("DATABASE_PREPARED_STATEMENTS", default=True)
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "retention.User"

@@ -20,9 +20,15 @@ class BookingForm(forms.Form):
         widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
     )
 
-    def __init__(self, *args, own_codes: list[PromoCode] = (), **kwargs):
-        """own_codes: the customer's unused, unexpired codes (campaigns.selectors.active_promo_codes)."""
+    def __init__(self, *args, own_codes: list[PromoCode] = (), services: list[ServiceType] | None = None, **kwargs):
+        """own_codes: the customer's unused, unexpired codes (campaigns.selectors.active_promo_codes).
+        services: the service types in name order, when the view has read them already; the
+        select is drawn from that list instead of querying again (a posted choice is still
+        checked against the database)."""
         super().__init__(*args, **kwargs)
+        if services is not None:
+            field = self.fields["service_type"]
+            field.choices = [(service.pk, field.label_from_instance(service)) for service in services]
         self.fields["scheduled_for"].widget.attrs["min"] = first_bookable_day().isoformat()
         self.own_codes = list(own_codes)
         self.fields["saved_code"].choices = [("", "None")] + [(promo.code, promo.code) for promo in self.own_codes]

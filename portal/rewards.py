@@ -11,6 +11,7 @@ import uuid
 
 from django.contrib import messages
 from django.core.paginator import Paginator
+from django.db import DEFAULT_DB_ALIAS
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -19,6 +20,7 @@ from loyalty.models import PointsEntry, Redemption, Reward
 from loyalty.selectors import active_rewards, loyalty_summary, recent_entries, unused_vouchers
 from loyalty.services import LoyaltyError, RewardNotFound, redeem_reward
 from loyalty.tiers import TIERS
+from retention.compiled import CompiledPages, CompiledQuery, columns
 
 from .access import customer_required
 
@@ -71,10 +73,21 @@ def rewards(request):
     return render(request, "portal/rewards.html", context)
 
 
+ENTRY_COLUMNS = columns(PointsEntry)
+# Compiled once per process and read a page at a time, as the jobs page's list.
+HISTORY = CompiledQuery(
+    lambda *, id, day: PointsEntry.objects.filter(account_id=id)
+    .order_by("-created_at", "-id")
+    .values_list(*ENTRY_COLUMNS)
+)
+
+
 @customer_required
 def points_history(request):
     """The whole points history, newest first, a page at a time."""
-    entries = PointsEntry.objects.filter(account_id=request.customer.pk).order_by("-created_at", "-id")
+    entries = CompiledPages(
+        HISTORY, id=request.customer.pk, make=lambda row: PointsEntry.from_db(DEFAULT_DB_ALIAS, ENTRY_COLUMNS, row)
+    )
     page = Paginator(entries, HISTORY_PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "portal/points_history.html", {"page": page})
 

@@ -5,6 +5,8 @@ import datetime as dt
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
+from django.db import DEFAULT_DB_ALIAS
+from django.db.models import F, QuerySet
 from django.shortcuts import redirect, render
 from django.templatetags.static import static
 from django.views.decorators.http import require_POST
@@ -15,9 +17,10 @@ from campaigns.selectors import active_promo_codes
 from campaigns.throttle import promo_code_attempt
 from loyalty.selectors import loyalty_summary
 from loyalty.services import points_for_amount, tier_bonus
-from plans.selectors import PLAN_VISIT_RELATED
+from plans.selectors import plan_visit_name
 from retention.clock import business_today
-from retention.models import Job, ServiceType
+from retention.compiled import CompiledPages, CompiledQuery, columns
+from retention.models import Job, Notification, ServiceType
 from retention.models.promo import normalize_code
 from retention.notifications import mark_read
 from retention.promo import PromoCodeError
@@ -63,19 +66,24 @@ def _earned_points(customer, to_pay) -> int:
 
 def _codes_for_picker(codes, service) -> list[dict]:
     """The customer's codes with the services each covers (none: every service), and
-    whether it fits the chosen service (the others start hidden; book.js follows changes)."""
+    whether it fits the chosen service (the others start hidden; book.js follows changes).
+    Reads each code's `covered` (active_promo_codes), so no query per code."""
     picker = []
     for promo in codes:
-        covered = list(promo.service_types.all())
+        slugs = [covered.slug for covered in promo.covered]
         picker.append(
             {
                 "promo": promo,
-                "slugs": " ".join(s.slug for s in covered),
-                "names": ", ".join(s.name for s in covered),
-                "fits": not covered or service is None or service in covered,
+                "slugs": " ".join(slugs),
+                "names": ", ".join(covered.name for covered in promo.covered),
+                "fits": not slugs or service is None or service.slug in slugs,
             }
         )
     return picker
+
+
+SERVICE_TYPE_COLUMNS = columns(ServiceType)
+SERVICE_TYPES = CompiledQuery(lambda *, id, day: ServiceType.objects.order_by("name").values_list(*SERVICE_TYPE_COLUMNS))
 
 
 @customer_required
@@ -87,23 +95,27 @@ def book(request):
     per-customer throttle, so codes cannot be guessed."""
     customer = request.customer
     tomorrow = business_today() + dt.timedelta(days=1)
-    service = ServiceType.objects.filter(slug=request.GET.get("service", "")).first()
+    # The service types once, in name order: the select, the link's service, the first
+    # service and the picker's slugs all read this list (one query, not five).
+    services = [ServiceType.from_db(DEFAULT_DB_ALIAS, SERVICE_TYPE_COLUMNS, row) for row in SERVICE_TYPES.rows()]
+    service = next((s for s in services if s.slug == request.GET.get("service", "")), None)
     code = request.GET.get("code", "")
     own_codes = active_promo_codes(customer=customer)
     if request.method == "POST":
-        form = BookingForm(request.POST, own_codes=own_codes)
+        form = BookingForm(request.POST, own_codes=own_codes, services=services)
     elif code:
         if service is None:  # a code limited to some services opens on the first of them
             own = customer.promo_codes.filter(code=normalize_code(code)).first()
-            service = (own and own.service_types.order_by("name").first()) or ServiceType.objects.order_by(
-                "name"
-            ).first()
+            service = (own and own.service_types.order_by("name").first()) or next(iter(services), None)
         form = BookingForm(
             {"service_type": service and service.pk, "scheduled_for": tomorrow, "promo_code": code},
             own_codes=own_codes,
+            services=services,
         )
     else:
-        form = BookingForm(initial={"scheduled_for": tomorrow, "service_type": service}, own_codes=own_codes)
+        form = BookingForm(
+            initial={"scheduled_for": tomorrow, "service_type": service}, own_codes=own_codes, services=services
+        )
     price_preview = None
     if form.is_bound and form.is_valid():
         data = form.cleaned_data
@@ -138,7 +150,7 @@ def book(request):
         except (BookingError, PromoCodeError) as exc:
             form.add_error("promo_code" if isinstance(exc, PromoCodeError) else None, str(exc))
     if service is None and not form.is_bound:
-        service = ServiceType.objects.order_by("name").first()
+        service = next(iter(services), None)
     return render(
         request,
         "portal/book.html",
@@ -146,19 +158,64 @@ def book(request):
             "form": form,
             "price_preview": price_preview,
             "code_picker": _codes_for_picker(own_codes, service),
-            "service_slugs": {str(pk): slug for pk, slug in ServiceType.objects.values_list("pk", "slug")},
+            "service_slugs": {str(s.pk): s.slug for s in services},
         },
     )
 
 
+# What the jobs page and the provider portal show of every job; each adds its own.
+JOB_FIELDS = ("id", "scheduled_for", "status", "amount_paid", "completed_at")
+
+
+def job_rows(jobs: QuerySet, **shown) -> QuerySet:
+    """The jobs as rows of JOB_FIELDS, the service's name, the plan's name (for a plan
+    visit) and the expressions `shown`, in that order (job_dict names them)."""
+    annotations = {"service": F("service_type__name"), "plan": plan_visit_name(), **shown}
+    return jobs.annotate(**annotations).values_list(*JOB_FIELDS, *annotations)
+
+
+def job_dict(*shown: str):
+    """A row of job_rows(..., **shown) as the dict the templates read, with
+    `status_label` ("Scheduled") as get_status_display gives it."""
+    names = (*JOB_FIELDS, "service", "plan", *shown)
+
+    def make(row: tuple) -> dict:
+        job = dict(zip(names, row))
+        job["status_label"] = Job.Status(job["status"]).label
+        return job
+
+    return make
+
+
+# The paged lists below are compiled to SQL once per process and read a page at a time
+# (retention.compiled.CompiledPages): building Job instances with their service type,
+# provider, customer and plan objects, and compiling the count and the page's query, cost
+# more than rendering the page. The plan's name is a subquery, not three outer joins.
+CUSTOMER_JOBS = CompiledQuery(
+    lambda *, id, day: job_rows(
+        Job.objects.filter(customer_id=id), provider_name=F("provider__business_name"), code=F("promo_code__code")
+    ).order_by("-scheduled_for", "-created_at")
+)
+PROVIDER_JOBS = {
+    status: CompiledQuery(
+        lambda *, id, day, status=status: job_rows(
+            Job.objects.filter(provider_id=id, status=status),
+            customer_name=F("customer__user__name"),
+            customer_email=F("customer__user__email"),
+        ).order_by(*order)
+    )
+    for status, order in [(Job.Status.SCHEDULED, ("scheduled_for", "created_at")), (Job.Status.COMPLETED, ("-completed_at",))]
+}
+NOTIFICATION_COLUMNS = columns(Notification)
+NOTIFICATIONS = CompiledQuery(
+    lambda *, id, day: Notification.objects.filter(customer_id=id).values_list(*NOTIFICATION_COLUMNS)
+)
+
+
 @customer_required
 def jobs(request):
-    page = Paginator(
-        request.customer.jobs.select_related("service_type", "provider", "promo_code", PLAN_VISIT_RELATED).order_by(
-            "-scheduled_for", "-created_at"
-        ),
-        20,
-    ).get_page(request.GET.get("page"))
+    rows = CompiledPages(CUSTOMER_JOBS, id=request.customer.pk, make=job_dict("provider_name", "code"))
+    page = Paginator(rows, 20).get_page(request.GET.get("page"))
     return render(request, "portal/jobs.html", {"page": page})
 
 
@@ -168,27 +225,26 @@ def notifications(request):
         mark_read(customer=request.customer)
         return redirect("portal:notifications")
     # A page at a time, like the jobs: the page costs the same for 5 notifications or 500.
-    page = Paginator(request.customer.notifications.all(), NOTIFICATIONS_PAGE_SIZE).get_page(request.GET.get("page"))
+    rows = CompiledPages(
+        NOTIFICATIONS, id=request.customer.pk,
+        make=lambda row: Notification.from_db(DEFAULT_DB_ALIAS, NOTIFICATION_COLUMNS, row),
+    )
+    page = Paginator(rows, NOTIFICATIONS_PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "portal/notifications.html", {"page": page, "notifications": page.object_list})
 
 
 @provider_required
 def provider_portal(request):
     provider = request.provider
-    jobs = provider.jobs.select_related("service_type", "customer__user", PLAN_VISIT_RELATED)
+    make = job_dict("customer_name", "customer_email")
     # Soonest first, a page at a time: the page costs the same for 5 scheduled jobs or 500.
-    page = Paginator(
-        jobs.filter(status=Job.Status.SCHEDULED).order_by("scheduled_for", "created_at"), PROVIDER_PAGE_SIZE
-    ).get_page(request.GET.get("page"))
+    scheduled = CompiledPages(PROVIDER_JOBS[Job.Status.SCHEDULED], id=provider.pk, make=make)
+    page = Paginator(scheduled, PROVIDER_PAGE_SIZE).get_page(request.GET.get("page"))
+    completed = PROVIDER_JOBS[Job.Status.COMPLETED].rows(id=provider.pk, limit=20)
     return render(
         request,
         "portal/provider.html",
-        {
-            "provider": provider,
-            "page": page,
-            "scheduled": page.object_list,
-            "completed": jobs.filter(status=Job.Status.COMPLETED).order_by("-completed_at")[:20],
-        },
+        {"provider": provider, "page": page, "scheduled": page.object_list, "completed": [make(r) for r in completed]},
     )
 
 

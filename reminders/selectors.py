@@ -14,8 +14,9 @@ from django.db.models import Case, Exists, OuterRef, Q, QuerySet, Subquery, Valu
 
 from plans.selectors import on_a_plan, on_plan_for_service
 from retention.clock import start_of_business_day
+from retention.compiled import CompiledQuery
 from retention.links import booking_url
-from retention.models import Customer, Job, ServiceType, scheduled_ahead
+from retention.models import Customer, Job, Provider, ServiceType, scheduled_ahead
 
 from .models import ServiceReminder, WinbackSend
 
@@ -159,20 +160,40 @@ def most_urgent_first(jobs, *, today: dt.date) -> list["DueService"]:
     return due
 
 
-def due_services(
-    *,
-    customer: Customer,
-    today: dt.date,
-    ahead_days: int = ALERT_AHEAD_DAYS,
-    overdue_days: int = ALERT_OVERDUE_DAYS,
-) -> list[DueService]:
-    """The customer's services due from `overdue_days` ago to `ahead_days` ahead that
-    they have not booked again, most urgent (earliest due) first. One query."""
-    jobs = (
-        Job.objects.filter(due_within(today=today, ahead_days=ahead_days, overdue_days=overdue_days), customer=customer)
-        .select_related("service_type", "provider")
+# What a due service shows of its job: the API's id, due date, service and provider.
+DUE_JOB_FIELDS = (
+    "pk", "next_due_date", "completed_at", "service_type_id", "service_type__name", "service_type__slug",
+    "provider_id", "provider__business_name", "provider__phone",
+)
+
+
+def due_jobs_query(*, id: int, day: dt.date) -> QuerySet:
+    """The completed jobs of customer `id` due for the alert's window on `day`, in DUE_ORDER."""
+    return (
+        Job.objects.filter(due_within(today=day), customer_id=id)
         .order_by(*DUE_ORDER)
+        .values_list(*DUE_JOB_FIELDS)
     )
+
+
+# Compiled to SQL once per process: building and compiling the rebooking rule's
+# correlated EXISTS cost more Python than the query takes to run.
+DUE_JOBS = CompiledQuery(due_jobs_query)
+
+
+def due_services(*, customer: Customer, today: dt.date) -> list[DueService]:
+    """The customer's services due from ALERT_OVERDUE_DAYS ago to ALERT_AHEAD_DAYS ahead
+    that they have not booked again, most urgent (earliest due) first. One query."""
+    jobs = [
+        Job(
+            pk=pk, customer_id=customer.pk, status=Job.Status.COMPLETED, next_due_date=next_due_date,
+            completed_at=completed_at,
+            service_type=ServiceType(pk=service_type_id, name=service_name, slug=service_slug),
+            provider=Provider(pk=provider_id, business_name=provider_name, phone=provider_phone),
+        )
+        for (pk, next_due_date, completed_at, service_type_id, service_name, service_slug,
+             provider_id, provider_name, provider_phone) in DUE_JOBS.rows(id=customer.pk, day=today)
+    ]
     return most_urgent_first(jobs, today=today)
 
 
@@ -191,23 +212,19 @@ class ServiceSummary(Urgent):
         return booking_url(service=self.service_type.slug)
 
 
-def service_summaries(*, customer: Customer, today: dt.date) -> list[ServiceSummary]:
-    """Each service type the customer has had completed: when last, when next due, and
-    the visit booked for it, if any; soonest due first. One query.
-
-    A visit is one that rebooks the latest completion by the due list's rule (`rebooks`),
-    so a service shows "Booked" exactly when the alert and the API leave it out; the
-    next one ahead is shown first."""
+def service_summaries_query(*, id: int, day: dt.date) -> QuerySet:
+    """Each service type customer `id` has had completed, with its last completion, next
+    due date and the visit booked for it on `day` (see service_summaries)."""
     completed = Job.objects.filter(
-        customer=customer, status=Job.Status.COMPLETED, service_type=OuterRef("pk")
+        customer_id=id, status=Job.Status.COMPLETED, service_type=OuterRef("pk")
     ).order_by("-completed_at")
     booked = Job.objects.filter(
-        rebooks(as_of=today, completed_at=OuterRef("last_completed_at")),
-        customer=customer,
+        rebooks(as_of=day, completed_at=OuterRef("last_completed_at")),
+        customer_id=id,
         status=Job.Status.SCHEDULED,
         service_type=OuterRef("pk"),
-    ).order_by(Case(When(scheduled_ahead(today), then=Value(0)), default=Value(1)), "scheduled_for")
-    types = (
+    ).order_by(Case(When(scheduled_ahead(day), then=Value(0)), default=Value(1)), "scheduled_for")
+    return (
         ServiceType.objects.filter(Exists(completed))
         .annotate(
             last_completed_at=Subquery(completed.values("completed_at")[:1]),
@@ -215,16 +232,30 @@ def service_summaries(*, customer: Customer, today: dt.date) -> list[ServiceSumm
         )
         .annotate(booked_for=Subquery(booked.values("scheduled_for")[:1]))
         .order_by("next_due", "name")
+        .values_list("pk", "name", "slug", "last_completed_at", "next_due", "booked_for")
     )
+
+
+# Compiled once per process, as DUE_JOBS: three correlated subqueries per service type.
+SERVICE_SUMMARIES = CompiledQuery(service_summaries_query)
+
+
+def service_summaries(*, customer: Customer, today: dt.date) -> list[ServiceSummary]:
+    """Each service type the customer has had completed: when last, when next due, and
+    the visit booked for it, if any; soonest due first. One query.
+
+    A visit is one that rebooks the latest completion by the due list's rule (`rebooks`),
+    so a service shows "Booked" exactly when the alert and the API leave it out; the
+    next one ahead is shown first."""
     return [
         ServiceSummary(
-            service_type=st,
-            last_completed_at=st.last_completed_at,
-            next_due_date=st.next_due,
-            days_until_due=(st.next_due - today).days,
-            booked_for=st.booked_for,
+            service_type=ServiceType(pk=pk, name=name, slug=slug),
+            last_completed_at=last_completed_at,
+            next_due_date=next_due,
+            days_until_due=(next_due - today).days,
+            booked_for=booked_for,
         )
-        for st in types
+        for pk, name, slug, last_completed_at, next_due, booked_for in SERVICE_SUMMARIES.rows(id=customer.pk, day=today)
     ]
 
 

@@ -11,13 +11,27 @@ fixed distance from it (a promo code not yet expired). It compiles a second time
 other stand-ins and refuses the query unless both compilations agree, so a parameter
 it cannot place (a value computed some other way) fails at once, loudly, rather than
 running with a stand-in.
+
+The SQL being fixed, PostgreSQL need not plan it on every request either: on each
+connection it is prepared once (psycopg's server-side binding, `prepare=True`) and
+executed by name after that; planning the jobs page's count and page took about 3.5 ms
+against 0.6 ms to run them. Still one logged query per run, so query counts are
+unchanged. Behind a pooler that cannot keep prepared statements (PgBouncer in
+transaction mode before 1.21), set DATABASE_PREPARED_STATEMENTS=false.
+
+`CompiledPages` pages one for django.core.paginator.Paginator (the count and each
+page's LIMIT and OFFSET in SQL), and `columns(Model)` is what to select to build
+instances with `Model.from_db`.
 """
 
 import datetime as dt
 from collections.abc import Callable
 from functools import cached_property
 
+import psycopg
+from django.conf import settings
 from django.db import connection
+from django.db.backends.utils import CursorDebugWrapper
 from django.db.models import QuerySet
 from django.utils import timezone
 
@@ -28,10 +42,47 @@ _STAND_INS = [
 _DATE_REACH = 3_650  # a date parameter this many days from the day is placed relative to it
 
 
+class _PreparingCursor(psycopg.Cursor):
+    """Binds parameters on the server and has each statement prepared once per
+    connection. Django leaves the connection's prepare_threshold at None, which turns
+    preparing off, so it is lifted for this cursor's statements only (the ClientCursor
+    Django uses for every other query still prepares nothing)."""
+
+    def execute(self, query, params=None, **kwargs):
+        conn = self.connection
+        threshold, conn.prepare_threshold = conn.prepare_threshold, 1 << 30  # only prepare=True prepares
+        try:
+            return super().execute(query, params, prepare=True)
+        finally:
+            conn.prepare_threshold = threshold
+
+
+class _LoggedCursor(CursorDebugWrapper):
+    """Logs a prepared statement as Django logs its own queries, the SQL with its
+    parameters in it (Django would log psycopg's "QUERY = ... PARAMS = ..." form)."""
+
+    def execute(self, sql, params=None):
+        with self.debug_sql(self.db.ops.compose_sql(sql, params), params):
+            return super(CursorDebugWrapper, self).execute(sql, params)
+
+
+def _cursor():
+    """A cursor for a compiled query: Django's wrapper (query logging, execute wrappers,
+    its error classes) around a preparing psycopg cursor on the same connection, as
+    retention.bulk.binding_cursor wraps its own."""
+    if not settings.DATABASE_PREPARED_STATEMENTS:
+        return connection.cursor()
+    connection.ensure_connection()
+    connection.validate_thread_sharing()
+    raw = _PreparingCursor(connection.connection)
+    return _LoggedCursor(raw, connection) if connection.queries_logged else connection.make_cursor(raw)
+
+
 class CompiledQuery:
     """`build(id=..., day=...)` (and `now=...` with `uses_now`) gives the queryset;
     `rows(id=..., day=...)` runs its SQL, compiled once, and returns the rows as tuples
-    (a values_list queryset's columns). `now` defaults to timezone.now()."""
+    (a values_list queryset's columns). `now` defaults to timezone.now(); `id` and
+    `day` may be left out by a query that does not use them."""
 
     def __init__(self, build: Callable[..., QuerySet], *, uses_now: bool = False):
         self.build = build
@@ -39,7 +90,9 @@ class CompiledQuery:
 
     def _compile(self, id_: int, day: dt.date, now: dt.datetime) -> tuple[str, list]:
         inputs = {"id": id_, "day": day, **({"now": now} if self.uses_now else {})}
-        return self.build(**inputs).query.get_compiler(connection=connection).as_sql()
+        query = self.build(**inputs).query
+        self.sliced = query.is_sliced
+        return query.get_compiler(connection=connection).as_sql()
 
     @cached_property
     def _plan(self) -> tuple[str, list]:
@@ -69,8 +122,13 @@ class CompiledQuery:
             return ("constant", value)
         raise ValueError(f"cannot place the parameter {value!r} / {other!r}")
 
-    def params(self, *, id: int, day: dt.date, now: dt.datetime | None = None) -> list:
+    def params(self, *, id: int | None = None, day: dt.date | None = None, now: dt.datetime | None = None) -> list:
         _sql, plan = self._plan
+        used = {kind[0] for kind in plan}
+        if id is None and "id" in used:
+            raise ValueError("this query is built with the id: pass it")
+        if day is None and used & {"day", "month"}:
+            raise ValueError("this query is built with the day: pass it")
         if now is None:
             now = timezone.now()
         place = {
@@ -82,8 +140,61 @@ class CompiledQuery:
         }
         return [place[kind[0]](kind) for kind in plan]
 
-    def rows(self, *, id: int, day: dt.date, now: dt.datetime | None = None) -> list[tuple]:
+    def rows(
+        self,
+        *,
+        id: int | None = None,
+        day: dt.date | None = None,
+        now: dt.datetime | None = None,
+        limit: int | None = None,
+        offset: int = 0,
+    ) -> list[tuple]:
+        """The rows; `limit` rows from `offset` (parameters, so every page of a list
+        runs the same prepared statement) for a query built without a slice."""
         sql, _plan = self._plan
-        with connection.cursor() as cursor:
-            cursor.execute(sql, self.params(id=id, day=day, now=now))
+        params = self.params(id=id, day=day, now=now)
+        if limit is not None:
+            if self.sliced:
+                raise ValueError("the query is sliced already: build it without [a:b] to page it")
+            sql, params = f"{sql} LIMIT %s OFFSET %s", [*params, limit, offset]
+        with _cursor() as cursor:
+            cursor.execute(sql, params)
             return cursor.fetchall()
+
+    def count(self, *, id: int | None = None, day: dt.date | None = None, now: dt.datetime | None = None) -> int:
+        """How many rows `rows` would give, counted by PostgreSQL."""
+        sql, _plan = self._plan
+        with _cursor() as cursor:
+            cursor.execute(f"SELECT COUNT(*) FROM ({sql}) AS counted", self.params(id=id, day=day, now=now))
+            return cursor.fetchone()[0]
+
+
+class CompiledPages:
+    """A list django.core.paginator.Paginator pages through: a CompiledQuery's rows for
+    one id (and day, now), counted and sliced in SQL, each row made into what the page
+    shows by `make`. Building and compiling the count and the page's query was most of
+    a paged list's Python."""
+
+    def __init__(self, query: CompiledQuery, *, make: Callable = tuple, **inputs):
+        self.query, self.make, self.inputs = query, make, inputs
+
+    def count(self) -> int:
+        return self.query.count(**self.inputs)
+
+    def __len__(self) -> int:
+        return self.count()
+
+    def __getitem__(self, index: slice) -> list:
+        if not isinstance(index, slice) or index.step not in (None, 1):
+            raise TypeError("CompiledPages is read a page (a slice) at a time")
+        start = index.start or 0
+        if index.stop <= start:
+            return []  # as a queryset's empty slice: no query
+        rows = self.query.rows(**self.inputs, limit=index.stop - start, offset=start)
+        return [self.make(row) for row in rows]
+
+
+def columns(model) -> tuple[str, ...]:
+    """Every column of `model`, in the order `model.from_db` takes them: a compiled
+    query's values_list of these gives rows that build instances without the ORM."""
+    return tuple(field.attname for field in model._meta.concrete_fields)

@@ -2,10 +2,16 @@
 of queries for a customer with one row of history as for one with 200 ledger lines, 50
 jobs and 100 notifications (the sizes bench/pages.py measures)."""
 
+import datetime as dt
+from decimal import Decimal
+
 import pytest
 from django.db import connection
+from django.utils import timezone
 from django.test.utils import CaptureQueriesContext
 
+from loyalty.models import VOUCHER_SOURCE
+from retention.models import PromoCode
 from tests.factories import CustomerFactory, UserFactory
 from tests.page_data import BASELINE_URL, RECORDS_SHOWN, customer_urls, give_history, provider_urls
 
@@ -83,3 +89,45 @@ def test_the_provider_portal_lists_scheduled_jobs_a_page_at_a_time(client, provi
     second = client.get("/provider-portal/?page=2").content.decode()
     assert first.count('data-testid="provider-job"') == 20 and "Page 1 of 2" in first
     assert second.count('data-testid="provider-job"') == 3
+
+
+@pytest.mark.parametrize("url", ["/customer-portal/book/", "/customer-portal/rewards/"])
+def test_pages_listing_codes_cost_the_same_for_none_or_several(client, customer, service_types, url):
+    """The booking page's code picker and the rewards page's vouchers read each code's
+    services in the codes' own query, not one query per code."""
+    client.force_login(customer.user)
+    none = queries_for(client, url)
+    for covered in ([service_types["lawn-care"]], [service_types["pool-service"], service_types["hvac"]], []):
+        promo = PromoCode.objects.create(
+            customer=customer,
+            source=VOUCHER_SOURCE,
+            discount_type=PromoCode.DiscountType.PERCENT,
+            discount_value=Decimal(10),
+            expires_at=timezone.now() + dt.timedelta(days=30),
+        )
+        promo.service_types.set(covered)
+    page = client.get(url).content.decode()
+    assert page.count('data-services=' if "book" in url else 'data-testid="voucher"') == 3
+    assert queries_for(client, url) == none
+
+
+# What each of these pages costs, with the three queries every logged-in request makes
+# (session, user, customer or provider): a page that grows past its count fails here.
+PAGE_QUERIES = {
+    "/customer-portal/rewards/": 8,  # + bell, account, newest ledger lines, vouchers, rewards
+    "/customer-portal/rewards/history/": 6,  # + bell, count, page
+    "/customer-portal/services/": 5,  # + bell, services
+    "/customer-portal/jobs/": 6,  # + bell, count, page
+    "/customer-portal/notifications/": 6,  # + bell, count, page
+    "/customer-portal/book/": 6,  # + bell, service types, codes
+    "/api/customer/jobs/due": 4,  # + due jobs
+    "/api/customer/plans": 5,  # + plans, subscriptions
+    "/provider-portal/": 6,  # + count, scheduled page, completed
+}
+
+
+@pytest.mark.parametrize("url", PAGE_QUERIES)
+def test_each_page_costs_its_fixed_number_of_queries(client, customers, provider, url):
+    _small, large = customers
+    client.force_login(provider.user if url.startswith("/provider") else large.user)
+    assert queries_for(client, url) == PAGE_QUERIES[url]

@@ -69,3 +69,42 @@ def test_a_moment_is_placed_relative_to_now(service_types):
     codes = {row[code] for row in CANDIDATES.rows(id=customer.pk, day=now.date(), now=now)}
     later = {row[code] for row in CANDIDATES.rows(id=customer.pk, day=now.date(), now=now + dt.timedelta(hours=2))}
     assert codes == {"SOONGONE"} and later == {None}
+
+
+@pytest.mark.django_db
+def test_compiled_pages_count_and_page_as_the_queryset_does(customer, other_customer):
+    from django.core.paginator import Paginator
+
+    from retention.compiled import CompiledPages
+    from retention.models import Notification
+
+    for who, how_many in ((customer, 7), (other_customer, 2)):
+        for i in range(how_many):
+            Notification.objects.create(customer=who, kind="job_update", title=f"{who.pk}-{i}", message="m")
+    query = CompiledQuery(
+        lambda *, id, day: Notification.objects.filter(customer_id=id).order_by("title").values_list("title")
+    )
+    expected = list(Notification.objects.filter(customer=customer).order_by("title").values_list("title"))
+    pages = Paginator(CompiledPages(query, id=customer.pk), 3)
+    assert pages.count == 7 and pages.num_pages == 3
+    assert [row for n in pages.page_range for row in pages.page(n).object_list] == expected
+    assert CompiledPages(query, id=customer.pk)[2:2] == []
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("prepared", [True, False])
+def test_compiled_queries_are_prepared_once_per_connection_unless_turned_off(settings, customer, prepared):
+    from django.db import connection
+
+    settings.DATABASE_PREPARED_STATEMENTS = prepared
+    query = CompiledQuery(lambda *, id, day: Job.objects.filter(customer_id=id, scheduled_for__gte=day).values_list("pk"))
+    from django.test.utils import CaptureQueriesContext
+
+    for _ in range(3):
+        with CaptureQueriesContext(connection) as logged:
+            assert query.rows(id=customer.pk, day=TODAY) == []
+        # Logged as Django logs its own: the SQL, with the values in it.
+        assert len(logged) == 1 and logged[0]["sql"].startswith("SELECT") and "'2026-06-15'" in logged[0]["sql"]
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM pg_prepared_statements WHERE statement LIKE %s", ['%"scheduled_for" >= $2%'])
+        assert cursor.fetchone()[0] == (1 if prepared else 0)
