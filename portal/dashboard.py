@@ -27,9 +27,19 @@ def seasonal_banner(customer: Customer):
     return seasonal_offer(customer=customer)
 
 
+# The banner names this many codes, soonest to expire first; the rest are counted and
+# linked (the booking page lists every one), so a customer with many vouchers gets a
+# short dashboard rather than a long one that takes ever longer to draw.
+PROMO_BANNER_LIMIT = 5
+
+
 def promo_banner(customer: Customer):
-    """The customer's active promo codes and vouchers; two queries. None when there are none."""
-    return active_promo_codes(customer=customer) or None
+    """The customer's active promo codes and vouchers, the first PROMO_BANNER_LIMIT of
+    them, and how many more there are; one query. None when there are none."""
+    codes = active_promo_codes(customer=customer)
+    if not codes:
+        return None
+    return {"codes": codes[:PROMO_BANNER_LIMIT], "more": len(codes) - len(codes[:PROMO_BANNER_LIMIT])}
 
 
 def loyalty_widget(customer: Customer):
