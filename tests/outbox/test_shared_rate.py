@@ -81,6 +81,28 @@ def test_the_window_is_a_second_or_one_request_per_rate_under_one_a_second(per_s
     assert isinstance(wait, float) and window - 0.2 < wait <= window
 
 
+@pytest.mark.django_db
+def test_under_resends_lower_limit_the_wait_is_for_a_slot_it_allows():
+    rate = SendRate(per_second=5, timeout=5)
+    rate.take()  # creates slots 0-4
+    first, second = rate.take(), rate.take()
+    rate.answered(first, headers={"ratelimit-limit": "2"})
+    rate.answered(second, headers={"ratelimit-limit": "2"})
+
+    wait = rate.take()  # slots 2-4 were never used, but Resend allows 2
+    assert isinstance(wait, float) and 0.8 < wait <= 1.0
+
+
+@pytest.mark.django_db
+def test_a_higher_configured_rate_adds_slots_to_those_there():
+    SendRate(per_second=2, timeout=5).take()  # creates slots 0 and 1
+    rate = SendRate(per_second=3, timeout=5)
+    taken = [rate.take() for _ in range(4)]
+
+    assert [getattr(t, "number", t) for t in taken] == [0, 1, 0.0, 2]  # 0.0: slot 2 was created
+    assert RateSlot.objects.count() == 3
+
+
 def database_now() -> float:
     with connection.cursor() as cursor:
         cursor.execute("SELECT extract(epoch from clock_timestamp())::float8")
