@@ -182,7 +182,7 @@ AREAS = (
         ),
         (
             "tests/plans/test_schedule_plan_visits.py", "tests/plans/test_subscribe.py",
-            "tests/plans/test_points_and_reminders.py",
+            "tests/plans/test_actions.py", "tests/plans/test_points_and_reminders.py",
         ),
     ),
     Area(
