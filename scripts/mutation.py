@@ -152,7 +152,8 @@ AREAS = (
         (
             "tests/reminders/test_service_due.py", "tests/reminders/test_due_alert.py",
             "tests/reminders/test_winback.py", "tests/metrics/test_churn_stages.py",
-            "tests/retention/test_scheduled_ahead.py",
+            "tests/retention/test_scheduled_ahead.py", "tests/reminders/test_rules.py",
+            "tests/experiments/test_assignment.py", "tests/outbox/test_as_of_dates.py",
         ),
     ),
     Area(
