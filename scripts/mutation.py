@@ -168,7 +168,7 @@ AREAS = (
         ),
         (
             "tests/referrals/test_guards.py", "tests/referrals/test_rewards.py",
-            "tests/referrals/test_signup.py",
+            "tests/referrals/test_signup.py", "tests/referrals/test_rules.py",
         ),
     ),
     Area(

@@ -124,6 +124,7 @@ def test_the_yearly_cap(settings, advocate, code, provider, lawn):
     assert referral_lines(advocate) == [500, 500]
     capped = Referral.objects.get(friend=friends[2])
     assert capped.status == Referral.Status.BLOCKED and capped.block_reason == "yearly_cap"
+    assert capped.blocked_at is not None
 
 
 def test_the_database_allows_one_referral_per_friend_and_one_standing_reward(advocate, friend, friend_job, customer):
