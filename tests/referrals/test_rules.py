@@ -90,3 +90,35 @@ def test_a_reversal_rewards_the_friends_earliest_other_completed_job(advocate, f
     assert standing.job_id == earliest.pk
     assert ReferralReward.objects.get(job=rewarded).reversed_at is not None
     assert Referral.objects.get(friend=friend).status == Referral.Status.REWARDED
+
+
+@pytest.mark.django_db
+def test_the_yearly_cap_counts_this_advocates_standing_rewards_of_this_business_year(advocate, provider, lawn):
+    """_rewards_this_year, the count the cap compares: rewards from the first moment of
+    1 January to the last of 31 December, business time; not reversed ones, not another
+    advocate's."""
+    from loyalty.models import PointsEntry
+    from loyalty.services import locked_account
+    from referrals.services import _rewards_this_year
+    from retention.clock import start_of_business_day
+
+    def reward(at, *, of=advocate, reversed_at=None):
+        friend = CustomerFactory()
+        referral = Referral.objects.create(advocate=of, friend=friend)
+        job = JobFactory(customer=friend, provider=provider, service_type=lawn)
+        entry = PointsEntry.objects.create(account=locked_account(customer=of), points=500, type="referral", description="r")
+        return ReferralReward.objects.create(
+            referral=referral, advocate=of, job=job, points=500, entry=entry, created_at=at, reversed_at=reversed_at
+        )
+
+    year_start = start_of_business_day(dt.date(2026, 1, 1))
+    next_year = start_of_business_day(dt.date(2027, 1, 1))
+    tick = dt.timedelta(microseconds=1)
+    reward(year_start)  # the first moment of the year
+    reward(next_year - tick)  # the last
+    reward(year_start - tick)  # last year
+    reward(next_year)  # next year
+    reward(year_start + dt.timedelta(days=40), reversed_at=year_start + dt.timedelta(days=41))
+    reward(year_start + dt.timedelta(days=40), of=CustomerFactory())
+
+    assert _rewards_this_year(advocate_id=advocate.pk, now=year_start + dt.timedelta(days=100)) == 2
