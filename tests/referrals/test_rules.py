@@ -65,7 +65,9 @@ def test_signing_up_as_the_advocate_says_so():
 
 
 @pytest.mark.django_db
-def test_a_reversal_rewards_the_friends_earliest_other_completed_job(advocate, friend, friend_job, provider, lawn):
+def test_a_reversal_rewards_the_friends_earliest_other_completed_job(
+    advocate, friend, friend_job, provider, lawn, django_assert_num_queries
+):
     """The friend's rewarded job is cancelled while other jobs of theirs are completed
     already: the earliest completed of those earns the reward at once (of two completed
     at the same moment, the one with the smaller id). Another customer's job never does."""
@@ -84,7 +86,8 @@ def test_a_reversal_rewards_the_friends_earliest_other_completed_job(advocate, f
     earliest = completed(2, 2)  # as early as the one before, with a smaller id
     completed(5, -1, customer=CustomerFactory())  # someone else's, earlier
 
-    cancel_job(job=rewarded)
+    with django_assert_num_queries(35):  # the referral is read with both people, in one query
+        cancel_job(job=rewarded)
 
     standing = ReferralReward.objects.get(reversed_at__isnull=True)
     assert standing.job_id == earliest.pk
