@@ -189,7 +189,7 @@ AREAS = (
     Area(
         "experiments",
         (Module("experiments/assign.py"),),
-        ("tests/experiments/test_assignment.py",),
+        ("tests/experiments/test_assignment.py", "tests/experiments/test_rules.py"),
     ),
 )
 AREAS_BY_NAME = {area.name: area for area in AREAS}
