@@ -101,9 +101,6 @@ class ProviderDays:
             for provider_id, day, jobs in loads:
                 self.load[provider_id, day] = jobs
 
-    def offers(self, service_type_id: int) -> bool:
-        return bool(self.offering.get(service_type_id))
-
     def take(self, *, service_type_id: int, day: dt.date) -> tuple[int, dt.date] | None:
         """(provider id, day) for a visit wanted on `day`, or None when no provider of
         the service has room within PLAN_PROVIDER_SEARCH_DAYS after it."""

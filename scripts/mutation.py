@@ -109,10 +109,10 @@ AREAS = (
     Area(
         "delivery",
         (
-            Module("outbox/ratelimit.py", ("RateLimiter.*", "_number")),
+            Module("outbox/ratelimit.py", ("SendRate.*", "_number")),
             Module("outbox/batches.py", ("batch_key_for",)),
         ),
-        ("tests/retention/test_delivery.py", "tests/retention/test_delivery_crash.py"),
+        ("tests/outbox/test_shared_rate.py", "tests/retention/test_delivery.py"),
     ),
     Area(
         "campaigns",
@@ -142,15 +142,18 @@ AREAS = (
                 ("due_window", "jobs_in_window", "already_reminded", "customer_wants_reminders",
                  "reminder_targets", "select_targets"),
             ),
+            Module("retention/models/jobs.py", ("scheduled_ahead",)),
             Module(
                 "reminders/winback.py",
-                ("scheduled_ahead", "in_cooldown", "inactive_customers", "held_out_recently",
+                ("in_cooldown", "inactive_customers", "held_out_recently",
                  "winback_targets"),
             ),
         ),
         (
             "tests/reminders/test_service_due.py", "tests/reminders/test_due_alert.py",
             "tests/reminders/test_winback.py", "tests/metrics/test_churn_stages.py",
+            "tests/retention/test_scheduled_ahead.py", "tests/reminders/test_rules.py",
+            "tests/experiments/test_assignment.py", "tests/outbox/test_as_of_dates.py",
         ),
     ),
     Area(
@@ -165,13 +168,28 @@ AREAS = (
         ),
         (
             "tests/referrals/test_guards.py", "tests/referrals/test_rewards.py",
-            "tests/referrals/test_signup.py",
+            "tests/referrals/test_signup.py", "tests/referrals/test_rules.py",
+        ),
+    ),
+    Area(
+        "plans",
+        (
+            Module(
+                "plans/services.py",
+                ("visit_price", "first_visit_on_or_after", "next_visit_date", "visit_dates_to_book",
+                 "ProviderDays.*", "free_provider", "plan_bonus_points", "award_plan_bonus"),
+            ),
+            Module("plans/visits.py", ("last_kept_visit", "subscriptions_due")),
+        ),
+        (
+            "tests/plans/test_schedule_plan_visits.py", "tests/plans/test_subscribe.py",
+            "tests/plans/test_actions.py", "tests/plans/test_points_and_reminders.py",
         ),
     ),
     Area(
         "experiments",
         (Module("experiments/assign.py"),),
-        ("tests/experiments/test_assignment.py",),
+        ("tests/experiments/test_assignment.py", "tests/experiments/test_rules.py"),
     ),
 )
 AREAS_BY_NAME = {area.name: area for area in AREAS}

@@ -34,7 +34,8 @@ def scheduled_ahead(as_of: dt.date, *, prefix: str = "") -> Q:
     """A job scheduled ahead on `as_of`: still scheduled, for that day or later. The one
     rule behind "a customer with a job scheduled ahead is active": seasonal and win-back
     eligibility, service-due rebooking, the dashboard, the churn view (and the metrics'
-    churn SQL, held to it by tests/metrics/test_churn_stages.py). `prefix` reaches the
+    churn SQL, held to it by tests/metrics/test_churn_stages.py); bundles and
+    recommendations leave such services out. `prefix` reaches the
     job through a relation ("jobs__")."""
     return Q(**{f"{prefix}status": Job.Status.SCHEDULED, f"{prefix}scheduled_for__gte": as_of})
 
@@ -99,9 +100,3 @@ class Job(models.Model):
 
     def __str__(self):
         return f"{self.service_type} for {self.customer} on {self.scheduled_for}"
-
-
-def scheduled_ahead(as_of: dt.date) -> Q:
-    """Jobs booked for `as_of` or later and not yet done or cancelled: what PRODUCT.md
-    calls "scheduled ahead" (bundles and recommendations leave such services out)."""
-    return Q(status=Job.Status.SCHEDULED, scheduled_for__gte=as_of)

@@ -1,5 +1,6 @@
 """Earning points on job completion, tier bonuses and upgrades, and reversal on cancellation."""
 
+import datetime as dt
 import json
 from decimal import Decimal
 
@@ -175,3 +176,62 @@ def test_a_reversal_can_lower_the_tier(customer, complete):
 def test_cancelling_a_scheduled_job_writes_no_ledger_line(customer, provider, lawn):
     cancel_job(job=JobFactory(customer=customer, provider=provider, service_type=lawn))
     assert PointsEntry.objects.count() == 0
+
+
+def test_next_tier_is_the_one_above_and_none_above_platinum():
+    from loyalty.tiers import TIERS, next_tier
+
+    assert [next_tier(tier) for tier in TIERS] == [*TIERS[1:], None]
+
+
+def test_a_job_completed_earlier_earns_as_of_its_completion(customer, provider, lawn, complete):
+    """The earn and tier-bonus lines are dated when the job was completed (a completion
+    recorded late, or points awarded afterwards), and the account says when it changed."""
+    from django.utils import timezone
+
+    from loyalty.services import award_job_points
+
+    complete(customer, "1000.00")  # Silver
+    before = LoyaltyAccount.objects.get(pk=customer.pk).updated_at
+    done_at = timezone.now() - dt.timedelta(days=3)
+    job = JobFactory(customer=customer, provider=provider, service_type=lawn, price=Decimal("200.00"),
+                     status="completed", completed_at=done_at, amount_paid=Decimal("200.00"),
+                     next_due_date=dt.date(2027, 1, 1))
+
+    assert award_job_points(job=job) == 210
+
+    lines = PointsEntry.objects.filter(job=job).order_by("id")
+    assert [(e.type, e.created_at, e.description) for e in lines] == [
+        (Type.EARN, done_at, "Lawn Care completed ($200.00)"),
+        (Type.TIER_BONUS, done_at, "Silver tier bonus (1.05x) on Lawn Care"),
+    ]
+    assert LoyaltyAccount.objects.get(pk=customer.pk).updated_at > before
+
+
+def test_a_job_that_earned_nothing_reverses_nothing(customer, complete, grant):
+    from loyalty.services import reverse_job_points
+
+    grant(customer, 40)
+    free = complete(customer, "0.00")
+    again = complete_job(job=free.job, amount=Decimal("0.00"))
+    assert free.points_awarded == again.points_awarded == 0
+
+    cancel_job(job=free.job)
+
+    assert reverse_job_points(job=free.job) == 0
+    assert not PointsEntry.objects.filter(type=Type.REVERSAL).exists()
+    assert LoyaltyAccount.objects.get(pk=customer.pk).points == 40
+
+
+def test_reversing_twice_reverses_once_and_each_job_is_reversed(customer, complete):
+    """reverse_job_points itself refuses a second reversal of the same job (the guard,
+    not only cancel_job's status check), and one job's reversal does not stop another's."""
+    from loyalty.services import reverse_job_points
+
+    first, second = complete(customer, "100.00").job, complete(customer, "50.00").job
+    cancel_job(job=first)
+    assert reverse_job_points(job=first) == 0
+    cancel_job(job=second)
+
+    assert sorted(PointsEntry.objects.filter(type=Type.REVERSAL).values_list("points", flat=True)) == [-100, -50]
+    assert LoyaltyAccount.objects.get(pk=customer.pk).points == 0

@@ -11,6 +11,7 @@ from django.test import Client
 from django.utils import timezone
 
 from actions.jobs import book_job
+from loyalty.emails import REWARDS_URL
 from loyalty.models import (
     REDEMPTION_NOTICE,
     VOUCHER_SOURCE,
@@ -72,7 +73,8 @@ def test_redeeming_deducts_writes_the_ledger_issues_a_voucher_notifies_and_queue
         },
     }
     entry = PointsEntry.objects.get(type=PointsEntry.Type.REDEEM)
-    assert (entry.points, entry.redemption_id) == (-250, redemption.pk)
+    assert (entry.points, entry.redemption_id, entry.description) == (-250, redemption.pk, "Redeemed $25 off")
+    assert entry.created_at == redemption.created_at == moment
     account = assert_ledger_consistent(customer)
     assert (account.points, account.lifetime_points) == (50, 0)  # redeeming never lowers lifetime points
 
@@ -80,11 +82,21 @@ def test_redeeming_deducts_writes_the_ledger_issues_a_voucher_notifies_and_queue
     assert voucher.source == VOUCHER_SOURCE
     assert (voucher.discount_type, voucher.discount_value) == (PromoCode.DiscountType.AMOUNT, Decimal("25.00"))
     note = Notification.objects.get(kind=REDEMPTION_NOTICE)
-    assert note.customer_id == customer.pk and voucher.code in note.message
+    assert note.customer_id == customer.pk and voucher.code in note.message and note.action_url == REWARDS_URL
     email = OutboundEmail.objects.get(template="loyalty_redemption")
     assert email.kind == OutboundEmail.Kind.TRANSACTIONAL
     assert email.idempotency_key == f"redemption/{redemption.pk}"
     assert voucher.code in email.text_body and voucher.code in email.html_body and voucher.code in email.subject
+    assert "Points left: 50" in email.text_body
+
+
+def test_the_reward_redeemed_is_the_one_asked_for(customer, grant):
+    grant(customer, 300)
+    rewards = [RewardFactory(name="$10 off", points_cost=100), RewardFactory(name="$15 off", points_cost=150)]
+    redemptions = [redeem_reward(customer=customer, reward_id=reward.pk).redemption for reward in rewards]
+    assert [redemption.reward for redemption in redemptions] == rewards
+    for redemption in redemptions:  # the redemption and its ledger line: one moment
+        assert redemption.created_at == PointsEntry.objects.get(redemption=redemption).created_at
 
 
 def test_the_voucher_is_usable_at_booking(customer, grant, provider, lawn):
@@ -100,12 +112,13 @@ def test_the_voucher_is_usable_at_booking(customer, grant, provider, lawn):
     assert job.amount_paid == Decimal("52.00")  # $65 less 20%
 
 
-def test_a_free_service_voucher_covers_that_service_only(customer, grant, lawn, service_types):
+def test_a_free_service_voucher_covers_that_service_only(customer, grant, lawn, service_types, django_assert_num_queries):
     grant(customer, 400)
     reward = RewardFactory(
         points_cost=400, reward_type=Reward.RewardType.FREE_SERVICE, reward_value=Decimal("65"), service_type=lawn
     )
-    voucher = redeem_reward(customer=customer, reward_id=reward.pk).redemption.voucher
+    with django_assert_num_queries(14):  # the reward is read with its service, in one query
+        voucher = redeem_reward(customer=customer, reward_id=reward.pk).redemption.voucher
     assert list(voucher.service_types.all()) == [lawn]
     assert voucher.discounted(lawn.base_price) == Decimal("0.00")
 
@@ -168,10 +181,11 @@ def test_a_failure_midway_rolls_everything_back(customer, grant, monkeypatch):
 
 
 def test_service_errors(customer, grant):
-    with pytest.raises(RewardNotFound):
+    """Their messages are shown to the customer as they are."""
+    with pytest.raises(RewardNotFound, match=r"^That reward isn't available\.$"):
         redeem_reward(customer=customer, reward_id=uuid.uuid4())
-    with pytest.raises(InsufficientPoints):
-        redeem_reward(customer=customer, reward_id=RewardFactory(points_cost=5).pk)
+    with pytest.raises(InsufficientPoints, match=r"^Gift card costs 1,500 points; you don't have enough yet\.$"):
+        redeem_reward(customer=customer, reward_id=RewardFactory(name="Gift card", points_cost=1500).pk)
 
 
 def test_anonymous_is_401_and_a_provider_is_403(client, provider):

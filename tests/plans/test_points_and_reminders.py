@@ -34,22 +34,24 @@ def first_visit_done_long_ago(subscription) -> None:
     )
 
 
-def test_a_completed_plan_visit_earns_the_plan_bonus_once(customer, provider, pool_plan):
+def test_a_completed_plan_visit_earns_the_plan_bonus_once(customer, provider, pool_plan, django_assert_num_queries):
     subscription = subscribe(customer=customer, plan_id=pool_plan.pk, start_date=TODAY)
     job = subscription.visits.get().job
-    first = complete_job(job=job, amount=Decimal("85.50"))
-    again = complete_job(job=job, amount=Decimal("85.50"))
+    with django_assert_num_queries(20):  # the plan is read with its visit, in one query
+        first = complete_job(job=job, amount=Decimal("86.50"))
+    again = complete_job(job=job, amount=Decimal("86.50"))
     entries = dict(PointsEntry.objects.filter(job=job).values_list("type", "points"))
-    assert entries == {"earn": 85, "plan_bonus": 17}  # 20% of 85, rounded down; Bronze: no tier bonus
-    assert first.points_awarded == again.points_awarded == 102
+    assert entries == {"earn": 86, "plan_bonus": 17}  # 20% of 86 (17.2), rounded down; Bronze: no tier bonus
+    assert first.points_awarded == again.points_awarded == 103
     account = LoyaltyAccount.objects.get(pk=customer.pk)
-    assert (account.points, account.lifetime_points) == (102, 102)
+    assert (account.points, account.lifetime_points) == (103, 103)
 
 
 def test_a_job_that_is_not_a_plan_visit_gets_no_plan_bonus(customer, provider, lawn):
     job = booked_job(customer=customer, service_type=lawn, provider=provider, booked_on=TODAY, scheduled_for=TODAY)
-    complete_job(job=job)
+    completion = complete_job(job=job)
     assert not PointsEntry.objects.filter(type="plan_bonus").exists()
+    assert completion.points_awarded == PointsEntry.objects.get(job=job, type="earn").points
 
 
 def test_cancelling_a_completed_plan_visit_reverses_the_bonus_too(customer, provider, pool_plan):

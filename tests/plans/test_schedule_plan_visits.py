@@ -51,7 +51,7 @@ class TestBoundary:
         ctx = job_context()
         schedule_plan_visits(ctx)
         assert booked_dates(subscription) == [TODAY + dt.timedelta(days=8)]
-        assert ctx.stats["booked"] == 0 and ctx.stats["eligible"] == 0
+        assert ctx.stats["booked"] == 0 and ctx.stats["eligible"] == 0 and ctx.stats["subscriptions"] == 0
         # ... and the next day's run books it.
         schedule_plan_visits(job_context(TODAY + dt.timedelta(days=1)))
         assert booked_dates(subscription)[-1] == TODAY + dt.timedelta(days=15)
@@ -75,6 +75,33 @@ def test_a_missed_week_books_every_visit_up_to_the_horizon(customer, provider, p
     schedule_plan_visits(job_context())
     # The visit of today was missed by the job: today, +7 and +14 are booked.
     assert booked_dates(subscription) == [TODAY + dt.timedelta(days=d) for d in (-7, 0, 7, 14)]
+
+
+@pytest.mark.django_db
+def test_days_the_job_did_not_run_move_the_next_visit_on_by_whole_intervals(customer, provider, pool_plan):
+    subscription = subscription_with_visit_on(customer, pool_plan, TODAY - dt.timedelta(days=20), provider)
+    schedule_plan_visits(job_context())
+    # Plan dates -13 and -6 are gone: the next are +1 and +8 (+15 is past the horizon).
+    assert booked_dates(subscription) == [TODAY + dt.timedelta(days=d) for d in (-20, 1, 8)]
+
+
+@pytest.mark.django_db
+def test_a_subscription_with_no_visit_yet_is_booked_from_its_start_date(customer, other_customer, provider, pool_plan):
+    soon = Subscription.objects.create(customer=customer, plan=pool_plan, start_date=TODAY + dt.timedelta(days=10))
+    later = Subscription.objects.create(customer=other_customer, plan=pool_plan, start_date=TODAY + dt.timedelta(days=15))
+    ctx = job_context()
+    schedule_plan_visits(ctx)
+    assert booked_dates(soon) == [TODAY + dt.timedelta(days=10)] and booked_dates(later) == []
+    assert ctx.stats["subscriptions"] == 1
+
+
+@pytest.mark.django_db
+def test_a_called_off_visit_is_not_the_last_one_kept(customer, provider, pool_plan):
+    subscription = subscription_with_visit_on(customer, pool_plan, TODAY + dt.timedelta(days=7), provider)
+    PlanVisit.objects.create(subscription=subscription, scheduled_for=TODAY + dt.timedelta(days=14), status="called_off")
+    schedule_plan_visits(job_context())
+    # The called-off date is booked again; the plan goes on from the visit kept before it.
+    assert booked_dates(subscription) == [TODAY + dt.timedelta(days=7), TODAY + dt.timedelta(days=14)]
 
 
 @pytest.mark.django_db
@@ -117,6 +144,37 @@ def test_no_provider_free_that_day_books_the_next_day_with_one_and_says_so(custo
     # The cadence follows the plan's date, not the day it moved to.
     schedule_plan_visits(job_context(TODAY + dt.timedelta(days=7)))
     assert booked_dates(subscription)[-1] == full + dt.timedelta(days=7)
+
+
+@pytest.mark.django_db
+def test_a_run_counts_the_visits_it_books_against_each_providers_day(customer, other_customer, provider, pool_plan, settings):
+    settings.PROVIDER_JOBS_PER_DAY = 2
+    for someone in (customer, other_customer, CustomerFactory()):
+        subscription_with_visit_on(someone, pool_plan, TODAY + dt.timedelta(days=7), provider)
+    schedule_plan_visits(job_context())
+    plan_date = TODAY + dt.timedelta(days=14)
+    days = sorted(PlanVisit.objects.filter(scheduled_for=plan_date).values_list("job__scheduled_for", flat=True))
+    assert days == [plan_date, plan_date, plan_date + dt.timedelta(days=1)]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("days_full", [2, 3])
+def test_a_provider_is_looked_for_up_to_plan_provider_search_days_after_the_plan_date(
+    customer, provider, pool_plan, settings, days_full
+):
+    settings.PROVIDER_JOBS_PER_DAY = 1
+    settings.PLAN_PROVIDER_SEARCH_DAYS = 2
+    subscription = subscription_with_visit_on(customer, pool_plan, TODAY + dt.timedelta(days=7), provider)
+    plan_date = TODAY + dt.timedelta(days=14)
+    for offset in range(days_full):
+        JobFactory(provider=provider, service_type=pool_plan.service_type, scheduled_for=plan_date + dt.timedelta(days=offset))
+    ctx = job_context()
+    schedule_plan_visits(ctx)
+    visit = subscription.visits.filter(scheduled_for=plan_date).select_related("job").first()
+    if days_full <= 2:  # free on the plan date + 2, the last day looked at
+        assert visit.job.scheduled_for == plan_date + dt.timedelta(days=2)
+    else:
+        assert visit is None and ctx.stats["skippedByReason"]["noProviderFree"] == 1
 
 
 @pytest.mark.django_db

@@ -50,6 +50,29 @@ def test_no_provider_free_that_day_books_the_next_day_with_one(customer, provide
     assert visit.scheduled_for == busy and visit.job.scheduled_for == busy + dt.timedelta(days=1)
 
 
+def test_a_deactivated_provider_is_not_booked(customer, service_types, pool_plan):
+    ProviderFactory(business_name="Aardvark Pools", user__is_active=False, service_types=[service_types["pool-service"]])
+    pool_pro = ProviderFactory(business_name="Zed Pools", service_types=[service_types["pool-service"]])
+    subscription = subscribe(customer=customer, plan_id=pool_plan.pk, start_date=TODAY)
+    assert subscription.visits.get().job.provider == pool_pro
+
+
+def test_only_scheduled_jobs_fill_a_providers_day(customer, provider, pool_plan, settings):
+    settings.PROVIDER_JOBS_PER_DAY = 1
+    from tests.factories import JobFactory
+
+    JobFactory(provider=provider, service_type=pool_plan.service_type, scheduled_for=TODAY, status=Job.Status.CANCELLED)
+    subscription = subscribe(customer=customer, plan_id=pool_plan.pk, start_date=TODAY)
+    assert subscription.visits.get().job.scheduled_for == TODAY
+
+
+def test_a_visits_price_rounds_half_a_cent_up():
+    from plans.services import visit_price
+
+    assert visit_price(list_price=Decimal("10.05"), discount_percent=10) == Decimal("9.05")  # 9.045
+    assert visit_price(list_price=Decimal("10.15"), discount_percent=10) == Decimal("9.14")  # 9.135
+
+
 def nothing_written():
     return (Subscription.objects.count(), Job.objects.count(), OutboundEmail.objects.count()) == (0, 0, 0)
 

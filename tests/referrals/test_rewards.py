@@ -11,6 +11,7 @@ from actions.jobs import book_job, cancel_job
 from loyalty.models import LoyaltyAccount, PointsEntry
 from outbox.models import OutboundEmail
 from referrals.models import Referral, ReferralReward
+from referrals.services import REWARDS_URL
 from retention.models import Notification
 from tests.factories import JobFactory
 from tests.loyalty.conftest import assert_ledger_consistent
@@ -24,8 +25,10 @@ def referral_lines(advocate):
     return list(PointsEntry.objects.filter(account_id=advocate.pk, type="referral").values_list("points", flat=True))
 
 
-def test_the_friends_first_completed_job_rewards_the_advocate_once(advocate, friend, friend_job):
-    job = complete(friend_job()).job
+def test_the_friends_first_completed_job_rewards_the_advocate_once(advocate, friend, friend_job, django_assert_num_queries):
+    scheduled = friend_job()
+    with django_assert_num_queries(30):  # the referral is read with both people, in one query
+        job = complete(scheduled).job
 
     referral = Referral.objects.get(friend=friend)
     assert referral.status == Referral.Status.REWARDED and referral.first_job_at == job.completed_at
@@ -36,9 +39,10 @@ def test_the_friends_first_completed_job_rewards_the_advocate_once(advocate, fri
     account = assert_ledger_consistent(advocate)
     assert (account.points, account.lifetime_points, account.tier) == (500, 0, "bronze")  # balance only
     notice = Notification.objects.get(customer=advocate, kind="referral")
-    assert "500 points" in notice.title and "Fred" in notice.title
+    assert "500 points" in notice.title and "Fred" in notice.title and notice.action_url == REWARDS_URL
     email = OutboundEmail.objects.get(template="referral_reward")
     assert email.to_email == "ada.advocate@example.com" and "500 points" in email.text_body
+    assert "Fred" in email.text_body
     # The friend earned their own job points as usual.
     assert LoyaltyAccount.objects.get(pk=friend.pk).points == 65
 
@@ -71,10 +75,11 @@ def test_a_customer_who_was_not_referred_rewards_nobody(advocate, customer, prov
     assert not PointsEntry.objects.filter(type="referral").exists()
 
 
-def test_cancelling_the_rewarded_job_reverses_the_reward(advocate, friend, friend_job):
+def test_cancelling_the_rewarded_job_reverses_the_reward(advocate, friend, friend_job, django_assert_num_queries):
     job = friend_job()
     complete(job)
-    cancel_job(job=job)
+    with django_assert_num_queries(21):  # the referral is read with both people, in one query
+        cancel_job(job=job)
 
     assert sorted(referral_lines(advocate)) == [-500, 500]
     reward = ReferralReward.objects.get(job=job)
@@ -124,6 +129,7 @@ def test_the_yearly_cap(settings, advocate, code, provider, lawn):
     assert referral_lines(advocate) == [500, 500]
     capped = Referral.objects.get(friend=friends[2])
     assert capped.status == Referral.Status.BLOCKED and capped.block_reason == "yearly_cap"
+    assert capped.blocked_at is not None
 
 
 def test_the_database_allows_one_referral_per_friend_and_one_standing_reward(advocate, friend, friend_job, customer):

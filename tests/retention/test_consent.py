@@ -9,9 +9,15 @@ import time_machine
 from django.urls import reverse
 
 from outbox.compose import queue_email
-from outbox.consent import marketable_customers, unsubscribe_token
+from outbox.consent import (
+    customer_for_unsubscribe_token,
+    marketable_customers,
+    unsubscribe_from_marketing,
+    unsubscribe_token,
+)
 from outbox.delivery import deliver_pending
 from outbox.models import OutboundEmail
+from retention.clock import business_today
 from retention.models import Customer
 from tests.factories import CustomerFactory
 
@@ -163,6 +169,32 @@ def test_one_marketing_email_per_seven_days_transactional_never_capped(customer)
     with time_machine.travel(start + dt.timedelta(days=7, minutes=1), tick=False):
         assert list(marketable_customers(Customer.objects.all())) == [customer]
         assert queue(customer, "marketing", "marketing/d") is not None
+
+
+def test_the_cap_counts_marketing_email_only_as_of_the_day_asked(customer):
+    """Reminders and receipts never count against the marketing cap; a run dated a month
+    back (a catch-up) is not capped by today's marketing email."""
+    queue(customer, "transactional", "transactional/today")
+    queue(customer, "reminder", "reminder/today")
+    assert list(marketable_customers(Customer.objects.all())) == [customer]
+
+    queue(customer, "marketing", "marketing/today")
+    month_ago = business_today() - dt.timedelta(days=30)
+    assert list(marketable_customers(Customer.objects.all())) == []
+    assert list(marketable_customers(Customer.objects.all(), as_of=month_ago)) == [customer]
+
+
+def test_the_customer_a_token_names_comes_with_their_user_in_one_query(customer, django_assert_num_queries):
+    token = unsubscribe_token(customer)
+    with django_assert_num_queries(1):
+        assert customer_for_unsubscribe_token(token).user.email == customer.email
+
+
+def test_unsubscribing_updates_the_customer_in_hand(customer):
+    unsubscribe_from_marketing(customer=customer)
+    assert customer.marketing_opt_in is False
+    customer.refresh_from_db()
+    assert customer.marketing_opt_in is False and customer.service_reminders_opt_in is True
 
 
 def test_marketable_customers_is_one_query(django_assert_num_queries):
