@@ -125,3 +125,54 @@ def test_the_yearly_cap_counts_this_advocates_standing_rewards_of_this_business_
     reward(year_start + dt.timedelta(days=40), of=CustomerFactory())
 
     assert _rewards_this_year(advocate_id=advocate.pk, now=year_start + dt.timedelta(days=100)) == 2
+
+
+def _second_rewarded_referral(provider, lawn):
+    """Another advocate whose friend's first job earned them their reward."""
+    from django.test import Client
+
+    from referrals.services import referral_code_for
+    from retention.models import Customer
+
+    from .conftest import post_sign_up
+
+    other = CustomerFactory(user__email="otto.other@example.com", user__name="Otto Other")
+    post_sign_up(Client(), referral_code_for(customer=other).code, name="Gina Guest", email="gina@example.org",
+                 ip="198.51.100.77")
+    gina = Customer.objects.get(user__email="gina@example.org")
+    complete(JobFactory(customer=gina, provider=provider, service_type=lawn, scheduled_for=dt.date.today()))
+    return ReferralReward.objects.get(advocate=other)
+
+
+def test_cancelling_a_job_that_earned_no_reward_reverses_none(advocate, friend, friend_job, provider, lawn):
+    other_reward = _second_rewarded_referral(provider, lawn)
+    rewarded, later = friend_job(), friend_job()
+    complete(rewarded)
+    complete(later)  # the referral is rewarded already: this one earns nothing
+    assert cancel_job(job=later) is not None
+    assert not ReferralReward.objects.filter(reversed_at__isnull=False).exists()
+    assert sorted(ReferralReward.objects.values_list("job_id", flat=True)) == sorted([other_reward.job_id, rewarded.pk])
+
+
+def test_cancelling_a_rewarded_job_reverses_that_jobs_reward_not_another(advocate, friend, friend_job, provider, lawn):
+    job = friend_job()
+    complete(job)
+    other_reward = _second_rewarded_referral(provider, lawn)  # the newest standing reward
+    cancel_job(job=job)
+    assert ReferralReward.objects.get(job=job).reversed_at is not None
+    other_reward.refresh_from_db()
+    assert other_reward.reversed_at is None
+    # This referral waits for the friend's next job again; the other one stays rewarded.
+    assert Referral.objects.get(friend=friend).status == Referral.Status.JOINED
+    assert Referral.objects.get(pk=other_reward.referral_id).status == Referral.Status.REWARDED
+
+
+def test_a_block_keeps_the_first_300_characters_of_a_long_detail(friend):
+    from referrals.services import _block
+
+    referral = Referral.objects.get(friend=friend)
+    detail = "same mailbox: " + "x" * 400
+    _block(referral, guards.Block(reason=Referral.BlockReason.SAME_EMAIL, detail=detail))
+    referral.refresh_from_db()
+    assert referral.status == Referral.Status.BLOCKED and referral.blocked_at is not None
+    assert referral.block_detail == detail[:300]
