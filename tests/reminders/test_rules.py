@@ -9,7 +9,7 @@ import pytest
 from django.utils import timezone
 
 from reminders.models import ServiceReminder, WinbackSend
-from reminders.selectors import churn_stage, due_services, when_due
+from reminders.selectors import ALERT_AHEAD_DAYS, ALERT_OVERDUE_DAYS, churn_stage, due_services, when_due
 from reminders.service_due import mark_reminded, select_targets
 from reminders.winback import winback_targets
 from retention.models import Customer, Job, User
@@ -35,15 +35,16 @@ def test_churn_stage_of_no_booking_and_of_a_booking_dated_ahead():
 
 
 @pytest.mark.django_db
-def test_due_services_takes_its_window_from_its_arguments(customer, provider, lawn, django_assert_num_queries):
+def test_due_services_window_is_the_alerts_both_ends_included(customer, provider, lawn, django_assert_num_queries):
     job_due_on(customer=customer, service_type=lawn, provider=provider, due_on=days(10))
+    ahead, overdue = ALERT_AHEAD_DAYS, ALERT_OVERDUE_DAYS
 
-    assert due_services(customer=customer, today=TODAY, ahead_days=9) == []
+    assert due_services(customer=customer, today=days(10 - ahead - 1)) == []
     with django_assert_num_queries(1):  # the job comes with its service and provider
-        (due,) = due_services(customer=customer, today=TODAY, ahead_days=10)
-        assert (due.days_until_due, due.job.provider.business_name) == (10, provider.business_name)
-    assert due_services(customer=customer, today=days(40), overdue_days=29) == []
-    assert len(due_services(customer=customer, today=days(40), overdue_days=30)) == 1
+        (due,) = due_services(customer=customer, today=days(10 - ahead))
+        assert (due.days_until_due, due.job.provider.business_name) == (ahead, provider.business_name)
+    assert len(due_services(customer=customer, today=days(10 + overdue))) == 1
+    assert due_services(customer=customer, today=days(10 + overdue + 1)) == []
 
 
 @pytest.fixture
