@@ -31,10 +31,11 @@ from outbox.models import OutboundEmail
 from retention.models import Customer, JobRun
 
 from . import rollup
+from .figure_sql import BOOKED_WITHIN_DAYS
 from .churn import CHURN_BUCKETS, churn_counts  # noqa: F401 (CHURN_BUCKETS: the buckets' order)
 from .periods import Period
 
-BOOKED_WITHIN = dt.timedelta(days=rollup.BOOKED_WITHIN_DAYS)
+BOOKED_WITHIN = dt.timedelta(days=BOOKED_WITHIN_DAYS)
 
 
 @contextmanager
