@@ -127,10 +127,6 @@ class DueService(Urgent):
     def provider_tel(self) -> str:
         return tel_href(self.job.provider.phone)
 
-    @property
-    def book_url(self) -> str:
-        return booking_url(service=self.job.service_type.slug)
-
 
 def due_within(*, today: dt.date, ahead_days: int = ALERT_AHEAD_DAYS, overdue_days: int = ALERT_OVERDUE_DAYS) -> Q:
     """A completed job whose service falls due from `overdue_days` ago to `ahead_days`
@@ -160,10 +156,10 @@ def most_urgent_first(jobs, *, today: dt.date) -> list["DueService"]:
     return due
 
 
-# What a due service shows of its job: the API's id, due date, service and provider.
+# What a due service shows of its job: the API's id, the due date, the service (the
+# recommendations match it by id) and the provider's name and phone. Nothing else is read.
 DUE_JOB_FIELDS = (
-    "pk", "next_due_date", "completed_at", "service_type_id", "service_type__name", "service_type__slug",
-    "provider_id", "provider__business_name", "provider__phone",
+    "pk", "next_due_date", "service_type_id", "service_type__name", "provider__business_name", "provider__phone",
 )
 
 
@@ -186,13 +182,12 @@ def due_services(*, customer: Customer, today: dt.date) -> list[DueService]:
     that they have not booked again, most urgent (earliest due) first. One query."""
     jobs = [
         Job(
-            pk=pk, customer_id=customer.pk, status=Job.Status.COMPLETED, next_due_date=next_due_date,
-            completed_at=completed_at,
-            service_type=ServiceType(pk=service_type_id, name=service_name, slug=service_slug),
-            provider=Provider(pk=provider_id, business_name=provider_name, phone=provider_phone),
+            pk=pk, next_due_date=next_due_date,
+            service_type=ServiceType(pk=service_type_id, name=service_name),
+            provider=Provider(business_name=provider_name, phone=provider_phone),
         )
-        for (pk, next_due_date, completed_at, service_type_id, service_name, service_slug,
-             provider_id, provider_name, provider_phone) in DUE_JOBS.rows(id=customer.pk, day=today)
+        for (pk, next_due_date, service_type_id, service_name, provider_name, provider_phone)
+        in DUE_JOBS.rows(id=customer.pk, day=today)
     ]
     return most_urgent_first(jobs, today=today)
 
