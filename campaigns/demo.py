@@ -4,7 +4,6 @@ for the demo customer from the running one. Idempotent."""
 import datetime as dt
 from decimal import Decimal
 
-from retention.clock import business_today
 from retention.models import Customer, PromoCode, ServiceType
 from retention.promo import code_expiry, issue_promo_code
 
@@ -39,9 +38,9 @@ def seed_campaigns(types: dict[str, ServiceType]) -> list[Campaign]:
     return campaigns
 
 
-def seed_demo_offer(customer: Customer) -> CampaignSend | None:
-    """The demo customer's personal code from the running campaign, as the weekly job would send it."""
-    today = business_today()
+def seed_demo_offer(customer: Customer, *, today: dt.date) -> CampaignSend | None:
+    """The demo customer's personal code from the campaign running on `today`, as the
+    weekly job would send it."""
     campaign = active_campaign(on=today)
     if campaign is None:
         return None

@@ -237,6 +237,12 @@ AXES_CLIENT_IP_CALLABLE = "retention.client_ip.client_ip"
 AXES_LOCKOUT_CALLABLE = "accounts.throttle.locked_out"
 # Axes logs its start and every successful login at INFO; failures and lockouts still log.
 AXES_VERBOSE = False
+# Password reset: at most this many reset emails to one account in any 24 hours, so the
+# form cannot flood someone's inbox; asking again after that answers the same and sends
+# nothing (accounts/forms.py).
+PASSWORD_RESET_EMAILS_PER_DAY = env.int("PASSWORD_RESET_EMAILS_PER_DAY", default=5)
+if PASSWORD_RESET_EMAILS_PER_DAY < 1:
+    raise ImproperlyConfigured("PASSWORD_RESET_EMAILS_PER_DAY must be at least 1.")
 # Proxies in front of the app that append the client's address to X-Forwarded-For
 # (1 behind one TLS proxy); 0 trusts no such header and uses the connection's address.
 TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)

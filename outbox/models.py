@@ -68,6 +68,12 @@ class OutboundEmail(models.Model):
                 name="outbox_sending",
             ),
             models.Index(fields=["batch_key"], condition=~models.Q(batch_key=""), name="outbox_batch_key"),
+            # The password-reset limit's count: one address's reset emails lately.
+            models.Index(
+                fields=["to_email", "created_at"],
+                condition=models.Q(template="password_reset"),
+                name="outbox_password_reset",
+            ),
         ]
 
     def __str__(self):

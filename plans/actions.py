@@ -60,9 +60,12 @@ def _record(subscription: Subscription, action: str, by: User | None, note: str 
     SubscriptionChange.objects.create(subscription=subscription, action=action, changed_by=by, note=note)
 
 
-def _book_visit(*, subscription: Subscription, plan: Plan, customer: Customer, plan_date: dt.date) -> PlanVisit | None:
+def _book_visit(
+    *, subscription: Subscription, plan: Plan, customer: Customer, plan_date: dt.date, email: bool = True
+) -> PlanVisit | None:
     """Books the plan's visit for `plan_date` (on that day, or the next day a provider
-    of the service is free) and queues its email; None if it is booked already."""
+    of the service is free) and, with `email`, queues its email; None if it is booked
+    already."""
     wanted = max(plan_date, business_today())
     found = free_provider(service_type=plan.service_type, day=wanted)
     if found is None:
@@ -84,6 +87,8 @@ def _book_visit(*, subscription: Subscription, plan: Plan, customer: Customer, p
         return None
     except BookingError as exc:
         raise PlanError("no_provider", str(exc)) from None
+    if not email:
+        return visit
     queue_email(
         template="plan_visit_booked",
         customer=customer,
@@ -103,7 +108,8 @@ def visit_email_context(*, plan: Plan, job: Job) -> dict:
 
 def subscribe(*, customer: Customer, plan_id, start_date: dt.date, by: User | None = None) -> Subscription:
     """Subscribes the customer to an active plan and books the first visit on
-    `start_date` (or the next day a provider is free), with a confirmation email."""
+    `start_date` (or the next day a provider is free), with one confirmation email that
+    names the first visit."""
     plan = Plan.objects.filter(pk=_uuid(plan_id), active=True).select_related("service_type").first()
     if plan is None or _uuid(plan_id) is None:
         raise PlanNotFound("plan_not_found", "That plan isn't available.")
@@ -118,7 +124,10 @@ def subscribe(*, customer: Customer, plan_id, start_date: dt.date, by: User | No
             raise PlanError("already_subscribed", f"You're already on the {plan.name} plan.")
         subscription = Subscription.objects.create(customer=customer, plan=plan, start_date=start_date)
         _record(subscription, Action.SUBSCRIBED, by, note=f"First visit {start_date.isoformat()}")
-        visit = _book_visit(subscription=subscription, plan=plan, customer=customer, plan_date=start_date)
+        # One email: the confirmation below names the first visit.
+        visit = _book_visit(
+            subscription=subscription, plan=plan, customer=customer, plan_date=start_date, email=False
+        )
         job = visit.job
         notify(
             customer=customer,

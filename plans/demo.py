@@ -6,7 +6,6 @@ import datetime as dt
 
 from django.utils import timezone
 
-from retention.clock import business_today
 from retention.demo import demo_job
 from retention.models import ServiceType
 
@@ -20,7 +19,7 @@ PLANS = [
 ]
 
 
-def seed_plans(types: dict[str, ServiceType], people: dict) -> None:
+def seed_plans(types: dict[str, ServiceType], people: dict, *, today: dt.date) -> None:
     plans = {}
     for name, slug, interval, discount, bonus, description in PLANS:
         plans[slug], _ = Plan.objects.get_or_create(
@@ -34,7 +33,7 @@ def seed_plans(types: dict[str, ServiceType], people: dict) -> None:
     plan = plans["pool-service"]
     if Subscription.objects.filter(customer=customer, plan=plan).exclude(status="cancelled").exists():
         return
-    first = business_today() + dt.timedelta(days=4)
+    first = today + dt.timedelta(days=4)
     subscription = Subscription.objects.create(customer=customer, plan=plan, start_date=first)
     service = plan.service_type
     job = demo_job(

@@ -7,9 +7,10 @@ running campaign, the widget shows one recommendation of each reason in any mont
 Idempotent: people are found by email, jobs by fixed ids, and the table is replaced.
 """
 
+import datetime as dt
+
 from django.conf import settings
 
-from retention.clock import business_today
 from retention.demo import completed_days_ago, demo_job, ensure_user
 from retention.models import Customer, ServiceType
 
@@ -28,7 +29,7 @@ NEIGHBOURS = [
 ]
 
 
-def seed_recommendations(types: dict[str, ServiceType], people: dict) -> None:
+def seed_recommendations(types: dict[str, ServiceType], people: dict, *, today: dt.date) -> None:
     provider = people["provider"]
     for email, name, slugs in NEIGHBOURS:
         user, _ = ensure_user(email, name)
@@ -42,6 +43,6 @@ def seed_recommendations(types: dict[str, ServiceType], people: dict) -> None:
                 service_type=service,
                 price=service.base_price,
                 amount_paid=service.base_price,
-                **completed_days_ago(service, 200),
+                **completed_days_ago(service, 200, today=today),
             )
-    refresh_service_pairs(as_of=business_today(), min_support=settings.RECOMMENDATION_MIN_SUPPORT)
+    refresh_service_pairs(as_of=today, min_support=settings.RECOMMENDATION_MIN_SUPPORT)

@@ -5,6 +5,8 @@ due in two days (retention.demo) drives the ServiceDueAlert.
 Idempotent: people are found by email and jobs by fixed ids.
 """
 
+import datetime as dt
+
 from retention.demo import completed_days_ago, demo_job, ensure_user
 from retention.models import Customer, ServiceType
 
@@ -16,13 +18,13 @@ QUIET_CUSTOMERS = [
 ]
 
 
-def seed_reminders(types: dict[str, ServiceType], people: dict) -> None:
+def seed_reminders(types: dict[str, ServiceType], people: dict, *, today: dt.date) -> None:
     provider = people["provider"]
     for email, name, slug, days in QUIET_CUSTOMERS:
         user, _ = ensure_user(email, name)
         customer, _ = Customer.objects.get_or_create(user=user, defaults={"phone": "555-0150"})
         service = types[slug]
-        dates = completed_days_ago(service, days)
+        dates = completed_days_ago(service, days, today=today)
         # Booked the day it was done, so "days since last booking" reads as the stage says.
         dates["created_at"] = dates["completed_at"]
         demo_job(

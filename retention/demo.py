@@ -7,9 +7,7 @@ import datetime as dt
 import uuid
 from decimal import Decimal
 
-from django.utils import timezone
-
-from .clock import business_today, start_of_business_day
+from .clock import start_of_business_day
 from .models import Customer, Job, Provider, ServiceType, User
 
 DEMO_PASSWORD = "demo-password"
@@ -65,8 +63,8 @@ def demo_job(key: str, **fields) -> Job:
     return job
 
 
-def completed_days_ago(service_type: ServiceType, days: int) -> dict:
-    day = business_today() - dt.timedelta(days=days)
+def completed_days_ago(service_type: ServiceType, days: int, *, today: dt.date) -> dict:
+    day = today - dt.timedelta(days=days)
     completed_at = start_of_business_day(day) + dt.timedelta(hours=14)
     return {
         "status": Job.Status.COMPLETED,
@@ -77,7 +75,7 @@ def completed_days_ago(service_type: ServiceType, days: int) -> dict:
     }
 
 
-def seed_history(types: dict[str, ServiceType], people: dict) -> list[Job]:
+def seed_history(types: dict[str, ServiceType], people: dict, *, today: dt.date) -> list[Job]:
     """The demo customer's past jobs, chosen so every dashboard widget has something:
     a lawn service due in two days, HVAC long ago, pest control a while back."""
     customer, neighbour, provider = people["customer"], people["neighbour"], people["provider"]
@@ -99,10 +97,9 @@ def seed_history(types: dict[str, ServiceType], people: dict) -> list[Job]:
                 service_type=service,
                 price=service.base_price,
                 amount_paid=amount,
-                **completed_days_ago(service, days),
+                **completed_days_ago(service, days, today=today),
             )
         )
-    today = business_today()
     for key, who, slug, days_ahead in [
         ("scheduled/neighbor-pool", neighbour, "pool-service", 2),
         ("scheduled/neighbor-hvac", neighbour, "hvac", 5),
@@ -116,6 +113,6 @@ def seed_history(types: dict[str, ServiceType], people: dict) -> list[Job]:
             scheduled_for=today + dt.timedelta(days=days_ahead),
             price=service.base_price,
             amount_paid=service.base_price,
-            created_at=timezone.now() - dt.timedelta(days=1),
+            created_at=start_of_business_day(today - dt.timedelta(days=1)) + dt.timedelta(hours=10),
         )
     return completed

@@ -1,14 +1,20 @@
 """Password reset: Django's own views, the email through the outbox as a transactional
-template, the same answer for an email without an account."""
+template, the same answer for an email without an account, a daily limit per account."""
 
+import datetime as dt
 import re
-
-CSRF = re.compile(rb'(csrfmiddlewaretoken" value="|X-CSRFToken": ")[^"]+')
+import threading
 
 import pytest
+import time_machine
+from django.db import connection, transaction
 from django.test import Client
 
+from accounts.forms import queue_password_reset_email
 from outbox.models import OutboundEmail
+from tests.factories import CustomerFactory
+
+CSRF = re.compile(rb'(csrfmiddlewaretoken" value="|X-CSRFToken": ")[^"]+')
 
 RESET = "/accounts/password-reset/"
 
@@ -63,3 +69,55 @@ def test_a_bad_email_is_the_form_again(client, db, email):
     response = client.post(RESET, {"email": email})
     assert response.status_code == 200
     assert not OutboundEmail.objects.exists()
+
+
+def _at(hours):
+    return time_machine.travel(dt.datetime(2026, 3, 2, 9, tzinfo=dt.UTC) + dt.timedelta(hours=hours), tick=False)
+
+
+def test_at_most_the_days_limit_of_reset_emails_go_to_one_account(client, customer, settings):
+    settings.PASSWORD_RESET_EMAILS_PER_DAY = 3
+    answers = []
+    for hours in (0, 2, 4, 6, 23.9):
+        with _at(hours):
+            answers.append(ask(client, customer.email))
+    sent = OutboundEmail.objects.filter(to_email=customer.email, template="password_reset")
+    assert sent.count() == 3
+    # Past the limit the page answers exactly as before: nothing says an email was held back.
+    assert {tuple(a.redirect_chain) for a in answers} == {(("/accounts/password-reset/sent/", 302),)}
+    assert CSRF.sub(b"", answers[-1].content) == CSRF.sub(b"", answers[0].content)
+
+    # 24 hours after the first, one more may go; another address is not limited by this one.
+    with _at(24.01):
+        ask(client, customer.email)
+        other = CustomerFactory()
+        ask(client, other.email)
+    assert sent.count() == 4
+    assert OutboundEmail.objects.filter(to_email=other.email).count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_parallel_requests_count_each_other(settings, fake_resend):
+    """The second request waits for the first's transaction and counts its email: with a
+    limit of one, two requests at once still send one."""
+    settings.PASSWORD_RESET_EMAILS_PER_DAY = 1
+    user = CustomerFactory().user
+    outcome = []
+
+    def second_request():
+        try:
+            outcome.append(queue_password_reset_email(user=user))
+        finally:
+            connection.close()
+
+    with _at(0) as traveller:
+        with transaction.atomic():
+            assert queue_password_reset_email(user=user) is not None
+            traveller.shift(5)  # another second: another token, another idempotency key
+            waiting = threading.Thread(target=second_request)
+            waiting.start()
+            waiting.join(0.5)
+            assert waiting.is_alive(), "the second request should wait for the first's lock"
+        waiting.join(10)
+    assert outcome == [None]
+    assert OutboundEmail.objects.filter(template="password_reset").count() == 1
