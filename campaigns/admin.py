@@ -3,10 +3,8 @@ active one is refused by Campaign.clean(), naming the other campaign; the databa
 constraint backs it up."""
 
 from django.contrib import admin
-from django.db import transaction
 
 from .models import Campaign, CampaignSend, PromoCodeAttempt
-from .selectors import forget_running_campaign
 
 
 @admin.register(Campaign)
@@ -29,19 +27,6 @@ class CampaignAdmin(admin.ModelAdmin):
     @admin.display(description="Months")
     def month_range(self, campaign):
         return campaign.month_range_label
-
-    # Pages keep the running campaign for a short while (selectors.running_campaign).
-    def save_related(self, request, form, formsets, change):
-        super().save_related(request, form, formsets, change)
-        transaction.on_commit(forget_running_campaign)
-
-    def delete_model(self, request, obj):
-        super().delete_model(request, obj)
-        transaction.on_commit(forget_running_campaign)
-
-    def delete_queryset(self, request, queryset):
-        super().delete_queryset(request, queryset)
-        transaction.on_commit(forget_running_campaign)
 
 
 @admin.register(CampaignSend)

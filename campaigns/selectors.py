@@ -1,17 +1,16 @@
 """Reads about campaigns: which one runs in a month, and what a customer is offered."""
 
 import datetime as dt
-import time
 from dataclasses import dataclass
 
-from django.conf import settings
 from django.contrib.postgres.aggregates import ArrayAgg
-from django.db.models import F, Value
+from django.db import connection
+from django.db.models import F, Q, QuerySet, Value
 from django.db.models.lookups import LessThanOrEqual
 from django.utils import timezone
 
 from retention.clock import business_today
-from retention.compiled import CompiledQuery
+from retention.compiled import CompiledQuery, columns
 from retention.links import booking_url
 from retention.models import Customer, PromoCode, ServiceType
 
@@ -34,31 +33,41 @@ def active_campaign(*, on: dt.date | None = None) -> Campaign | None:
     return campaign_for_month((on or business_today()).month)
 
 
-# The campaign running on a business day and the service types it covers, as pages and
-# the API show them: every dashboard, booking page and GET /api/customer/seasonal-campaign
-# reads them, and they change only when staff edit a campaign (or the month turns). Kept
-# per process for the day, at most CAMPAIGN_CACHE_SECONDS (0: not kept); the admin
-# forgets it on saving a campaign, so the editing process shows the change at once and
-# the others within that time. The jobs read the campaign fresh (active_campaign).
-_running: dict[str, tuple] = {}
+CAMPAIGN_COLUMNS = columns(Campaign)
+
+
+def running_campaign_query(*, id: int, day: dt.date) -> QuerySet:
+    """The active campaign covering `day`'s month (the database allows at most one): its
+    columns, then the ids, names and slugs of the service types it covers, by name.
+    `id` is not used."""
+    by_name, some = "service_types__name", Q(service_types__isnull=False)  # none: [], not [NULL]
+    return (
+        Campaign.objects.filter(covering_month(day.month), active=True)
+        .annotate(
+            type_ids=ArrayAgg("service_types__id", order_by=by_name, filter=some, default=[]),
+            type_names=ArrayAgg(by_name, order_by=by_name, filter=some, default=[]),
+            type_slugs=ArrayAgg("service_types__slug", order_by=by_name, filter=some, default=[]),
+        )
+        .order_by()
+        .values_list(*CAMPAIGN_COLUMNS, "type_ids", "type_names", "type_slugs")
+    )
+
+
+# Every dashboard and GET /api/customer/seasonal-campaign read the running campaign:
+# compiled once per process (retention.compiled) and read fresh on every request, so a
+# change made anywhere (admin in another worker, a shell, SQL) shows at once.
+RUNNING_CAMPAIGN = CompiledQuery(running_campaign_query)
 
 
 def running_campaign(*, on: dt.date) -> tuple[Campaign | None, list[ServiceType]]:
-    """(the campaign running on `on`, the service types it covers by name); two queries
-    when not kept."""
-    seconds = settings.CAMPAIGN_CACHE_SECONDS
-    kept = _running.get("day")
-    if seconds and kept and kept[0] == on and time.monotonic() < kept[1]:
-        return kept[2], kept[3]
-    campaign = campaign_for_month(on.month)
-    types = list(campaign.service_types.order_by("name")) if campaign else []
-    if seconds:
-        _running["day"] = (on, time.monotonic() + seconds, campaign, types)
-    return campaign, types
-
-
-def forget_running_campaign() -> None:
-    _running.clear()
+    """(the campaign running on `on`, the service types it covers by name, with their
+    id, name and slug); one query."""
+    rows = RUNNING_CAMPAIGN.rows(day=on)
+    if not rows:
+        return None, []
+    *values, ids, names, slugs = rows[0]
+    campaign = Campaign.from_db(connection.alias, CAMPAIGN_COLUMNS, values)
+    return campaign, [ServiceType(pk=pk, name=name, slug=slug) for pk, name, slug in zip(ids, names, slugs)]
 
 
 @dataclass(frozen=True)
@@ -89,8 +98,7 @@ class SeasonalOffer:
 
 
 def seasonal_offer(*, customer: Customer, on: dt.date | None = None) -> SeasonalOffer | None:
-    """The campaign running today and the customer's own code for it (one query, three
-    when the running campaign is not kept: running_campaign)."""
+    """The campaign running today and the customer's own code for it: two queries."""
     on = on or business_today()
     campaign, service_types = running_campaign(on=on)
     if campaign is None:

@@ -202,10 +202,6 @@ MAILERS = {  # Django 6.1's successor to EMAIL_BACKEND; the variable keeps its f
 }
 RESEND_API_URL = env.str("RESEND_API_URL", default="https://api.resend.com")
 MARKETING_EMAIL_CAP_DAYS = env.int("MARKETING_EMAIL_CAP_DAYS", default=7)
-# How long a web process may keep the running campaign (campaigns.selectors.running_campaign).
-# 0 (the default) reads it on every request (2 queries), so a change made anywhere shows at
-# once; with N, a change made outside this process's admin shows within N seconds.
-CAMPAIGN_CACHE_SECONDS = env.int("CAMPAIGN_CACHE_SECONDS", default=0)
 # Emails queued by a web request are delivered after its transaction commits: on a
 # background thread when true, so the response does not wait for Resend. config/wsgi.py
 # turns it on for the web server; commands (whose process may exit right after) deliver inline.

@@ -40,13 +40,6 @@ def no_holdout_groups(settings):
     settings.HOLDOUT_PERCENT = 0
 
 
-@pytest.fixture(autouse=True)
-def campaign_read_fresh(settings):
-    """Pages read the running campaign fresh in tests, which change campaigns between
-    requests (tests/campaigns/test_running_campaign.py covers keeping it)."""
-    settings.CAMPAIGN_CACHE_SECONDS = 0
-
-
 @pytest.fixture
 def service_types(db):
     """The four real service types, by slug."""

@@ -1,5 +1,5 @@
-"""Pages keep the running campaign for the business day, at most
-CAMPAIGN_CACHE_SECONDS, and forget it when staff save a campaign in admin."""
+"""The running campaign that pages and the seasonal API show: read fresh on every
+request in one compiled query, so a change made anywhere shows at once."""
 
 import datetime as dt
 
@@ -7,18 +7,11 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from campaigns.selectors import forget_running_campaign, running_campaign
-from tests.factories import CampaignFactory, UserFactory
+from campaigns.selectors import running_campaign
+from retention.models import ServiceType
+from tests.factories import CampaignFactory, ServiceTypeFactory
 
 MARCH = dt.date(2026, 3, 10)
-
-
-@pytest.fixture
-def kept(settings):
-    settings.CAMPAIGN_CACHE_SECONDS = 60
-    forget_running_campaign()
-    yield
-    forget_running_campaign()
 
 
 def read(on=MARCH):
@@ -27,51 +20,40 @@ def read(on=MARCH):
     return campaign, types, len(queries)
 
 
-def test_read_once_a_day_then_kept(kept, lawn):
-    spring = CampaignFactory(season="spring", title="Spring", start_month=3, end_month=5)
-    spring.service_types.set([lawn])
+def test_the_campaign_and_its_service_types_by_name_in_one_query(lawn, db):
+    pool = ServiceTypeFactory(name="Aqua Pool", slug="aqua-pool")
+    spring = CampaignFactory(season="spring", title="Spring", start_month=3, end_month=5, discount_percent=15)
+    spring.service_types.set([lawn, pool])
     campaign, types, queries = read()
-    assert (campaign, types, queries) == (spring, [lawn], 2)
-    assert read() == (spring, [lawn], 0)
-    # Another business day reads again.
-    assert read(MARCH + dt.timedelta(days=1))[2] == 2
+    assert queries == 1
+    assert campaign == spring and (campaign.title, campaign.discount_percent, campaign.season) == ("Spring", 15, "spring")
+    assert [(t.pk, t.name, t.slug) for t in types] == [(pool.pk, "Aqua Pool", "aqua-pool"), (lawn.pk, lawn.name, lawn.slug)]
 
 
-def test_no_campaign_is_kept_too(kept, db):
-    assert read() == (None, [], 1)
-    assert read() == (None, [], 0)
+def test_a_campaign_without_service_types_covers_none_by_name(db):
+    CampaignFactory(season="spring", start_month=3, end_month=5).service_types.clear()
+    campaign, types, _ = read()
+    assert campaign is not None and types == []
 
 
-def test_not_kept_past_its_seconds(kept, settings, lawn, monkeypatch):
+@pytest.mark.parametrize("on", [dt.date(2026, 2, 28), dt.date(2026, 6, 1)])
+def test_outside_its_months_or_with_none_running_nothing_runs(on, db):
     CampaignFactory(season="spring", start_month=3, end_month=5)
-    read()
-    import campaigns.selectors as selectors
-
-    later = selectors.time.monotonic() + 61
-    monkeypatch.setattr(selectors.time, "monotonic", lambda: later)
-    assert read()[2] == 2
+    assert read(on) == (None, [], 1)
 
 
-def test_saving_in_admin_forgets_it(kept, client, lawn, django_capture_on_commit_callbacks):
+def test_a_wrapping_campaign_runs_in_january(db):
+    winter = CampaignFactory(season="winter", start_month=12, end_month=2)
+    assert read(dt.date(2027, 1, 15))[0] == winter
+
+
+def test_changes_made_outside_admin_show_at_once(lawn, db):
     spring = CampaignFactory(season="spring", title="Spring", start_month=3, end_month=5)
     assert read()[0].title == "Spring"
-    client.force_login(UserFactory(is_staff=True, is_superuser=True))
-    with django_capture_on_commit_callbacks(execute=True):
-        response = client.post(
-            f"/admin/campaigns/campaign/{spring.pk}/change/",
-            {
-                "season": "spring", "title": "Spring Refresh", "description": "Fresh lawns.",
-                "discount_percent": "15", "start_month": "3", "end_month": "5",
-                "promo_valid_days": "30", "active": "on", "service_types": [lawn.pk],
-            },
-        )
-    assert response.status_code == 302
-    campaign, types, queries = read()
-    assert (campaign.title, types, queries) == ("Spring Refresh", [lawn], 2)
-
-
-def test_settings_zero_reads_every_time(settings, db):
-    settings.CAMPAIGN_CACHE_SECONDS = 0
-    forget_running_campaign()
-    assert read()[2] == 1
-    assert read()[2] == 1
+    type(spring).objects.filter(pk=spring.pk).update(title="Spring Refresh")
+    assert read()[0].title == "Spring Refresh"
+    spring.service_types.set([lawn])
+    assert read()[1] == [lawn]
+    type(spring).objects.filter(pk=spring.pk).update(active=False)
+    assert read() == (None, [], 1)
+    assert ServiceType.objects.filter(pk=lawn.pk).exists()

@@ -12,7 +12,7 @@ from django.test.utils import CaptureQueriesContext
 
 from loyalty.models import VOUCHER_SOURCE
 from retention.models import PromoCode
-from tests.factories import CustomerFactory, UserFactory
+from tests.factories import CampaignFactory, CustomerFactory, UserFactory
 from tests.page_data import BASELINE_URL, RECORDS_SHOWN, customer_urls, give_history, provider_urls
 
 SMALL = {"ledger_entries": 1, "jobs": 1, "notifications": 1}
@@ -131,3 +131,20 @@ def test_each_page_costs_its_fixed_number_of_queries(client, customers, provider
     _small, large = customers
     client.force_login(provider.user if url.startswith("/provider") else large.user)
     assert queries_for(client, url) == PAGE_QUERIES[url]
+
+
+# With a campaign running (all year, so the day the tests run does not matter): the
+# campaign and its service types are one query, the customer's code for it another.
+RUNNING_CAMPAIGN_QUERIES = {
+    "/api/customer/seasonal-campaign": 5,  # + campaign with its service types, the customer's send
+    "/customer-portal/": 14,
+}
+
+
+@pytest.mark.parametrize("url", RUNNING_CAMPAIGN_QUERIES)
+def test_the_running_campaign_costs_two_queries_read_fresh(client, customers, service_types, url):
+    campaign = CampaignFactory(season="spring", start_month=1, end_month=12)
+    campaign.service_types.set(service_types.values())
+    _small, large = customers
+    client.force_login(large.user)
+    assert queries_for(client, url) == RUNNING_CAMPAIGN_QUERIES[url]
