@@ -65,9 +65,10 @@ def queue_password_reset_email(*, user: User) -> OutboundEmail | None:
 
 
 def reset_emails_lately(email: str) -> int:
-    """Password-reset emails queued to this address in the last 24 hours."""
+    """Password-reset emails queued to this address (in any case: one inbox) in the last
+    24 hours."""
     return OutboundEmail.objects.filter(
-        template=PASSWORD_RESET_TEMPLATE, to_email=email, created_at__gt=timezone.now() - RESET_LIMIT_WINDOW
+        template=PASSWORD_RESET_TEMPLATE, to_email__iexact=email, created_at__gt=timezone.now() - RESET_LIMIT_WINDOW
     ).count()
 
 

@@ -2,6 +2,7 @@
 causes it, then delivered after commit. Its idempotency key makes a re-run safe."""
 
 from django.db import models
+from django.db.models.functions import Upper
 from django.utils import timezone
 
 from retention.clock import business_today
@@ -68,9 +69,9 @@ class OutboundEmail(models.Model):
                 name="outbox_sending",
             ),
             models.Index(fields=["batch_key"], condition=~models.Q(batch_key=""), name="outbox_batch_key"),
-            # The password-reset limit's count: one address's reset emails lately.
+            # The password-reset limit's count: one address's (in any case) reset emails lately.
             models.Index(
-                fields=["to_email", "created_at"],
+                Upper("to_email"), "created_at",
                 condition=models.Q(template="password_reset"),
                 name="outbox_password_reset",
             ),

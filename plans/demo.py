@@ -4,8 +4,8 @@ name, the subscription by customer and plan, the visit's job by a fixed id."""
 
 import datetime as dt
 
-from django.utils import timezone
 
+from retention.clock import start_of_business_day
 from retention.demo import demo_job
 from retention.models import ServiceType
 
@@ -44,7 +44,7 @@ def seed_plans(types: dict[str, ServiceType], people: dict, *, today: dt.date) -
         scheduled_for=first,
         price=service.base_price,
         amount_paid=visit_price(list_price=service.base_price, discount_percent=plan.discount_percent),
-        created_at=timezone.now(),
+        created_at=start_of_business_day(today - dt.timedelta(days=1)) + dt.timedelta(hours=10),
     )
     PlanVisit.objects.create(subscription=subscription, job=job, scheduled_for=first)
     SubscriptionChange.objects.create(

@@ -22,7 +22,7 @@ from retention.models import Customer, Job, Provider, ServiceType
 
 
 def seasonal_banner(customer: Customer):
-    """The active seasonal campaign and the customer's code; three queries.
+    """The active seasonal campaign and the customer's code; two queries.
     None when no campaign runs this month."""
     return seasonal_offer(customer=customer)
 

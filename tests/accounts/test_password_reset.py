@@ -121,3 +121,14 @@ def test_parallel_requests_count_each_other(settings, fake_resend):
         waiting.join(10)
     assert outcome == [None]
     assert OutboundEmail.objects.filter(template="password_reset").count() == 1
+
+
+def test_the_limit_counts_the_address_in_any_case(client, customer, settings):
+    """Reset emails already sent to this inbox under another spelling of the address count."""
+    settings.PASSWORD_RESET_EMAILS_PER_DAY = 1
+    with _at(0):
+        ask(client, customer.email)
+    OutboundEmail.objects.update(to_email=customer.email.upper())
+    with _at(1):
+        ask(client, customer.email)
+    assert OutboundEmail.objects.filter(template="password_reset").count() == 1
