@@ -124,8 +124,9 @@ def sign_up(
     visitor: User | None = None,
 ) -> SignUp:
     """Creates the friend's user and customer, records the referral (with the IP
-    address and time, blocked if a fraud rule says so), and gives the friend a personal
-    welcome code with a welcome email, all in one transaction. An email that already
+    address and time, blocked if a fraud rule says so: the advocate's reward waits for
+    staff), and gives the friend a personal welcome code with a welcome email, blocked or
+    not, all in one transaction. An email that already
     has an account gets an email saying so and nothing else changes; the caller answers
     both the same way. `code` None: a sign-up from an unknown link, with no referral."""
     email = User.objects.normalize_email(email.strip()).lower()
@@ -173,8 +174,9 @@ def _create_friend(
             block_detail=block.detail if block else "",
             blocked_at=now if block else None,
         )
-        if block is None:
-            promo = give_welcome_code(referral)
+        # PRODUCT.md: the sign-up gives the friend their code; a fraud rule blocks only
+        # the advocate's reward.
+        promo = give_welcome_code(referral)
     _queue_welcome_email(friend=friend, referral=referral, promo=promo)
     return SignUp(user=user, referral=referral, welcome_code=promo)
 
