@@ -100,6 +100,13 @@ def browser():
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
         yield browser
         browser.close()
+        # While Playwright's event loop runs, asgiref (Django's connection storage) keeps
+        # connections per context rather than per thread, so the tests after the first
+        # browser test open a connection the session's teardown no longer sees: close it
+        # here, or dropping the test database fails ("being accessed by other users").
+        from django.db import connections
+
+        connections.close_all()
 
 
 @pytest.fixture
