@@ -5,12 +5,13 @@ import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import Exists, OuterRef, Q
+from django.db import connection
+from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from campaigns.selectors import covering_month
 from plans.services import visit_price
 from retention.clock import business_today
-from retention.compiled import CompiledQuery
+from retention.compiled import CompiledQuery, columns
 from retention.models import Customer, Job, ServiceType
 from retention.models.jobs import scheduled_ahead
 
@@ -51,11 +52,11 @@ def in_season(on: dt.date) -> Q:
     return Q(start_month__isnull=True) | covering_month(on.month)
 
 
-BUNDLE_FIELDS = tuple(f.attname for f in Bundle._meta.concrete_fields)
-SERVICE_FIELDS = tuple(f.attname for f in ServiceType._meta.concrete_fields)
+BUNDLE_COLUMNS = columns(Bundle)
+SERVICE_COLUMNS = columns(ServiceType)
 
 
-def offers_query(*, id: int, day: dt.date):
+def offers_query(*, id: int, day: dt.date) -> QuerySet:
     """One row per service type of each bundle offered in `day`'s month: the bundle's
     fields, the service type's, and whether customer `id` has it scheduled ahead;
     bundles by name, each one's services by name."""
@@ -64,7 +65,7 @@ def offers_query(*, id: int, day: dt.date):
         Bundle.objects.filter(in_season(day), active=True)
         .annotate(scheduled=Exists(scheduled))
         .order_by("name", "pk", "service_types__name", "service_types__pk")
-        .values_list(*BUNDLE_FIELDS, *(f"service_types__{name}" for name in SERVICE_FIELDS), "scheduled")
+        .values_list(*BUNDLE_COLUMNS, *(f"service_types__{name}" for name in SERVICE_COLUMNS), "scheduled")
     )
 
 
@@ -79,13 +80,13 @@ def bundle_offers(*, customer: Customer, on: dt.date | None = None) -> list[Bund
     Biggest saving first. One query (offers_query)."""
     on = on or business_today()
     bundles: dict[int, BundleOffer] = {}
-    width = len(BUNDLE_FIELDS)
+    width = len(BUNDLE_COLUMNS)
     for row in OFFERS.rows(id=customer.pk, day=on):
-        bundle = Bundle(**dict(zip(BUNDLE_FIELDS, row[:width])))
+        bundle = Bundle.from_db(connection.alias, BUNDLE_COLUMNS, row[:width])
         offer = bundles.setdefault(bundle.pk, BundleOffer(bundle=bundle, service_types=[]))
         if row[width] is None:  # a bundle with no service types: never offered
             continue
-        service = ServiceType(**dict(zip(SERVICE_FIELDS, row[width:-1])))
+        service = ServiceType.from_db(connection.alias, SERVICE_COLUMNS, row[width:-1])
         service.scheduled = row[-1]
         offer.service_types.append(service)
     offers = [

@@ -7,7 +7,6 @@ from django.contrib.postgres.aggregates import ArrayAgg
 from django.db import connection
 from django.db.models import F, Q, QuerySet, Value
 from django.db.models.lookups import LessThanOrEqual
-from django.utils import timezone
 
 from retention.clock import business_today
 from retention.compiled import CompiledQuery, columns
@@ -123,12 +122,12 @@ class CoveredService:
     slug: str
 
 
-PROMO_FIELDS = tuple(f.attname for f in PromoCode._meta.concrete_fields)
+PROMO_COLUMNS = columns(PromoCode)
 
 
-def active_codes_query(*, id: int, day: dt.date, now: dt.datetime):
+def active_codes_query(*, id: int, day: dt.date, now: dt.datetime) -> QuerySet:
     """Customer `id`'s unused codes unexpired at `now`, soonest to expire first, with the
-    names and slugs of the service types each is limited to, as arrays (PROMO_FIELDS,
+    names and slugs of the service types each is limited to, as arrays (PROMO_COLUMNS,
     then the two arrays). `day` is not used."""
     return (
         PromoCode.objects.filter(customer_id=id, used_at__isnull=True, expires_at__gt=now)
@@ -137,7 +136,7 @@ def active_codes_query(*, id: int, day: dt.date, now: dt.datetime):
             covered_slugs=ArrayAgg("service_types__slug", order_by="service_types__name", default=[]),
         )
         .order_by("expires_at", "code")
-        .values_list(*PROMO_FIELDS, "covered_names", "covered_slugs")
+        .values_list(*PROMO_COLUMNS, "covered_names", "covered_slugs")
     )
 
 
@@ -150,8 +149,8 @@ def active_promo_codes(*, customer: Customer) -> list[PromoCode]:
     with `covered`: the service types it is limited to (CoveredService, by name; empty
     for any service). One query: the service types are aggregated into arrays."""
     codes = []
-    for *fields, names, slugs in ACTIVE_CODES.rows(id=customer.pk, day=business_today()):
-        code = PromoCode(**dict(zip(PROMO_FIELDS, fields)))
+    for *values, names, slugs in ACTIVE_CODES.rows(id=customer.pk):
+        code = PromoCode.from_db(connection.alias, PROMO_COLUMNS, values)
         code.covered = [CoveredService(name, slug) for name, slug in zip(names, slugs) if name is not None]
         codes.append(code)
     return codes

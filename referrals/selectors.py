@@ -70,8 +70,7 @@ def _count(queryset, aggregate) -> Coalesce:
 
 
 def widget_query(*, id: int, day: dt.date):
-    """Customer `id`'s code with the widget's counts (`day` is not used: CompiledQuery's
-    second input)."""
+    """Customer `id`'s code with the widget's counts. `day` is not used."""
     return (
         ReferralCode.objects.filter(pk=id)
         .annotate(
@@ -90,13 +89,12 @@ WIDGET = CompiledQuery(widget_query)
 def referral_widget(*, customer: Customer) -> ReferralWidget:
     """One query once the customer has a code; the first time, the code is created
     (one INSERT) and read again."""
-    today = dt.date.today()  # not used by the query
-    rows = WIDGET.rows(id=customer.pk, day=today)
+    rows = WIDGET.rows(id=customer.pk)
     for _ in range(CODE_ATTEMPTS):
         if rows:
             break
         ensure_referral_code(customer=customer)
-        rows = WIDGET.rows(id=customer.pk, day=today)
+        rows = WIDGET.rows(id=customer.pk)
     else:
         raise RuntimeError("Could not draw a unique referral code.")
     code, opens, joined, rewarded, points = rows[0]
