@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
-from ..report import format_percent
+from ..layout import format_percent
 
 register = template.Library()
 
