@@ -136,33 +136,31 @@ def recommendations_for(
         candidate = _Candidate(*row)
         if candidate.scheduled or candidate.on_plan:
             continue
-        service = ServiceType(pk=candidate.pk, name=candidate.name, slug=candidate.slug)
-        url = booking_url(service=candidate.slug, code=candidate.code)
         if candidate.pk in due_by_service:
             days = due_by_service[candidate.pk].days_until_due
             when = due_by_service[candidate.pk].when
+            reason_code, rank = Reason.DUE, days
             reason = f"Due {when}" if days >= 0 else when[0].upper() + when[1:]
-            found.append(
-                Recommendation(service, Reason.DUE, reason, url, (days, candidate.name), candidate.shown_today)
-            )
         elif candidate.not_due_yet:
             continue
         elif candidate.offer_percent:
+            reason_code, rank = Reason.ON_OFFER, -candidate.offer_percent
             reason = f"On offer: {candidate.offer_percent}% off with {candidate.offer_title}"
-            found.append(
-                Recommendation(
-                    service, Reason.ON_OFFER, reason, url, (-candidate.offer_percent, candidate.name),
-                    candidate.shown_today,
-                )
-            )
         elif candidate.lift:
+            reason_code, rank = Reason.BOOKED_TOGETHER, -candidate.lift
             reason = f"Customers who had {candidate.had_with} also had {candidate.name}"
-            found.append(
-                Recommendation(
-                    service, Reason.BOOKED_TOGETHER, reason, url, (-candidate.lift, candidate.name),
-                    candidate.shown_today,
-                )
+        else:
+            continue
+        found.append(
+            Recommendation(
+                ServiceType(pk=candidate.pk, name=candidate.name, slug=candidate.slug),
+                reason_code,
+                reason,
+                booking_url(service=candidate.slug, code=candidate.code),
+                (rank, candidate.name),
+                candidate.shown_today,
             )
+        )
     found.sort(key=lambda r: (REASON_ORDER.index(r.reason_code), r.rank))
     return found[:limit]
 
